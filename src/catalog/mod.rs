@@ -1,0 +1,1 @@
+//! catalog (placeholder while the module is built).

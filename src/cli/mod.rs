@@ -1,0 +1,63 @@
+//! The command line: argument parsing, subcommand dispatch, and everything that writes to
+//! the terminal. Nothing else in the crate prints, and nothing depends on this module.
+
+mod apply;
+mod exit;
+mod ops;
+mod report;
+mod sandbox;
+mod schema;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use exit::Exit;
+
+/// Bulk changes and exports for a Gladly org, written as YAML manifests.
+#[derive(Debug, Parser)]
+#[command(name = "runner", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests without running them; reports every problem at once.
+    Validate(validate::ValidateArgs),
+    /// Run a manifest's steps for every input row (or plan them with --dry-run).
+    Apply(Box<apply::ApplyArgs>),
+    /// List the Gladly API operations a step can name.
+    Ops(ops::OpsArgs),
+    /// Print the JSON Schema of the manifest format (for editors).
+    Schema,
+    /// Serve the built-in Gladly simulator.
+    Sandbox(sandbox::SandboxArgs),
+}
+
+/// Parses the process arguments, runs the chosen subcommand and returns its exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let exit = if err.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            // clap renders its own usage text; printing it is this module's job.
+            let _ = err.print();
+            return exit.into();
+        }
+    };
+    let exit = match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Ops(args) => ops::run(&args),
+        Command::Schema => schema::run(),
+        Command::Sandbox(args) => sandbox::run(&args),
+    };
+    exit.into()
+}

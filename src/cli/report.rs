@@ -1,0 +1,1 @@
+//! Writes rendered diagnostics to stderr.

@@ -1,0 +1,1 @@
+//! manifest (placeholder while the module is built).

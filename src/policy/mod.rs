@@ -1,0 +1,1 @@
+//! policy (placeholder while the module is built).

@@ -1,0 +1,1 @@
+//! results (placeholder while the module is built).

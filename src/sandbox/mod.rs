@@ -1,0 +1,1 @@
+//! sandbox (placeholder while the module is built).

@@ -1,0 +1,1 @@
+//! source (placeholder while the module is built).

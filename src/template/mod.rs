@@ -1,0 +1,1 @@
+//! template (placeholder while the module is built).

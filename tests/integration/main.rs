@@ -1,0 +1,1 @@
+//! The single integration-test binary: every test runs the real parts end to end.
