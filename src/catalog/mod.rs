@@ -71,6 +71,7 @@ pub use operation::{
     BodySpec, Method, Operation, ParseMethodError, QueryParam, RateClass, ResponseKind,
 };
 pub use shape::{Field, Shape};
+pub use path::encode_segment;
 pub use similar::closest;
 
 use path::Segment;

@@ -99,7 +99,7 @@ fn encode(name: &str, value: Option<String>) -> Result<String, String> {
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
-pub(super) fn encode_segment(value: &str) -> String {
+pub fn encode_segment(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

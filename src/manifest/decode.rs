@@ -320,7 +320,7 @@ impl Decoder {
             body: get("body").map(|b| AnyValue(b.clone())),
             idempotent: self.scalar(get("idempotent"), "idempotent", "`true` or `false`"),
             capture: self.templates(get("capture"), "capture"),
-            on: self.entries(get("on"), "on", Self::rule),
+            on: self.entries(get("on"), "on", Self::rules),
             action: self.string(get("action"), "action"),
             outcome: self.string(get("outcome"), "outcome"),
             message: self.string(get("message"), "message"),
@@ -328,10 +328,18 @@ impl Decoder {
         }
     }
 
+    fn rules(&mut self, node: &Node, what: &str) -> Option<Vec<RawRule>> {
+        match &node.kind {
+            NodeKind::Seq(items) => Some(items.iter().filter_map(|i| self.rule(i, what)).collect()),
+            _ => self.rule(node, what).map(|r| vec![r]),
+        }
+    }
+
     fn rule(&mut self, node: &Node, what: &str) -> Option<RawRule> {
-        const KEYS: &[&str] = &["action", "step", "outcome", "message"];
+        const KEYS: &[&str] = &["when", "action", "step", "outcome", "message"];
         let f = self.fields(node, &format!("rule `{what}`"), KEYS)?;
         Some(RawRule {
+            when: self.string(f.get("when"), &format!("{what}.when")),
             action: self.string(f.get("action"), &format!("{what}.action")),
             step: self.string(f.get("step"), &format!("{what}.step")),
             outcome: self.string(f.get("outcome"), &format!("{what}.outcome")),
@@ -365,7 +373,7 @@ mod tests {
         assert_eq!(step.capture.0[0].0.value, "id");
         assert_eq!(step.on.0[0].0.value, "404");
         assert_eq!(
-            step.on.0[0].1.action.as_ref().unwrap().value,
+            step.on.0[0].1[0].action.as_ref().unwrap().value,
             "skip".to_owned()
         );
     }

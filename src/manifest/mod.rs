@@ -121,3 +121,11 @@ impl Manifest {
         self.steps.get(step).map_or_else(Span::default, |s| s.span)
     }
 }
+
+/// The manifest format as a JSON Schema (draft 2020-12), for editors and `runner schema`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(raw::RawManifest);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    text.push('\n');
+    text
+}

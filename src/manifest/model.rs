@@ -158,6 +158,8 @@ pub enum PathPart {
 pub struct Rule {
     /// The statuses it applies to.
     pub status: StatusMatch,
+    /// Applies only when this holds (may read `response`).
+    pub when: Option<Template>,
     /// What to do.
     pub action: Action,
     /// Outcome label.

@@ -213,9 +213,10 @@ pub struct RawStep {
     /// Values to keep from the response, e.g. `id: "{{ response.body.id }}"`.
     #[schemars(default)]
     pub capture: Entries<Template>,
-    /// What to do on a response status or class (`404`, `409`, `4xx`, `5xx`, `2xx`).
+    /// What to do on a response status or class (`404`, `409`, `4xx`, `5xx`, `2xx`): one
+    /// rule, or a list of rules with `when` conditions tried in order.
     #[schemars(default)]
-    pub on: Entries<RawRule>,
+    pub on: Entries<Vec<RawRule>>,
     /// For a step without a request: `skip`, `fail` or `abort` the row when `when` holds.
     pub action: Option<Spanned<String>>,
     /// The row's outcome label when this step decides it (e.g. `created`, `skipped`).
@@ -231,6 +232,8 @@ pub struct RawStep {
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct RawRule {
+    /// Template (may read `response`): the rule applies only when this is true.
+    pub when: Option<Template>,
     /// `continue`, `skip`, `fail`, `abort`, `retry` or `goto`.
     pub action: Option<Spanned<String>>,
     /// With `goto`: the later step to continue at.

@@ -277,8 +277,10 @@ impl Validator<'_> {
             }
         });
         let message = raw.message.as_ref().and_then(|m| self.template(m, scope));
+        let when = raw.when.as_ref().and_then(|w| self.template(w, scope));
         Some(Rule {
             status: status?,
+            when,
             action: action?,
             outcome,
             message,
@@ -357,7 +359,7 @@ impl Validator<'_> {
         };
         let before = self.diagnostics.len();
         for name in template.variables() {
-            self.check_variable(&name, source.span, scope);
+            self.check_variable(name, source.span, scope);
         }
         for lookup in template.lookups_used() {
             let known: Vec<&str> = self.raw.lookups.0.iter().map(|(k, _)| k.value.as_str()).collect();

@@ -555,13 +555,15 @@ impl<'a> Validator<'a> {
                 capture.push((name.value.clone(), t));
             }
         }
-        let mut rules: Vec<Rule> = raw
-            .on
-            .0
-            .iter()
-            .filter_map(|(key, rule)| self.check_rule(index, key, rule, names, capture_scope))
-            .collect();
-        // Exact codes win over classes whatever the written order.
+        let mut rules: Vec<Rule> = Vec::new();
+        for (key, list) in &raw.on.0 {
+            for rule in list {
+                if let Some(r) = self.check_rule(index, key, rule, names, capture_scope) {
+                    rules.push(r);
+                }
+            }
+        }
+        // Exact codes win over classes whatever the written order (stable: lists keep theirs).
         rules.sort_by_key(|r| matches!(r.status, StatusMatch::Class(_)));
         Some(Request {
             method,

@@ -14,6 +14,36 @@ use crate::diagnostic::did_you_mean;
 /// The context key holding the run's lookup tables (`name -> key -> item`).
 pub const LOOKUPS_KEY: &str = "__lookups";
 
+/// The context key that, when true, makes `lookup` answer [`unknown`] values (a dry run
+/// without a host has no lookup tables).
+pub const OFFLINE_KEY: &str = "__offline";
+
+/// A value only a real run would know (a capture of a write, a lookup in an offline dry
+/// run). Any attribute of it is unknown too; it renders as `<unknown NAME>`, which the
+/// catalog accepts for any field type.
+#[derive(Debug)]
+struct Unknown(String);
+
+impl Object for Unknown {
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        Some(unknown(&format!("{}.{key}", self.0)))
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<unknown {}>", self.0)
+    }
+}
+
+/// True for a value made by [`unknown`].
+pub fn is_unknown(value: &Value) -> bool {
+    value.downcast_object_ref::<Unknown>().is_some()
+}
+
+/// A value standing for something only a real run would know, labelled `name`.
+pub fn unknown(name: &str) -> Value {
+    Value::from_object(Unknown(name.to_owned()))
+}
+
 /// The value of `omit`: a body key whose value is `omit` is left out.
 #[derive(Debug)]
 struct Omit;
@@ -33,6 +63,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("prefixed", prefixed);
     env.add_filter("prefixed_map", prefixed_map);
     env.add_filter("plus_days", plus_days);
+    env.add_filter("to_objects", to_objects);
 }
 
 /// True for the `omit` value.
@@ -79,6 +110,9 @@ fn stable_id_fn(parts: Rest<Value>) -> Result<String, Error> {
 /// `lookup('inboxes', 'Billing')`: the item of a lookup table, or an error naming the
 /// closest key. The error fails the row before any of its writes.
 fn lookup(state: &State, name: &str, key: &Value) -> Result<Value, Error> {
+    if state.lookup(OFFLINE_KEY).is_some_and(|v| v.is_true()) {
+        return Ok(unknown(&format!("lookup {name}[{key}]")));
+    }
     let tables = state.lookup(LOOKUPS_KEY).ok_or_else(|| {
         Error::new(ErrorKind::InvalidOperation, "no lookups are loaded in this run")
     })?;
@@ -138,6 +172,18 @@ fn prefixed_map(row: &Value, prefix: &str) -> Result<Value, Error> {
                 out.insert(rest.to_owned(), value);
             }
         }
+    }
+    Ok(Value::from(out))
+}
+
+/// Wraps each item of a list in an object under `key`:
+/// `['a@x.com'] | to_objects('original')` gives `[{"original": "a@x.com"}]`.
+fn to_objects(list: &Value, key: &str) -> Result<Value, Error> {
+    let mut out = Vec::new();
+    for item in list.try_iter()? {
+        let mut object = std::collections::BTreeMap::new();
+        object.insert(key.to_owned(), item);
+        out.push(Value::from(object));
     }
     Ok(Value::from(out))
 }
@@ -265,6 +311,15 @@ mod tests {
         assert_eq!(
             eval("{{ row | prefixed_map('customAttribute:') }}", &ctx).unwrap(),
             json!({"attr1": "hello"})
+        );
+    }
+
+    #[test]
+    fn to_objects_wraps_items() {
+        let ctx = context! {};
+        assert_eq!(
+            eval("{{ ['a', 'b'] | to_objects('original') }}", &ctx).unwrap(),
+            json!([{"original": "a"}, {"original": "b"}])
         );
     }
 

@@ -19,7 +19,7 @@ use crate::diagnostic::Span;
 
 pub use body::BodyTemplate;
 pub use error::{TemplateError, TemplateErrorKind};
-pub use functions::{LOOKUPS_KEY, is_omit, stable_id};
+pub use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, stable_id, unknown};
 
 /// Names every template may use without declaring them: functions and `omit`.
 pub const GLOBALS: &[&str] = &[
@@ -51,6 +51,8 @@ pub struct Template {
     source: String,
     span: Span,
     kind: Kind,
+    /// The variables it reads (`row.email`), found once at compile time.
+    names: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -79,10 +81,18 @@ impl Template {
         } else {
             Kind::Literal
         };
+        let mut names: Vec<String> = match &kind {
+            Kind::Literal => Vec::new(),
+            Kind::Native(e) => e.undeclared_variables(true).into_iter().collect(),
+            Kind::Text(t) => t.undeclared_variables(true).into_iter().collect(),
+        };
+        names.retain(|n| !GLOBALS.contains(&n.split('.').next().unwrap_or_default()));
+        names.sort();
         Ok(Template {
             source: source.to_owned(),
             span,
             kind,
+            names,
         })
     }
 
@@ -103,15 +113,15 @@ impl Template {
 
     /// The variables the template reads, as dotted paths (`row.email`, `fetch.inboxId`),
     /// without the globals every template has.
-    pub fn variables(&self) -> Vec<String> {
-        let mut names: Vec<String> = match &self.kind {
-            Kind::Literal => Vec::new(),
-            Kind::Native(e) => e.undeclared_variables(true).into_iter().collect(),
-            Kind::Text(t) => t.undeclared_variables(true).into_iter().collect(),
-        };
-        names.retain(|n| !GLOBALS.contains(&n.split('.').next().unwrap_or_default()));
-        names.sort();
-        names
+    pub fn variables(&self) -> &[String] {
+        &self.names
+    }
+
+    /// True when the template reads `root` (e.g. `response`) or one of its fields.
+    pub fn reads(&self, root: &str) -> bool {
+        self.names
+            .iter()
+            .any(|n| n == root || n.strip_prefix(root).is_some_and(|r| r.starts_with('.')))
     }
 
     /// The lookup names used as `lookup('name', …)` with a literal first argument.
