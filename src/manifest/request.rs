@@ -535,6 +535,7 @@ pub(super) fn span_at(node: &Node, path: &str) -> Span {
 
 #[cfg(test)]
 mod tests {
+    use super::super::validate::is_identifier;
     use super::*;
 
     #[test]
