@@ -99,13 +99,12 @@ impl Diagnostic {
             Severity::Warning => "warning",
         };
         let _ = writeln!(out, "{head}: {}", self.message);
-        match self.span {
-            Some(span) => render_snippet(&mut out, file, source, span, self.label.as_deref()),
-            None => {
-                let _ = writeln!(out, "  --> {file}");
-                if let Some(label) = &self.label {
-                    let _ = writeln!(out, "   = {label}");
-                }
+        if let Some(span) = self.span {
+            render_snippet(&mut out, file, source, span, self.label.as_deref())
+        } else {
+            let _ = writeln!(out, "  --> {file}");
+            if let Some(label) = &self.label {
+                let _ = writeln!(out, "   = {label}");
             }
         }
         for note in &self.notes {
@@ -182,7 +181,10 @@ mod tests {
     #[test]
     fn caret_is_clamped_to_the_line_and_at_least_one_wide() {
         let d = Diagnostic::error("bad", Some(Span::new(1, 10, 0)));
-        assert!(d.render("f", SOURCE).contains("1 | version: 1\n  |          ^\n"));
+        assert!(
+            d.render("f", SOURCE)
+                .contains("1 | version: 1\n  |          ^\n")
+        );
         let d = Diagnostic::error("bad", Some(Span::new(1, 1, 500)));
         assert!(d.render("f", SOURCE).ends_with("  | ^^^^^^^^^^\n"));
     }
@@ -190,7 +192,10 @@ mod tests {
     #[test]
     fn without_span_names_the_file() {
         let d = Diagnostic::warning("empty manifest", None);
-        assert_eq!(d.render("a.yaml", ""), "warning: empty manifest\n  --> a.yaml\n");
+        assert_eq!(
+            d.render("a.yaml", ""),
+            "warning: empty manifest\n  --> a.yaml\n"
+        );
     }
 
     #[test]

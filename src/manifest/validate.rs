@@ -62,7 +62,8 @@ impl<'a> Validator<'a> {
     }
 
     pub(super) fn error(&mut self, message: impl Into<String>, span: Span) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic::error(message, Some(span)));
+        self.diagnostics
+            .push(Diagnostic::error(message, Some(span)));
         self.diagnostics.last_mut().expect("just pushed")
     }
 
@@ -87,32 +88,31 @@ impl<'a> Validator<'a> {
         let results = self.check_results(name.as_deref(), input.as_ref());
         if let Some(d) = &raw.destructive
             && !d.value
-            && steps.iter().any(|s| is_delete(s))
+            && steps.iter().any(is_delete)
         {
-            self.warnings.push(
-                Diagnostic::warning("this job deletes data but says `destructive: false`", Some(d.span)),
-            );
+            self.warnings.push(Diagnostic::warning(
+                "this job deletes data but says `destructive: false`",
+                Some(d.span),
+            ));
         }
-        let manifest = match (name, input, results) {
-            (Some(name), Some(input), Some(results)) if self.diagnostics.is_empty() => {
-                Some(Manifest {
-                    path: path.to_path_buf(),
-                    text_hash: hex_sha256(text),
-                    name,
-                    description: raw.description.as_ref().map(|d| d.value.clone()),
-                    destructive: raw.destructive.as_ref().is_some_and(|d| d.value),
-                    input,
-                    params,
-                    lookups,
-                    vars,
-                    per_second,
-                    concurrency,
-                    results,
-                    steps,
-                    row_refs: Vec::new(),
-                    require_spans: Vec::new(),
-                })
-            }
+        let manifest = match (name, input) {
+            (Some(name), Some(input)) if self.diagnostics.is_empty() => Some(Manifest {
+                path: path.to_path_buf(),
+                text_hash: hex_sha256(text),
+                name,
+                description: raw.description.as_ref().map(|d| d.value.clone()),
+                destructive: raw.destructive.as_ref().is_some_and(|d| d.value),
+                input,
+                params,
+                lookups,
+                vars,
+                per_second,
+                concurrency,
+                results,
+                steps,
+                row_refs: Vec::new(),
+                require_spans: Vec::new(),
+            }),
             _ => None,
         };
         (manifest, self)
@@ -175,7 +175,10 @@ impl<'a> Validator<'a> {
                 return None;
             }
             [_, second, ..] => {
-                self.error("`input` takes only one of `csv`, `jsonl` or `json`", second.0.span);
+                self.error(
+                    "`input` takes only one of `csv`, `jsonl` or `json`",
+                    second.0.span,
+                );
                 return None;
             }
         };
@@ -183,7 +186,10 @@ impl<'a> Validator<'a> {
             match (&mut format, d.value.as_bytes()) {
                 (InputFormat::Csv { delimiter }, [b]) => *delimiter = *b,
                 (InputFormat::Csv { .. }, _) => {
-                    self.error(format!("delimiter `{}` must be one character", d.value), d.span);
+                    self.error(
+                        format!("delimiter `{}` must be one character", d.value),
+                        d.span,
+                    );
                 }
                 _ => {
                     self.error("`delimiter` applies only to `csv` input", d.span);
@@ -195,7 +201,10 @@ impl<'a> Validator<'a> {
         let key = raw.key.as_ref().and_then(|k| self.template(k, scope));
         let after = raw.after.as_ref().and_then(|a| self.template(a, scope));
         if after.is_some() && key.is_none() {
-            self.error("`input.after` needs `input.key` to say which row is which", raw.span);
+            self.error(
+                "`input.after` needs `input.key` to say which row is which",
+                raw.span,
+            );
         }
         Some(Input {
             path: self.dir.join(&file.value),
@@ -210,7 +219,10 @@ impl<'a> Validator<'a> {
         let mut out: Vec<String> = Vec::new();
         for column in &raw.require {
             if out.contains(&column.value) {
-                self.error(format!("column `{}` is required twice", column.value), column.span);
+                self.error(
+                    format!("column `{}` is required twice", column.value),
+                    column.span,
+                );
             } else {
                 out.push(column.value.clone());
             }
@@ -248,20 +260,19 @@ impl<'a> Validator<'a> {
     }
 
     fn check_lookup(&mut self, name: &Spanned<String>, raw: &RawLookup) -> Option<Lookup> {
-        let key = match &raw.key {
-            Some(key) => self.template(
+        let key = if let Some(key) = &raw.key {
+            self.template(
                 key,
                 Scope {
                     item: true,
                     ..Scope::default()
                 },
-            ),
-            None => {
-                self.error(format!("lookup `{}` needs a `key`", name.value), raw.span)
-                    .notes
-                    .push("for example `key: \"{{ item.name }}\"`".into());
-                None
-            }
+            )
+        } else {
+            self.error(format!("lookup `{}` needs a `key`", name.value), raw.span)
+                .notes
+                .push("for example `key: \"{{ item.name }}\"`".into());
+            None
         };
         let (operation, path) = match (&raw.request, &raw.operation) {
             (Some(request), None) => {
@@ -286,7 +297,10 @@ impl<'a> Validator<'a> {
                 let operation = self.operation(op)?;
                 if operation.method != Method::Get || !operation.path_params.is_empty() {
                     self.error(
-                        format!("lookup operation `{}` must be a GET without path parameters", op.value),
+                        format!(
+                            "lookup operation `{}` must be a GET without path parameters",
+                            op.value
+                        ),
                         op.span,
                     );
                     return None;
@@ -295,7 +309,10 @@ impl<'a> Validator<'a> {
             }
             _ => {
                 self.error(
-                    format!("lookup `{}` needs exactly one of `request` or `operation`", name.value),
+                    format!(
+                        "lookup `{}` needs exactly one of `request` or `operation`",
+                        name.value
+                    ),
                     raw.span,
                 );
                 return None;
@@ -327,7 +344,12 @@ impl<'a> Validator<'a> {
     }
 
     fn check_rate(&mut self) -> f64 {
-        let Some(rate) = self.raw.rate_limit.as_ref().and_then(|r| r.per_second.as_ref()) else {
+        let Some(rate) = self
+            .raw
+            .rate_limit
+            .as_ref()
+            .and_then(|r| r.per_second.as_ref())
+        else {
             return 10.0;
         };
         if !(rate.value > 0.0 && rate.value <= 1000.0) {
@@ -348,7 +370,7 @@ impl<'a> Validator<'a> {
         usize::try_from(c.value).unwrap_or(1)
     }
 
-    fn check_results(&mut self, name: Option<&str>, input: Option<&Input>) -> Option<ResultsSpec> {
+    fn check_results(&mut self, name: Option<&str>, input: Option<&Input>) -> ResultsSpec {
         let raw = self.raw.results.as_ref();
         let path = match raw.and_then(|r| r.path.as_ref()) {
             Some(p) => {
@@ -361,13 +383,15 @@ impl<'a> Validator<'a> {
             None => format!("results/{}.csv", name.unwrap_or("job")),
         };
         let columns = match raw.map(|r| &r.columns) {
-            Some(columns) if !columns.is_empty() => columns.iter().map(|c| c.value.clone()).collect(),
+            Some(columns) if !columns.is_empty() => {
+                columns.iter().map(|c| c.value.clone()).collect()
+            }
             _ => input.map(|i| i.require.clone()).unwrap_or_default(),
         };
-        Some(ResultsSpec {
+        ResultsSpec {
             path: self.dir.join(path),
             columns,
-        })
+        }
     }
 
     fn check_steps(&mut self) -> Vec<Step> {
@@ -419,7 +443,9 @@ impl<'a> Validator<'a> {
             }
             _ => {
                 self.error(
-                    format!("step `{name}` has more than one of `request`, `operation` and `action`"),
+                    format!(
+                        "step `{name}` has more than one of `request`, `operation` and `action`"
+                    ),
                     raw.span,
                 );
                 return None;
@@ -431,7 +457,10 @@ impl<'a> Validator<'a> {
             ..Scope::default()
         };
         let outcome = raw.outcome.as_ref().and_then(|o| self.outcome_label(o));
-        let message = raw.message.as_ref().and_then(|m| self.template(m, message_scope));
+        let message = raw
+            .message
+            .as_ref()
+            .and_then(|m| self.template(m, message_scope));
         Some(Step {
             name,
             span: raw.span,
@@ -480,8 +509,8 @@ impl<'a> Validator<'a> {
         ];
         for (key, span) in has {
             if let Some(span) = span {
-                self.error(format!("`{key}` needs a request"), span)
-                    .label = Some("this step has an `action` and sends nothing".into());
+                self.error(format!("`{key}` needs a request"), span).label =
+                    Some("this step has an `action` and sends nothing".into());
             }
         }
     }
@@ -496,7 +525,8 @@ impl<'a> Validator<'a> {
                 let hint = did_you_mean(other, ACTIONS.iter().copied());
                 let d = self.error(format!("unknown step action `{other}`"), action.span);
                 Self::hint(d, hint);
-                d.notes.push("a step without a request can `skip`, `fail` or `abort`".into());
+                d.notes
+                    .push("a step without a request can `skip`, `fail` or `abort`".into());
                 None
             }
         }
@@ -509,8 +539,11 @@ impl<'a> Validator<'a> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !ok {
-            self.error(format!("invalid outcome label `{}`", label.value), label.span)
-                .label = Some("use letters, digits, `-` and `_`".into());
+            self.error(
+                format!("invalid outcome label `{}`", label.value),
+                label.span,
+            )
+            .label = Some("use letters, digits, `-` and `_`".into());
             return None;
         }
         Some(label.value.clone())
@@ -524,7 +557,10 @@ impl<'a> Validator<'a> {
         let (method, path, operation) = match (&raw.request, &raw.operation) {
             (Some(line), _) => {
                 if let Some((first, _)) = raw.params.0.first() {
-                    self.error("`params` go with `operation`; write them into the request path", first.span);
+                    self.error(
+                        "`params` go with `operation`; write them into the request path",
+                        first.span,
+                    );
                 }
                 self.request_line(line)?
             }
@@ -594,8 +630,10 @@ fn is_delete(step: &Step) -> bool {
 }
 
 fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(text.as_bytes()) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
