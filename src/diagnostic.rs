@@ -100,7 +100,7 @@ impl Diagnostic {
         };
         let _ = writeln!(out, "{head}: {}", self.message);
         if let Some(span) = self.span {
-            render_snippet(&mut out, file, source, span, self.label.as_deref())
+            render_snippet(&mut out, file, source, span, self.label.as_deref());
         } else {
             let _ = writeln!(out, "  --> {file}");
             if let Some(label) = &self.label {
