@@ -56,7 +56,8 @@ impl Manifest {
                 ));
             }
             Err(e) => {
-                let d = Diagnostic::error(format!("invalid YAML: {}", e.message), Some(e.span));
+                let mut d = Diagnostic::error(format!("invalid YAML: {}", e.message), Some(e.span));
+                d.label = yaml::hint(&e.message).map(str::to_owned);
                 return Err(ManifestError::new(path, text.to_owned(), vec![d]));
             }
         };
