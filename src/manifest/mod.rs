@@ -63,7 +63,8 @@ impl Manifest {
         };
         let mut decoder = decode::Decoder::default();
         let raw = decoder.manifest(&root);
-        let validator = validate::Validator::new(&raw, path);
+        let mut validator = validate::Validator::new(&raw, path);
+        validator.spoiled = std::mem::take(&mut decoder.spoiled);
         let (manifest, validator) = validator.run(path, text);
         let mut diagnostics = decoder.diagnostics;
         diagnostics.extend(validator.diagnostics);
