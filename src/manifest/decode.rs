@@ -168,11 +168,13 @@ impl Decoder {
             let Some(name) = self.string(Some(key), what) else {
                 continue;
             };
-            if out.iter().any(|(k, _)| k.value == name.value) {
+            if let Some((first, _)) = out.iter().find(|(k, _)| k.value == name.value) {
+                let line = first.span.line;
                 self.error(
                     format!("duplicate key `{}` in `{what}`", name.value),
                     key.span,
-                );
+                )
+                .label = Some(format!("`{}` is already set on line {line}", name.value));
                 continue;
             }
             let label = format!("{what}.{}", name.value);
@@ -359,10 +361,18 @@ impl Decoder {
         ];
         let fields = self.fields(node, "a step", KEYS);
         let get = |key| fields.as_ref().and_then(|f| f.get(key));
+        let request = self.string(get("request"), "request");
+        if get("request").is_some_and(|r| r.as_map().is_some()) {
+            let d = self.diagnostics.last_mut().expect("reported by `string`");
+            d.label = Some(
+                "write `request: METHOD /path`; `body`, `query` and `headers` are keys of the step"
+                    .into(),
+            );
+        }
         RawStep {
             name: self.string(get("name"), "name"),
             when: self.string(get("when"), "when"),
-            request: self.string(get("request"), "request"),
+            request,
             operation: self.string(get("operation"), "operation"),
             params: self.templates(get("params"), "params"),
             query: self.entries(get("query"), "query", |_, v, _| Some(AnyValue(v.clone()))),
@@ -478,6 +488,25 @@ mod tests {
             Some("`name` is already set on line 1")
         );
         assert!(diags[1].message.contains("duplicate key `x`"));
+    }
+
+    #[test]
+    fn duplicate_entries_and_request_mappings_say_the_fix() {
+        let (_, diags) = decode(
+            "steps:\n  - name: a\n    request: { method: GET }\n    capture: { a: x, a: y }\n",
+        );
+        assert_eq!(diags[0].message, "`request` must be text, found a mapping");
+        assert!(
+            diags[0]
+                .label
+                .as_deref()
+                .unwrap()
+                .starts_with("write `request: METHOD /path`")
+        );
+        assert_eq!(
+            diags[1].label.as_deref(),
+            Some("`a` is already set on line 4")
+        );
     }
 
     #[test]

@@ -590,7 +590,9 @@ impl Validator<'_> {
         for name in template.variables() {
             self.check_variable(name, source.span, scope);
         }
-        for lookup in template.lookups_used() {
+        // With an unusable `lookups:` (already reported) every lookup would look unknown.
+        let lookups_ok = !self.spoiled(self.raw.span, &["lookups"]);
+        for lookup in template.lookups_used().into_iter().filter(|_| lookups_ok) {
             let known: Vec<&str> = self
                 .raw
                 .lookups
@@ -611,6 +613,9 @@ impl Validator<'_> {
         let mut parts = name.split('.');
         let root = parts.next().unwrap_or_default();
         let field = parts.next();
+        if matches!(root, "params" | "vars") && self.spoiled(self.raw.span, &[root]) {
+            return;
+        }
         match root {
             "row" => {
                 if let Some(column) = field {

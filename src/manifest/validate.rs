@@ -274,7 +274,7 @@ impl<'a> Validator<'a> {
         for (name, param) in &self.raw.params.0 {
             if !is_identifier(&name.value) {
                 self.error(format!("invalid param name `{}`", name.value), name.span)
-                    .label = Some("use letters, digits and `_`".into());
+                    .label = Some(identifier_fix(&name.value));
             }
             out.push(Param {
                 name: name.value.clone(),
@@ -289,7 +289,8 @@ impl<'a> Validator<'a> {
         let mut out = Vec::new();
         for (name, raw) in &self.raw.lookups.0 {
             if !is_identifier(&name.value) {
-                self.error(format!("invalid lookup name `{}`", name.value), name.span);
+                self.error(format!("invalid lookup name `{}`", name.value), name.span)
+                    .label = Some(identifier_fix(&name.value));
             }
             if let Some(lookup) = self.check_lookup(name, raw) {
                 out.push(lookup);
@@ -336,7 +337,8 @@ impl<'a> Validator<'a> {
                     return None;
                 }
                 if parts.iter().any(|p| matches!(p, PathPart::Template(_))) {
-                    self.error("a lookup path cannot use templates", request.span);
+                    self.error("a lookup path cannot use templates", request.span)
+                        .label = Some("a lookup is fetched once per run, before any row".into());
                 }
                 (op, path)
             }
@@ -379,7 +381,8 @@ impl<'a> Validator<'a> {
         let mut out = Vec::new();
         for (i, (name, tpl)) in self.raw.vars.0.iter().enumerate() {
             if !is_identifier(&name.value) {
-                self.error(format!("invalid var name `{}`", name.value), name.span);
+                self.error(format!("invalid var name `{}`", name.value), name.span)
+                    .label = Some(identifier_fix(&name.value));
             }
             let scope = Scope {
                 vars: Some(i),
@@ -657,7 +660,8 @@ impl<'a> Validator<'a> {
         let mut capture = Vec::new();
         for (name, tpl) in &raw.capture.0 {
             if !is_identifier(&name.value) {
-                self.error(format!("invalid capture name `{}`", name.value), name.span);
+                self.error(format!("invalid capture name `{}`", name.value), name.span)
+                    .label = Some(identifier_fix(&name.value));
             }
             if let Some(t) = self.template(tpl, capture_scope) {
                 capture.push((name.value.clone(), t));
@@ -695,6 +699,16 @@ pub(super) fn is_identifier(text: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// How to fix a name that is not an identifier: templates read it as `x.NAME`.
+fn identifier_fix(name: &str) -> String {
+    let fixed = name.replace(['-', ' ', '.'], "_");
+    if is_identifier(&fixed) {
+        format!("use letters, digits and `_`, e.g. `{fixed}`")
+    } else {
+        "use letters, digits and `_`, not starting with a digit".to_owned()
+    }
 }
 
 /// The list operation (`getInboxes`) for an item operation's path (`/api/v1/inboxes/{id}`).
@@ -766,6 +780,18 @@ mod tests {
             messages(&format!("version: 1\nname: t\n{input}steps: [create]\n")),
             ["a step must be a mapping, found a scalar"]
         );
+        // A section that is not a mapping does not make every name in it unknown.
+        let text = format!(
+            "version: 1\nname: t\n{input}params: [p]\nlookups: [l]\n\
+             steps:\n  - name: a\n    request: GET /api/v1/topics/{{{{ params.p ~ lookup('l', 1) }}}}\n"
+        );
+        assert_eq!(
+            messages(&text),
+            [
+                "`params` must be a mapping, found a list",
+                "`lookups` must be a mapping, found a list"
+            ]
+        );
         // Without a close key, the missing one is still reported.
         assert_eq!(
             messages(&format!("version: 1\nname: t\n{input}zzz: []\n")),
@@ -817,6 +843,11 @@ mod tests {
             Some("getTopics")
         );
         assert_eq!(list_operation("/api/v1/organization"), None);
+        assert_eq!(
+            identifier_fix("due-at"),
+            "use letters, digits and `_`, e.g. `due_at`"
+        );
+        assert!(identifier_fix("1st").ends_with("not starting with a digit"));
     }
 
     #[test]
