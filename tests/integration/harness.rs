@@ -80,6 +80,15 @@ impl Test {
         self
     }
 
+    /// Copies a repository file byte for byte into the test folder under `name`.
+    pub fn copy_as(self, repo_path: &Path, name: &str) -> Self {
+        let to = self.dir.path().join(name);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(repo_path, &to)
+            .unwrap_or_else(|e| panic!("copy {}: {e}", repo_path.display()));
+        self
+    }
+
     pub fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
