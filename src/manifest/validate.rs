@@ -425,13 +425,10 @@ impl<'a> Validator<'a> {
     fn check_results(&mut self, name: Option<&str>, input: Option<&Input>) -> ResultsSpec {
         let raw = self.raw.results.as_ref();
         let path = match raw.and_then(|r| r.path.as_ref()) {
-            Some(p) => {
-                let rendered = p.value.replace("{{ job.name }}", name.unwrap_or("job"));
-                if rendered.contains("{{") {
-                    self.error("`results` may only use `{{ job.name }}`", p.span);
-                }
-                rendered
-            }
+            Some(p) => with_job_name(&p.value, name.unwrap_or("job")).unwrap_or_else(|| {
+                self.error("`results` may only use `{{ job.name }}`", p.span);
+                p.value.clone()
+            }),
             None => format!("results/{}.csv", name.unwrap_or("job")),
         };
         let columns = match raw.map(|r| &r.columns) {
@@ -701,6 +698,24 @@ pub(super) fn is_identifier(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// `path` with every `{{ job.name }}` (however spaced) replaced by `name`; `None` when it
+/// holds any other template.
+fn with_job_name(path: &str, name: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find("{{") {
+        let end = start + rest[start..].find("}}")?;
+        if rest[start + 2..end].trim() != "job.name" {
+            return None;
+        }
+        out.push_str(&rest[..start]);
+        out.push_str(name);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// How to fix a name that is not an identifier: templates read it as `x.NAME`.
 fn identifier_fix(name: &str) -> String {
     let fixed = name.replace(['-', ' ', '.'], "_");
@@ -848,6 +863,16 @@ mod tests {
             "use letters, digits and `_`, e.g. `due_at`"
         );
         assert!(identifier_fix("1st").ends_with("not starting with a digit"));
+    }
+
+    #[test]
+    fn results_paths_take_job_name_however_spaced() {
+        assert_eq!(
+            with_job_name("r/{{job.name}}-{{ job.name }}.csv", "j").as_deref(),
+            Some("r/j-j.csv")
+        );
+        assert_eq!(with_job_name("r/{{ now() }}.csv", "j"), None);
+        assert_eq!(with_job_name("r/{{ job.name", "j"), None);
     }
 
     #[test]
