@@ -163,18 +163,17 @@ impl Template {
 
     /// Renders to text (paths, headers, messages): native values are stringified.
     pub fn render(&self, ctx: &Value) -> Result<String, TemplateError> {
-        if let Kind::Literal = &self.kind {
-            Ok(self.source.clone())
-        } else {
-            let value = self.eval(ctx)?;
-            Ok(if value.is_none() || is_omit(&value) {
-                String::new()
-            } else if let Some(s) = value.as_str() {
-                s.to_owned()
-            } else {
-                value.to_string()
-            })
+        if let Kind::Literal = self.kind {
+            return Ok(self.source.clone());
         }
+        let value = self.eval(ctx)?;
+        Ok(if value.is_none() || is_omit(&value) {
+            String::new()
+        } else if let Some(s) = value.as_str() {
+            s.to_owned()
+        } else {
+            value.to_string()
+        })
     }
 
     /// Evaluates a condition: true when the value is truthy (`omit` is false).
