@@ -1,20 +1,32 @@
-//! `runner apply`: loads a manifest, opens its input, and runs it — in this version as a
-//! dry run that renders and checks every request and writes the results and the plan.
+//! `runner apply`: loads a manifest, opens its input, connects (or starts the in-process
+//! sandbox), and runs every row — or plans them with `--dry-run`.
+//!
+//! Without credentials a dry run stays offline (nothing is contacted); with them it also
+//! sends the lookups and GET steps, never a write. Resume, confirmation of destructive jobs,
+//! Ctrl-C and the exit code are decided here.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::{Exit, report};
-use crate::executor::{self, PlanOptions, PlanSummary};
+use crate::executor::client::{Client, Credentials};
+use crate::executor::run::{RunOptions, StopHandle};
+use crate::executor::{self, Listener, PlanOptions, PlanSummary, RunSummary, Stop};
 use crate::manifest::{InputFormat, Manifest};
+use crate::policy::retry::RetryPolicy;
 use crate::results::ResultKind;
+use crate::results::resume::{self, RunMeta};
 use crate::source::{self, Format};
 
 /// Arguments of `runner apply`.
 #[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub(crate) struct ApplyArgs {
     /// The manifest to run.
     manifest: PathBuf,
-    /// Render and check every request, write the results and the plan, send no write.
+    /// Plan only: render and check every request and write the results and the plan.
+    /// With credentials, lookups and GET steps are sent; writes never are.
     #[arg(long)]
     dry_run: bool,
     /// Read rows from this file instead of the manifest's input (format from its extension).
@@ -26,6 +38,27 @@ pub(crate) struct ApplyArgs {
     /// Set a manifest param, e.g. `--set topicId=abc` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     sets: Vec<(String, String)>,
+    /// Start the built-in sandbox in-process and run against it.
+    #[arg(long)]
+    sandbox: bool,
+    /// Read GLADLY_* variables from this file (default: `.env` when it exists).
+    #[arg(long, value_name = "FILE")]
+    env_file: Option<PathBuf>,
+    /// Skip the rows an earlier run recorded in RESULTS and run the rest, appending to it.
+    #[arg(long, value_name = "RESULTS", conflicts_with = "only_failed")]
+    resume: Option<PathBuf>,
+    /// Run again only the rows RESULTS records as failed, appending to it.
+    #[arg(long, value_name = "RESULTS")]
+    only_failed: Option<PathBuf>,
+    /// Resume even though the manifest or the input changed since RESULTS was written.
+    #[arg(long)]
+    force: bool,
+    /// Run a destructive job without asking.
+    #[arg(long)]
+    yes: bool,
+    /// Seconds to wait for each answer before treating it as lost.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    timeout: u64,
 }
 
 fn parse_set(text: &str) -> Result<(String, String), String> {
@@ -37,36 +70,56 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Everything checked before a request is sent.
+struct Prepared {
+    manifest: Arc<Manifest>,
+    manifest_name: String,
+    input_path: PathBuf,
+    format: Format,
+    params: std::collections::BTreeMap<String, String>,
+    results_path: PathBuf,
+}
+
 pub(crate) fn run(args: &ApplyArgs) -> Exit {
-    let loaded = match Manifest::load(&args.manifest) {
-        Ok(l) => l,
-        Err(e) => {
-            report::manifest_error(&e);
-            return Exit::Invalid;
-        }
-    };
-    let manifest_name = args.manifest.display().to_string();
-    report::diagnostics(&manifest_name, &loaded.text, &loaded.warnings);
-    let manifest = &loaded.manifest;
-    if !args.dry_run {
-        report::error("only `--dry-run` is available in this version: nothing was sent");
-        return Exit::Usage;
-    }
-    let params = match executor::resolve_params(manifest, &args.sets) {
+    let prepared = match prepare(args) {
         Ok(p) => p,
-        Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
-    let (input_path, format) = input_of(manifest, args.input.as_deref());
-    let reader = match source::open(&input_path, format) {
+    load_env_file(args.env_file.as_deref());
+    let offline_dry_run = args.dry_run
+        && !args.sandbox
+        && std::env::var("GLADLY_HOST").map_or(true, |h| h.trim().is_empty());
+    if offline_dry_run {
+        return offline(&prepared);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Invalid;
+            report::error(&format!("cannot start the async runtime: {e}"));
+            return Exit::Fatal;
         }
     };
+    runtime.block_on(online(args, prepared))
+}
+
+/// Loads the manifest, params and input header: every check that needs no network.
+fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
+    let loaded = Manifest::load(&args.manifest).map_err(|e| {
+        report::manifest_error(&e);
+        Exit::Invalid
+    })?;
+    let manifest_name = args.manifest.display().to_string();
+    report::diagnostics(&manifest_name, &loaded.text, &loaded.warnings);
+    let manifest = loaded.manifest;
+    let params = executor::resolve_params(&manifest, &args.sets).map_err(|e| {
+        report::error(&e.to_string());
+        Exit::Usage
+    })?;
+    let (input_path, format) = input_of(&manifest, args.input.as_deref());
+    let reader = source::open(&input_path, format).map_err(|e| {
+        report::error(&e.to_string());
+        Exit::Invalid
+    })?;
     if let Some(header) = reader.columns() {
         let problems = manifest.check_columns(&input_path, header);
         if !problems.is_empty() {
@@ -75,22 +128,57 @@ pub(crate) fn run(args: &ApplyArgs) -> Exit {
                 "`{}` does not fit `{manifest_name}`: nothing was sent",
                 input_path.display()
             ));
-            return Exit::Invalid;
+            return Err(Exit::Invalid);
         }
     }
     let results_path = args
         .results
         .clone()
+        .or_else(|| args.resume.clone())
+        .or_else(|| args.only_failed.clone())
         .unwrap_or_else(|| manifest.results().path.clone());
-    let options = PlanOptions {
+    Ok(Prepared {
+        manifest: Arc::new(manifest),
+        manifest_name,
+        input_path,
+        format,
         params,
-        host: std::env::var("GLADLY_HOST").ok().filter(|h| !h.is_empty()),
-        plan_path: plan_path_for(&results_path),
         results_path,
+    })
+}
+
+/// `.env` (or `--env-file`) into the environment; variables already set win.
+fn load_env_file(path: Option<&Path>) {
+    match path {
+        Some(p) => {
+            if let Err(e) = dotenvy::from_path(p) {
+                report::error(&format!("cannot read `{}`: {e}", p.display()));
+            }
+        }
+        None => {
+            let _ = dotenvy::from_path(".env");
+        }
+    }
+}
+
+/// A dry run with no host: everything is rendered and checked, nothing is contacted.
+fn offline(p: &Prepared) -> Exit {
+    let reader = match source::open(&p.input_path, p.format) {
+        Ok(r) => r,
+        Err(e) => {
+            report::error(&e.to_string());
+            return Exit::Invalid;
+        }
     };
-    match executor::dry_run(manifest, reader, &options) {
+    let options = PlanOptions {
+        params: p.params.clone(),
+        host: None,
+        plan_path: plan_path_for(&p.results_path),
+        results_path: p.results_path.clone(),
+    };
+    match executor::dry_run(&p.manifest, reader, &options) {
         Ok(summary) => {
-            print_summary(manifest, &summary, &options);
+            print_plan_summary(&p.manifest, &summary, &options);
             if summary.count(ResultKind::Failed) > 0 {
                 Exit::RowsFailed
             } else {
@@ -102,6 +190,228 @@ pub(crate) fn run(args: &ApplyArgs) -> Exit {
             Exit::Fatal
         }
     }
+}
+
+/// A run (or a dry run with reads) against a host or the in-process sandbox.
+async fn online(args: &ApplyArgs, p: Prepared) -> Exit {
+    let (credentials, sandbox) = match connect(args).await {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let exit = run_against(args, p, credentials).await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    exit
+}
+
+async fn connect(args: &ApplyArgs) -> Result<(Credentials, Option<crate::sandbox::Sandbox>), Exit> {
+    if args.sandbox {
+        let sandbox = crate::sandbox::start(crate::sandbox::SandboxOptions::default())
+            .await
+            .map_err(|e| {
+                report::error(&format!("cannot start the sandbox: {e}"));
+                Exit::Fatal
+            })?;
+        eprintln!(
+            "sandbox: started in-process at {} (a fresh simulated org; nothing real is touched)",
+            sandbox.base_url()
+        );
+        let credentials = Credentials::new(&sandbox.base_url(), sandbox.username(), sandbox.token())
+            .map_err(|e| {
+                report::error(&e.to_string());
+                Exit::Fatal
+            })?;
+        return Ok((credentials, Some(sandbox)));
+    }
+    Credentials::from_vars(|name| std::env::var(name).ok())
+        .map(|c| (c, None))
+        .map_err(|e| {
+            report::error(&e.to_string());
+            Exit::Usage
+        })
+}
+
+async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials) -> Exit {
+    let host = credentials.host().to_owned();
+    let (skip, only, append) = match resume_sets(args, &p) {
+        Ok(sets) => sets,
+        Err(exit) => return exit,
+    };
+    if p.manifest.destructive() && !args.dry_run && !args.sandbox {
+        let rows = count_rows(&p);
+        if let Err(message) = super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes) {
+            report::error(&message);
+            return Exit::Usage;
+        }
+    }
+    let client = match Client::new(credentials, Duration::from_secs(args.timeout.max(1))) {
+        Ok(c) => c,
+        Err(e) => {
+            report::error(&e.to_string());
+            return Exit::Fatal;
+        }
+    };
+    if !args.dry_run
+        && let Err(e) = save_meta(&p)
+    {
+        report::error(&e);
+        return Exit::Fatal;
+    }
+    let reader = match source::open(&p.input_path, p.format) {
+        Ok(r) => r,
+        Err(e) => {
+            report::error(&e.to_string());
+            return Exit::Invalid;
+        }
+    };
+    let rows: Box<dyn Iterator<Item = _> + Send> = match only {
+        Some(only) => Box::new(reader.filter(move |item| {
+            let n = match item {
+                Ok(r) => r.number,
+                Err(e) => e.number,
+            };
+            only.contains(&n)
+        })),
+        None => Box::new(reader),
+    };
+    let options = RunOptions {
+        params: p.params.clone(),
+        results_path: p.results_path.clone(),
+        append,
+        plan_path: args.dry_run.then(|| plan_path_for(&p.results_path)),
+        retry: RetryPolicy::default(),
+        skip,
+    };
+    let stop = Arc::new(StopHandle::default());
+    let ctrl_c = {
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.stop(Stop::Interrupted);
+            }
+        })
+    };
+    let progress = super::progress::Progress::for_run(p.manifest.name(), count_rows(&p));
+    let listener: Arc<dyn Listener> = progress.clone();
+    let outcome = executor::run::run(Arc::clone(&p.manifest), rows, client, options, listener, stop).await;
+    ctrl_c.abort();
+    progress.finish();
+    match outcome {
+        Ok(summary) => {
+            super::progress::print_summary(&summary, args.dry_run);
+            exit_for(&summary, &p)
+        }
+        Err(e) => {
+            report::error(&e.to_string());
+            Exit::Fatal
+        }
+    }
+}
+
+fn exit_for(summary: &RunSummary, p: &Prepared) -> Exit {
+    match &summary.stop {
+        Some(Stop::Fatal(message)) => {
+            report::error(message);
+            Exit::Fatal
+        }
+        Some(Stop::Aborted { .. }) => Exit::Aborted,
+        Some(Stop::Interrupted) => {
+            eprintln!(
+                "interrupted: finished rows are recorded; resume with `runner apply {} --resume {}`",
+                p.manifest_name,
+                p.results_path.display()
+            );
+            Exit::Interrupted
+        }
+        None if summary.count(ResultKind::Failed) > 0 => Exit::RowsFailed,
+        None => Exit::Ok,
+    }
+}
+
+/// The rows to leave out (`--resume`) or the only rows to run (`--only-failed`), and
+/// whether to append to the results file. Refuses when the job or its input changed.
+#[allow(clippy::type_complexity)]
+fn resume_sets(
+    args: &ApplyArgs,
+    p: &Prepared,
+) -> Result<(std::collections::HashSet<u64>, Option<std::collections::HashSet<u64>>, bool), Exit> {
+    let Some(previous) = args.resume.as_ref().or(args.only_failed.as_ref()) else {
+        return Ok((Default::default(), None, false));
+    };
+    if args.dry_run {
+        report::error("`--resume` and `--only-failed` run rows for real; drop `--dry-run`");
+        return Err(Exit::Usage);
+    }
+    check_unchanged(previous, p, args.force)?;
+    let recorded = resume::recorded_rows(previous).map_err(|e| {
+        report::error(&format!("cannot read `{}`: {e}", previous.display()));
+        Exit::Invalid
+    })?;
+    if args.only_failed.is_some() {
+        Ok((Default::default(), Some(resume::failed_rows(&recorded)), true))
+    } else {
+        Ok((resume::done_rows(&recorded), None, true))
+    }
+}
+
+fn check_unchanged(previous: &Path, p: &Prepared, force: bool) -> Result<(), Exit> {
+    let meta = RunMeta::load(previous).map_err(|e| {
+        report::error(&format!("cannot read the record of `{}`: {e}", previous.display()));
+        Exit::Invalid
+    })?;
+    let Some(meta) = meta else {
+        if force {
+            return Ok(());
+        }
+        report::error(&format!(
+            "`{}` has no record of the manifest and input it was made with ({}); \
+             pass --force to resume anyway",
+            previous.display(),
+            resume::meta_path(previous).display()
+        ));
+        return Err(Exit::Usage);
+    };
+    let input_hash = resume::hash_file(&p.input_path).unwrap_or_default();
+    let mut changed = Vec::new();
+    if meta.manifest_sha256 != p.manifest.text_hash() {
+        changed.push("the manifest");
+    }
+    if meta.input_sha256 != input_hash {
+        changed.push("the input");
+    }
+    if changed.is_empty() || force {
+        return Ok(());
+    }
+    report::error(&format!(
+        "{} changed since `{}` was written: resuming could apply rows twice or skip new ones; \
+         pass --force to resume anyway",
+        changed.join(" and "),
+        previous.display()
+    ));
+    Err(Exit::Usage)
+}
+
+fn save_meta(p: &Prepared) -> Result<(), String> {
+    let meta = RunMeta {
+        job: p.manifest.name().to_owned(),
+        manifest_sha256: p.manifest.text_hash().to_owned(),
+        input_sha256: resume::hash_file(&p.input_path)
+            .map_err(|e| format!("cannot read `{}`: {e}", p.input_path.display()))?,
+        input: p.input_path.display().to_string(),
+    };
+    if let Some(dir) = p.results_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    }
+    meta.save(&p.results_path)
+        .map_err(|e| format!("cannot write the record beside `{}`: {e}", p.results_path.display()))
+}
+
+/// The number of input rows (a quick pass), for the progress bar and the confirmation.
+fn count_rows(p: &Prepared) -> Option<u64> {
+    source::open(&p.input_path, p.format)
+        .ok()
+        .map(|reader| reader.count() as u64)
 }
 
 /// The input file and format: `--input` (format from its extension, else the manifest's)
@@ -126,14 +436,13 @@ fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
 
 /// `results/x.csv` → `results/x.plan.jsonl`.
 fn plan_path_for(results: &Path) -> PathBuf {
-    let stem = results.file_stem().map_or_else(
-        || "results".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    );
+    let stem = results
+        .file_stem()
+        .map_or_else(|| "results".to_owned(), |s| s.to_string_lossy().into_owned());
     results.with_file_name(format!("{stem}.plan.jsonl"))
 }
 
-fn print_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptions) {
+fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptions) {
     let file = manifest.path().display();
     for (row, line, failure) in &summary.failures {
         match failure.span {
@@ -185,7 +494,7 @@ fn print_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptio
 }
 
 /// `75.0` → `1m 15s`; `0.4` → `0.4s`.
-fn human_duration(secs: f64) -> String {
+pub(crate) fn human_duration(secs: f64) -> String {
     if secs < 60.0 {
         return format!("{secs:.1}s");
     }

@@ -94,12 +94,20 @@ pub enum ExecError {
     Input(String),
     /// The results or plan file cannot be written.
     Output(String),
+    /// A lookup could not be fetched.
+    Lookup(String),
+    /// The connection cannot be used (host, credentials).
+    Connection(String),
 }
 
 impl fmt::Display for ExecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ExecError::Params(m) | ExecError::Input(m) | ExecError::Output(m) => f.write_str(m),
+            ExecError::Params(m)
+            | ExecError::Input(m)
+            | ExecError::Output(m)
+            | ExecError::Lookup(m)
+            | ExecError::Connection(m) => f.write_str(m),
         }
     }
 }

@@ -2,10 +2,12 @@
 //! into concrete requests and `plan` records them without sending anything. The executor
 //! never prints and never picks an exit code; `cli` does both.
 
+pub mod client;
 mod error;
 pub mod event;
 pub mod plan;
 pub mod render;
+pub mod run;
 
 pub use error::{ExecError, RowFailure};
 pub use event::{Event, Listener, RunSummary, Silent, Stop};

@@ -43,6 +43,13 @@ impl BaseContext {
     }
 }
 
+impl BaseContext {
+    /// A copy of the shared entries, to add more (lookup keys use `item`).
+    pub fn clone_entries(&self) -> BTreeMap<String, Value> {
+        self.entries.clone()
+    }
+}
+
 /// The template context of one row as its steps run.
 #[derive(Debug)]
 pub struct RowContext {

@@ -6,6 +6,8 @@
 //! http_status, attempts, duration_ms, error_code, detail, <captures>`. This module knows
 //! nothing about manifests or HTTP.
 
+pub mod resume;
+
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter};

@@ -105,9 +105,14 @@ impl Test {
 
     /// Runs the binary and returns what it did; the folder stays until the Test drops.
     pub fn run(&self) -> Outcome {
+        self.run_args(&self.args)
+    }
+
+    /// Runs the binary with `args` instead of the ones given to [`Test::args`].
+    pub fn run_args<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Outcome {
         let mut cmd = Command::cargo_bin("runner").expect("runner binary");
         cmd.current_dir(self.dir.path())
-            .args(&self.args)
+            .args(args)
             .env_remove("GLADLY_HOST")
             .env_remove("GLADLY_USERNAME")
             .env_remove("GLADLY_API_TOKEN");

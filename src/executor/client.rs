@@ -1,0 +1,314 @@
+//! The connection to a Gladly org: credentials from the environment, and an HTTP client
+//! that sends one rendered request and reads its answer.
+//!
+//! The API token lives only in [`Credentials`] (whose `Debug` hides it) and in the
+//! `Authorization` header reqwest marks as sensitive; it is never logged, printed or
+//! written. Retries and rate limiting are not decided here (see `policy` and `limiter`).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::render::RenderedRequest;
+
+/// Where and as whom requests go.
+#[derive(Clone)]
+pub struct Credentials {
+    host: String,
+    username: String,
+    token: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("host", &self.host)
+            .field("username", &self.username)
+            .field("token", &"<hidden>")
+            .finish()
+    }
+}
+
+/// Why credentials cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialsError(pub String);
+
+impl fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CredentialsError {}
+
+impl Credentials {
+    /// Reads `GLADLY_HOST`, `GLADLY_USERNAME` and `GLADLY_API_TOKEN` through `var`
+    /// (the process environment, after any `.env` file was loaded).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, CredentialsError> {
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    CredentialsError(format!(
+                        "`{name}` is not set: put GLADLY_HOST, GLADLY_USERNAME and GLADLY_API_TOKEN \
+                         in the environment or a .env file (or use --sandbox)"
+                    ))
+                })
+        };
+        let host = check_host(&get("GLADLY_HOST")?)?;
+        Ok(Credentials {
+            host,
+            username: get("GLADLY_USERNAME")?,
+            token: get("GLADLY_API_TOKEN")?,
+        })
+    }
+
+    /// Credentials given directly (the in-process sandbox).
+    pub fn new(host: &str, username: &str, token: &str) -> Result<Self, CredentialsError> {
+        Ok(Credentials {
+            host: check_host(host)?,
+            username: username.to_owned(),
+            token: token.to_owned(),
+        })
+    }
+
+    /// `https://acme.gladly.com` (no trailing slash).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The API user's email.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+/// Checks `GLADLY_HOST`: a URL with no path, https (or http to this machine only).
+fn check_host(raw: &str) -> Result<String, CredentialsError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = reqwest::Url::parse(trimmed).map_err(|e| {
+        CredentialsError(format!(
+            "GLADLY_HOST `{raw}` is not a URL ({e}): write it like `https://acme.gladly.com`"
+        ))
+    })?;
+    let Some(host) = url.host_str() else {
+        return Err(CredentialsError(format!("GLADLY_HOST `{raw}` has no host name")));
+    };
+    if !matches!(url.path(), "" | "/") || url.query().is_some() {
+        return Err(CredentialsError(format!(
+            "GLADLY_HOST `{raw}` must be just the org's address, like `https://acme.gladly.com` \
+             (paths such as /api/v1 are added by the runner)"
+        )));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(CredentialsError(format!(
+                "GLADLY_HOST `{raw}` uses plain http: the token would travel unencrypted; \
+                 use https (http is allowed only to this machine)"
+            )));
+        }
+        other => {
+            return Err(CredentialsError(format!(
+                "GLADLY_HOST `{raw}` has scheme `{other}`: use https"
+            )));
+        }
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An answer from the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The body: parsed JSON when it is JSON, else its text (empty body: null).
+    pub body: serde_json::Value,
+}
+
+impl Response {
+    /// The first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request that got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// No answer within the client timeout.
+    Timeout,
+    /// The connection failed or was reset.
+    Connection(String),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Timeout => f.write_str("timeout"),
+            SendError::Connection(e) => write!(f, "connection error: {e}"),
+        }
+    }
+}
+
+/// Sends requests to one org, reusing connections.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    credentials: Credentials,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("host", &self.credentials.host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `credentials` with a per-request `timeout`.
+    pub fn new(credentials: Credentials, timeout: Duration) -> Result<Self, CredentialsError> {
+        // One process-wide TLS provider; a second install attempt is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .gzip(true)
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(64)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("gladly-runner/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CredentialsError(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client { http, credentials })
+    }
+
+    /// The org's address.
+    pub fn host(&self) -> &str {
+        &self.credentials.host
+    }
+
+    /// Sends one request and reads the whole answer.
+    pub async fn send(&self, request: &RenderedRequest) -> Result<Response, SendError> {
+        let url = format!("{}{}", self.credentials.host, request.path_and_query);
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+            .expect("catalog methods are valid HTTP methods");
+        let mut builder = self
+            .http
+            .request(method, url)
+            .basic_auth(&self.credentials.username, Some(&self.credentials.token))
+            .header("accept", "application/json");
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
+        }
+        let response = builder.send().await.map_err(|e| classify(&e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let bytes = response.bytes().await.map_err(|e| classify(&e))?;
+        Ok(Response {
+            status,
+            headers,
+            body: parse_body(&bytes),
+        })
+    }
+}
+
+fn classify(e: &reqwest::Error) -> SendError {
+    if e.is_timeout() {
+        SendError::Timeout
+    } else {
+        // The error chain names the cause (reset, refused); never the credentials.
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        SendError::Connection(text)
+    }
+}
+
+fn parse_body(bytes: &[u8]) -> serde_json::Value {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(host: &str) -> impl Fn(&str) -> Option<String> + '_ {
+        move |name| match name {
+            "GLADLY_HOST" => Some(host.to_owned()),
+            "GLADLY_USERNAME" => Some("ops@example.com".to_owned()),
+            "GLADLY_API_TOKEN" => Some("tok-123".to_owned()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn hosts_are_checked_and_normalised() {
+        let ok = Credentials::from_vars(vars("https://acme.gladly.com/")).unwrap();
+        assert_eq!(ok.host(), "https://acme.gladly.com");
+        assert!(Credentials::from_vars(vars("http://127.0.0.1:8080")).is_ok());
+        assert!(Credentials::from_vars(vars("http://localhost:8080")).is_ok());
+        assert!(Credentials::from_vars(vars("http://[::1]:8080")).is_ok());
+        let plain = Credentials::from_vars(vars("http://acme.gladly.com")).unwrap_err();
+        assert!(plain.0.contains("plain http"), "{plain}");
+        let path = Credentials::from_vars(vars("https://acme.gladly.com/api/v1")).unwrap_err();
+        assert!(path.0.contains("just the org's address"), "{path}");
+        let junk = Credentials::from_vars(vars("acme.gladly.com")).unwrap_err();
+        assert!(junk.0.contains("is not a URL"), "{junk}");
+    }
+
+    #[test]
+    fn missing_variables_are_named() {
+        let err = Credentials::from_vars(|_| None).unwrap_err();
+        assert!(err.0.starts_with("`GLADLY_HOST` is not set"), "{err}");
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let c = Credentials::from_vars(vars("https://acme.gladly.com")).unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("tok-123") && text.contains("<hidden>"), "{text}");
+    }
+
+    #[test]
+    fn bodies_parse_as_json_or_text() {
+        assert_eq!(parse_body(b""), serde_json::Value::Null);
+        assert_eq!(parse_body(b"{\"a\":1}"), serde_json::json!({"a": 1}));
+        assert_eq!(parse_body(b"a,b\n1,2\n"), serde_json::json!("a,b\n1,2\n"));
+    }
+}

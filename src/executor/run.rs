@@ -1,0 +1,956 @@
+//! The real run: every row's steps against a Gladly org, under one rate limiter, with
+//! retries, ordering rules and results written in input order as rows finish.
+//!
+//! Rows are read on a blocking thread and dispatched in input order; each row runs in its
+//! own task once the rows it depends on are done (same `key`: one after another; `after`:
+//! the row whose key it names) and a concurrency slot is free. Finished rows go to one
+//! writer that keeps input order and flushes every line, so a crash leaves every finished
+//! row recorded. A dispatch window bounds how far ahead rows may run, so memory stays flat
+//! whatever the input size. With `dry_run`, lookups and GET steps are sent for real and
+//! writes are only planned.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use minijinja::Value;
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use super::client::{Client, Response, SendError};
+use super::error::{ExecError, RowFailure};
+use super::event::{Event, Listener, RunSummary, Stop};
+use super::limiter::Limiter;
+use super::plan::{capture_columns, key_values};
+use super::render::{
+    BaseContext, RenderedRequest, RowContext, json_text, render_message, render_request,
+    step_applies,
+};
+use crate::catalog::Method;
+use crate::manifest::{Action, Manifest, Request, Rule, Step, StepKind};
+use crate::policy::rate::parse_rate_headers;
+use crate::policy::retry::{Attempt, Decision, RetryPolicy, decide, parse_retry_after, safe_to_retry};
+use crate::results::{ResultKind, RowResult, ResultsWriter};
+use crate::source::{Row, RowError};
+use crate::template;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Resolved parameters.
+    pub params: BTreeMap<String, String>,
+    /// The results CSV.
+    pub results_path: PathBuf,
+    /// Append to an existing results CSV (resume) instead of starting a new one.
+    pub append: bool,
+    /// Dry run: send lookups and GET steps, plan the writes into this file.
+    pub plan_path: Option<PathBuf>,
+    /// Retry and backoff rules.
+    pub retry: RetryPolicy,
+    /// Rows (1-based numbers) to leave out because an earlier run recorded them.
+    pub skip: HashSet<u64>,
+}
+
+/// Asks a running job to stop taking rows (Ctrl-C); in-flight rows finish and are recorded.
+#[derive(Debug, Default)]
+pub struct StopHandle {
+    stopping: AtomicBool,
+    reason: Mutex<Option<Stop>>,
+}
+
+impl StopHandle {
+    /// Stops taking new rows for `reason` (the first reason given wins).
+    pub fn stop(&self, reason: Stop) {
+        let mut slot = self.reason.lock().expect("stop lock");
+        if slot.is_none() {
+            *slot = Some(reason);
+        }
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// True once a stop was asked for.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    fn reason(&self) -> Option<Stop> {
+        self.reason.lock().expect("stop lock").clone()
+    }
+}
+
+/// Counters shared by all rows.
+#[derive(Debug, Default)]
+struct Stats {
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// Everything a row task needs, shared.
+struct Shared {
+    manifest: Arc<Manifest>,
+    client: Client,
+    limiter: Limiter,
+    base: BaseContext,
+    options: RunOptions,
+    listener: Arc<dyn Listener>,
+    stop: Arc<StopHandle>,
+    stats: Stats,
+    slots: Semaphore,
+}
+
+/// A row's finished record plus its plan lines (dry run), tagged with its dispatch order.
+struct Finished {
+    seq: u64,
+    result: RowResult,
+    plan: Vec<u8>,
+    /// The row's place in the dispatch window, given back once its line is written.
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// Whether a row finished well enough for rows that wait on it (`after`).
+type DoneSignal = watch::Sender<Option<bool>>;
+type DoneWait = watch::Receiver<Option<bool>>;
+
+/// Runs `manifest` over `rows` against `client`.
+pub async fn run<I>(
+    manifest: Arc<Manifest>,
+    rows: I,
+    client: Client,
+    options: RunOptions,
+    listener: Arc<dyn Listener>,
+    stop: Arc<StopHandle>,
+) -> Result<RunSummary, ExecError>
+where
+    I: Iterator<Item = Result<Row, RowError>> + Send + 'static,
+{
+    let started = Instant::now();
+    let limiter = Limiter::new(manifest.per_second());
+    let tables = fetch_lookups(&manifest, &client, &limiter, &options, &stop).await?;
+    let writer = open_writer(&manifest, &options)?;
+    let plan_file = match &options.plan_path {
+        Some(path) => Some(create_file(path)?),
+        None => None,
+    };
+    let shared = Arc::new(Shared {
+        base: BaseContext::new(&manifest, &options.params, Some(tables)),
+        slots: Semaphore::new(manifest.concurrency()),
+        manifest,
+        client,
+        limiter,
+        options,
+        listener,
+        stop,
+        stats: Stats::default(),
+    });
+    let (done_tx, done_rx) = mpsc::unbounded_channel::<Finished>();
+    let window = Arc::new(Semaphore::new(window_size(&shared.manifest)));
+    let write_task = tokio::spawn(write_results(
+        done_rx,
+        writer,
+        plan_file,
+        Arc::clone(&shared.listener),
+    ));
+    let resumed = dispatch(&shared, rows, &done_tx, &window).await?;
+    drop(done_tx);
+    let mut summary = write_task
+        .await
+        .map_err(|e| ExecError::Output(format!("the results writer stopped: {e}")))??;
+    summary.resumed = resumed;
+    summary.requests = shared.stats.requests.load(Ordering::Relaxed);
+    summary.throttled = shared.stats.throttled.load(Ordering::Relaxed);
+    summary.retries = shared.stats.retries.load(Ordering::Relaxed);
+    summary.elapsed = started.elapsed();
+    summary.results_path.clone_from(&shared.options.results_path);
+    summary.plan_path.clone_from(&shared.options.plan_path);
+    summary.stop = shared.stop.reason();
+    Ok(summary)
+}
+
+/// How many rows may be dispatched ahead of the oldest unwritten one. Jobs with `after`
+/// hold all their rows anyway, and a row may wait for any later one.
+fn window_size(manifest: &Manifest) -> usize {
+    if manifest.input().after.is_some() {
+        Semaphore::MAX_PERMITS
+    } else {
+        manifest.concurrency() * 16 + 256
+    }
+}
+
+/// Reads rows in input order and starts a task per row; returns the rows skipped for resume.
+async fn dispatch<I>(
+    shared: &Arc<Shared>,
+    rows: I,
+    done_tx: &mpsc::UnboundedSender<Finished>,
+    window: &Arc<Semaphore>,
+) -> Result<u64, ExecError>
+where
+    I: Iterator<Item = Result<Row, RowError>> + Send + 'static,
+{
+    let mut source = spawn_reader(rows);
+    // Jobs with `after` may depend on a later row, so their rows are read first (these
+    // are small reference files such as topic trees); everything else streams.
+    let mut graph = if shared.manifest.input().after.is_some() {
+        let mut all = Vec::new();
+        while let Some(item) = source.recv().await {
+            all.push(item);
+        }
+        Some(Graph::new(shared, all))
+    } else {
+        None
+    };
+    let mut last_of_key: HashMap<String, DoneWait> = HashMap::new();
+    let mut resumed = 0;
+    let mut seq = 0;
+    loop {
+        let item = match &mut graph {
+            Some(g) => g.rows.next(),
+            None => source.recv().await,
+        };
+        let Some(item) = item else { break };
+        if shared.stop.is_stopping() {
+            break;
+        }
+        let number = match &item {
+            Ok(row) => row.number,
+            Err(e) => e.number,
+        };
+        if shared.options.skip.contains(&number) {
+            resumed += 1;
+            continue;
+        }
+        let permit = Arc::clone(window)
+            .acquire_owned()
+            .await
+            .expect("the window is never closed");
+        let (signal, mut waits) = match &mut graph {
+            Some(g) => g.signals_for(number),
+            None => {
+                let (tx, _) = watch::channel(None);
+                (tx, Vec::new())
+            }
+        };
+        if let Ok(row) = &item
+            && let Some(key) = row_key(shared, row)
+            && let Some(previous) = last_of_key.insert(key, signal.subscribe())
+        {
+            waits.push((previous, false));
+        }
+        if last_of_key.len() > 4096 {
+            last_of_key.retain(|_, w| w.borrow().is_none());
+        }
+        let task_shared = Arc::clone(shared);
+        let tx = done_tx.clone();
+        let this_seq = seq;
+        seq += 1;
+        tokio::spawn(async move {
+            let finished = run_one(&task_shared, item, waits).await;
+            let _ = signal.send(Some(finished.result.result != ResultKind::Failed));
+            let _ = tx.send(Finished {
+                seq: this_seq,
+                permit: Some(permit),
+                ..finished
+            });
+        });
+    }
+    Ok(resumed)
+}
+
+/// The rows of a job with `after`, held in memory, and who waits for whom.
+struct Graph {
+    rows: std::vec::IntoIter<Result<Row, RowError>>,
+    /// Each row's completion signal, created up front so a row can wait for a later one.
+    signals: HashMap<u64, DoneSignal>,
+    /// Row number → the row it waits for.
+    parents: HashMap<u64, u64>,
+    /// Rows whose parent chain loops back to them.
+    cyclic: HashSet<u64>,
+}
+
+impl Graph {
+    fn new(shared: &Shared, all: Vec<Result<Row, RowError>>) -> Self {
+        let mut by_key: HashMap<String, u64> = HashMap::new();
+        for row in all.iter().flatten() {
+            if let Some(key) = row_key(shared, row) {
+                by_key.entry(key).or_insert(row.number);
+            }
+        }
+        let mut parents = HashMap::new();
+        for row in all.iter().flatten() {
+            if let Some(parent) = row_after(shared, row).and_then(|a| by_key.get(&a).copied())
+                && parent != row.number
+            {
+                parents.insert(row.number, parent);
+            }
+        }
+        let cyclic = parents
+            .keys()
+            .copied()
+            .filter(|&start| {
+                let mut at = start;
+                for _ in 0..=parents.len() {
+                    match parents.get(&at) {
+                        Some(&p) if p == start => return true,
+                        Some(&p) => at = p,
+                        None => return false,
+                    }
+                }
+                false
+            })
+            .collect();
+        let signals = all
+            .iter()
+            .map(|item| match item {
+                Ok(row) => row.number,
+                Err(e) => e.number,
+            })
+            .map(|n| (n, watch::channel(None).0))
+            .collect();
+        Graph {
+            rows: all.into_iter(),
+            signals,
+            parents,
+            cyclic,
+        }
+    }
+
+    /// The row's own signal and the waits it must do first.
+    fn signals_for(&mut self, number: u64) -> (DoneSignal, Vec<(DoneWait, bool)>) {
+        let own = self
+            .signals
+            .get(&number)
+            .cloned()
+            .unwrap_or_else(|| watch::channel(None).0);
+        let mut waits = Vec::new();
+        if self.cyclic.contains(&number) {
+            // Waiting would never end: a closed, failed signal fails the row at once.
+            let (tx, rx) = watch::channel(Some(false));
+            drop(tx);
+            waits.push((rx, true));
+        } else if let Some(parent) = self.parents.get(&number)
+            && let Some(signal) = self.signals.get(parent)
+        {
+            waits.push((signal.subscribe(), true));
+        }
+        (own, waits)
+    }
+}
+
+/// Reads the (blocking) row iterator on its own thread into a bounded channel.
+fn spawn_reader<I>(rows: I) -> mpsc::Receiver<Result<Row, RowError>>
+where
+    I: Iterator<Item = Result<Row, RowError>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(512);
+    tokio::task::spawn_blocking(move || {
+        for item in rows {
+            if tx.blocking_send(item).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn row_key(shared: &Shared, row: &Row) -> Option<String> {
+    let template = shared.manifest.input().key.as_ref()?;
+    let ctx = RowContext::new(&shared.base, row.values.clone());
+    template.render(&ctx.value()).ok().filter(|k| !k.is_empty())
+}
+
+fn row_after(shared: &Shared, row: &Row) -> Option<String> {
+    let template = shared.manifest.input().after.as_ref()?;
+    let ctx = RowContext::new(&shared.base, row.values.clone());
+    template.render(&ctx.value()).ok().filter(|k| !k.is_empty())
+}
+
+/// Waits for the row's dependencies and a slot, then runs it.
+async fn run_one(
+    shared: &Shared,
+    item: Result<Row, RowError>,
+    waits: Vec<(DoneWait, bool)>,
+) -> Finished {
+    let started = Instant::now();
+    let row = match item {
+        Ok(row) => row,
+        Err(e) => {
+            return Finished {
+                seq: 0,
+                result: input_failure(&e),
+                plan: Vec::new(),
+                permit: None,
+            };
+        }
+    };
+    let mut result = RowResult::new(row.number, row.line, ResultKind::Done);
+    result.keys = key_values(&shared.manifest, &row);
+    for (mut wait, must_succeed) in waits {
+        let ok = match wait.wait_for(Option::is_some).await {
+            Ok(state) => state.unwrap_or(true),
+            // The signal closed before saying anything (its row never ran), or was made
+            // closed on purpose for a dependency cycle.
+            Err(_) => *wait.borrow() == Some(true),
+        };
+        if must_succeed && !ok {
+            let failure = RowFailure::input(
+                "the row it depends on (`input.after`) did not succeed, or the rows depend on each other in a cycle",
+            );
+            return Finished {
+                seq: 0,
+                result: failed(result, &failure),
+                plan: Vec::new(),
+                permit: None,
+            };
+        }
+    }
+    let _slot = shared.slots.acquire().await.expect("slots never close");
+    let mut plan = Vec::new();
+    let result = match run_steps(shared, row, &mut result, &mut plan).await {
+        Ok(()) => result,
+        Err(failure) => failed(result, &failure),
+    };
+    let mut result = result;
+    result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Finished {
+        seq: 0,
+        result,
+        plan,
+        permit: None,
+    }
+}
+
+fn failed(mut result: RowResult, failure: &RowFailure) -> RowResult {
+    result.result = ResultKind::Failed;
+    "failed".clone_into(&mut result.outcome);
+    if !failure.step.is_empty() {
+        result.step.clone_from(&failure.step);
+    }
+    failure.code.clone_into(&mut result.error_code);
+    result.detail = failure.to_string();
+    result
+}
+
+fn input_failure(error: &RowError) -> RowResult {
+    let mut result = RowResult::new(error.number, error.line, ResultKind::Failed);
+    "failed".clone_into(&mut result.outcome);
+    "input".clone_into(&mut result.error_code);
+    result.detail = match &error.column {
+        Some(column) => format!("column `{column}`: {}", error.kind),
+        None => error.kind.to_string(),
+    };
+    result
+}
+
+/// Runs the steps of one row, filling `result`. `Err` is a failure before or without a
+/// response deciding it (template, payload, network).
+async fn run_steps(
+    shared: &Shared,
+    row: Row,
+    result: &mut RowResult,
+    plan: &mut Vec<u8>,
+) -> Result<(), RowFailure> {
+    let manifest = &shared.manifest;
+    check_required(manifest, &row)?;
+    let mut ctx = RowContext::new(&shared.base, row.values);
+    ctx.eval_vars(manifest)?;
+    let dry_run = shared.options.plan_path.is_some();
+    if dry_run {
+        result.result = ResultKind::Planned;
+        "planned".clone_into(&mut result.outcome);
+    } else {
+        "done".clone_into(&mut result.outcome);
+    }
+    let steps = manifest.steps();
+    let mut index = 0;
+    while index < steps.len() {
+        let step = &steps[index];
+        if !step_applies(step, &ctx)? {
+            index += 1;
+            continue;
+        }
+        result.step.clone_from(&step.name);
+        let request = match &step.kind {
+            StepKind::Decide(action) => {
+                decide_row(result, step, None, *action, &ctx, &shared.stop);
+                return Ok(());
+            }
+            StepKind::Request(request) => request,
+        };
+        let rendered = render_request(step, request, &ctx)?;
+        if dry_run {
+            write_plan_line(plan, result.row, &step.name, shared.client.host(), &rendered);
+            if rendered.method != Method::Get {
+                ctx.set_step(&step.name, planned_captures(step, request, &ctx));
+                index += 1;
+                continue;
+            }
+        }
+        let (response, attempts, confirmed) = send(shared, result.row, step, request, &rendered).await?;
+        result.attempts += attempts;
+        result.http_status = Some(response.status);
+        ctx.set_response(response_value(&response));
+        let rule = matching_rule(request, response.status, &ctx, &step.name)?;
+        let status_ok = confirmed || response.status < 400;
+        let action = rule.map_or(
+            if status_ok { Action::Continue } else { Action::Fail },
+            |r| r.action,
+        );
+        if matches!(action, Action::Continue | Action::Goto(_)) {
+            ctx.set_step(&step.name, captures(step, request, &ctx)?);
+            if let Some(label) = rule.and_then(|r| r.outcome.clone()).or_else(|| {
+                (status_ok && !dry_run).then(|| step.outcome.clone()).flatten()
+            }) {
+                result.outcome = label;
+            }
+        }
+        match action {
+            Action::Continue => index += 1,
+            Action::Goto(target) => index = target,
+            Action::Retry => return Err(retry_exhausted(step, &response)),
+            Action::Skip | Action::Fail | Action::Abort => {
+                decide_row(result, step, rule, action, &ctx, &shared.stop);
+                if action != Action::Skip && rule.and_then(|r| r.message.as_ref()).is_none() {
+                    let (code, detail) = gladly_error(&response);
+                    result.error_code = code;
+                    result.detail = detail;
+                }
+                return Ok(());
+            }
+        }
+    }
+    result.captures = ctx.capture_texts(manifest);
+    Ok(())
+}
+
+/// A `retry` rule ran out of attempts (the policy already retried the request).
+fn retry_exhausted(step: &Step, response: &Response) -> RowFailure {
+    let (code, detail) = gladly_error(response);
+    RowFailure {
+        step: step.name.clone(),
+        code: if code.is_empty() { "retry" } else { "http" },
+        detail: format!("still {} after retrying: {detail}", response.status),
+        span: None,
+    }
+}
+
+/// Ends the row by a decision (a decide step, or a rule).
+fn decide_row(
+    result: &mut RowResult,
+    step: &Step,
+    rule: Option<&Rule>,
+    action: Action,
+    ctx: &RowContext,
+    stop: &StopHandle,
+) {
+    let (kind, word) = match action {
+        Action::Skip => (ResultKind::Skipped, "skipped"),
+        _ => (ResultKind::Failed, "failed"),
+    };
+    result.result = kind;
+    let label = rule.and_then(|r| r.outcome.clone()).or_else(|| step.outcome.clone());
+    result.outcome = label.unwrap_or_else(|| word.to_owned());
+    let message = rule.and_then(|r| r.message.as_ref()).or(step.message.as_ref());
+    result.detail = message.map(|m| render_message(m, ctx)).unwrap_or_default();
+    if action == Action::Abort {
+        stop.stop(Stop::Aborted {
+            row: result.row,
+            message: result.detail.clone(),
+        });
+    }
+}
+
+/// The first rule that matches the status (and whose `when` holds).
+fn matching_rule<'m>(
+    request: &'m Request,
+    status: u16,
+    ctx: &RowContext,
+    step: &str,
+) -> Result<Option<&'m Rule>, RowFailure> {
+    for rule in &request.rules {
+        if !rule.status.matches(status) {
+            continue;
+        }
+        let applies = match &rule.when {
+            None => true,
+            Some(t) => t
+                .is_true(&ctx.value())
+                .map_err(|e| RowFailure::template(step, &e))?,
+        };
+        if applies {
+            return Ok(Some(rule));
+        }
+    }
+    Ok(None)
+}
+
+/// Gladly's error code and detail from an error response.
+fn gladly_error(response: &Response) -> (String, String) {
+    let first = response.body.get("errors").and_then(|e| match e {
+        serde_json::Value::Array(items) => items.first(),
+        other => Some(other),
+    });
+    let text = |key: &str| {
+        first
+            .and_then(|f| f.get(key))
+            .map(json_text)
+            .unwrap_or_default()
+    };
+    let (code, attr, detail) = (text("code"), text("attr"), text("detail"));
+    let detail = match (attr.is_empty(), detail.is_empty()) {
+        (_, true) => format!("HTTP {}", response.status),
+        (true, false) => detail,
+        (false, false) => format!("{attr}: {detail}"),
+    };
+    (code, detail)
+}
+
+fn response_value(response: &Response) -> Value {
+    let headers: BTreeMap<String, String> = response.headers.iter().cloned().collect();
+    let mut map = BTreeMap::new();
+    map.insert("status".to_owned(), Value::from(response.status));
+    map.insert("headers".to_owned(), Value::from(headers));
+    map.insert("body".to_owned(), template::from_json(&response.body));
+    Value::from(map)
+}
+
+fn captures(step: &Step, request: &Request, ctx: &RowContext) -> Result<Value, RowFailure> {
+    let mut values = BTreeMap::new();
+    let scope = ctx.value();
+    for (name, t) in &request.capture {
+        let value = t.eval(&scope).map_err(|e| RowFailure {
+            step: step.name.clone(),
+            code: "capture",
+            detail: format!("capture `{name}`: {}", e.reason()),
+            span: Some(e.span),
+        })?;
+        values.insert(name.clone(), value);
+    }
+    Ok(Value::from(values))
+}
+
+fn planned_captures(step: &Step, request: &Request, ctx: &RowContext) -> Value {
+    let mut values = BTreeMap::new();
+    for (name, t) in &request.capture {
+        let known = if t.reads("response") {
+            None
+        } else {
+            t.eval(&ctx.value()).ok()
+        };
+        values.insert(
+            name.clone(),
+            known.unwrap_or_else(|| template::unknown(&format!("{}.{name}", step.name))),
+        );
+    }
+    Value::from(values)
+}
+
+/// Sends a request under the limiter and the retry policy. Returns the response to judge,
+/// the attempts made, and whether a 409 on a retry confirmed an earlier attempt's create.
+async fn send(
+    shared: &Shared,
+    row: u64,
+    step: &Step,
+    request: &Request,
+    rendered: &RenderedRequest,
+) -> Result<(Response, u32, bool), RowFailure> {
+    let has_id = rendered
+        .body
+        .as_ref()
+        .and_then(|b| b.get("id"))
+        .is_some_and(|id| id.as_str().is_some_and(|s| !s.is_empty()));
+    let safe = safe_to_retry(rendered.method.as_str(), has_id, request.idempotent);
+    let mut attempt_no = 0;
+    let mut throttled = Duration::ZERO;
+    loop {
+        if shared.stop.is_stopping() && matches!(shared.stop.reason(), Some(Stop::Fatal(_))) {
+            return Err(stopped(step));
+        }
+        attempt_no += 1;
+        let permit = shared.limiter.acquire(request.operation.rate_class).await;
+        let answer = shared.client.send(rendered).await;
+        drop(permit);
+        shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let attempt = match &answer {
+            Ok(r) => {
+                shared.limiter.observe(&parse_rate_headers(
+                    r.header("ratelimit-limit-second"),
+                    r.header("ratelimit-remaining-second"),
+                ));
+                Attempt::Status {
+                    status: r.status,
+                    retry_after: r
+                        .header("retry-after")
+                        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now())),
+                }
+            }
+            Err(SendError::Timeout) => Attempt::Timeout,
+            Err(SendError::Connection(_)) => Attempt::Connection,
+        };
+        let jitter: f64 = rand::random();
+        match decide(&shared.options.retry, &attempt, attempt_no, safe, throttled, jitter) {
+            Decision::Accept => {
+                let response = answer.expect("accepted attempts have a response");
+                let confirmed = attempt_no > 1 && has_id && is_id_taken(&response);
+                return Ok((response, attempt_no, confirmed));
+            }
+            Decision::Retry { after, reason } => {
+                shared.stats.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(row, step = %step.name, attempt = attempt_no + 1, %reason, retry_in_ms = after.as_millis() as u64, "retrying");
+                shared.listener.event(&Event::Retrying {
+                    row,
+                    step: step.name.clone(),
+                    attempt: attempt_no + 1,
+                    reason,
+                });
+                tokio::time::sleep(after).await;
+            }
+            Decision::Throttled { after } => {
+                // A 429 is not an attempt: the same request goes again after the pause.
+                attempt_no -= 1;
+                throttled += after;
+                shared.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                shared.limiter.pause(after);
+                tracing::debug!(row, status = 429, wait_ms = after.as_millis() as u64, "throttled");
+                shared.listener.event(&Event::Throttled { wait: after });
+            }
+            Decision::Unauthorized(status) => {
+                shared.stop.stop(Stop::Fatal(format!(
+                    "Gladly answered {status} ({}): check GLADLY_USERNAME and GLADLY_API_TOKEN \
+                     and that the user has the API User permission",
+                    if status == 401 { "not authenticated" } else { "forbidden" }
+                )));
+                return Err(stopped(step));
+            }
+            Decision::GiveUp { reason } => {
+                return Err(RowFailure {
+                    step: step.name.clone(),
+                    code: "network",
+                    detail: format!("gave up after {attempt_no} attempts: {reason}"),
+                    span: None,
+                });
+            }
+            Decision::OutcomeUnknown { reason } => {
+                return Err(RowFailure {
+                    step: step.name.clone(),
+                    code: "unknown",
+                    detail: format!(
+                        "outcome unknown — check before re-running ({reason}; the request is \
+                         not safe to repeat: give it a client id or mark the step idempotent)"
+                    ),
+                    span: None,
+                });
+            }
+        }
+    }
+}
+
+fn stopped(step: &Step) -> RowFailure {
+    RowFailure {
+        step: step.name.clone(),
+        code: "stopped",
+        detail: "the run stopped before this row finished".to_owned(),
+        span: None,
+    }
+}
+
+/// A 409 saying the client-supplied id is taken.
+fn is_id_taken(response: &Response) -> bool {
+    if response.status != 409 {
+        return false;
+    }
+    let errors = response.body.get("errors");
+    let first = match errors {
+        Some(serde_json::Value::Array(items)) => items.first(),
+        other => other,
+    };
+    first.is_some_and(|e| {
+        e.get("code").and_then(|c| c.as_str()) == Some("taken")
+            && e.get("attr").and_then(|a| a.as_str()) == Some("id")
+    })
+}
+
+fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
+    for column in &manifest.input().require {
+        let blank = match row.values.get(column) {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::String(s)) => s.trim().is_empty(),
+            Some(_) => false,
+        };
+        if blank {
+            return Err(RowFailure::input(format!("required column `{column}` is empty")));
+        }
+    }
+    Ok(())
+}
+
+/// Fetches every lookup once, before the first row; a failure stops the run.
+async fn fetch_lookups(
+    manifest: &Manifest,
+    client: &Client,
+    limiter: &Limiter,
+    options: &RunOptions,
+    stop: &StopHandle,
+) -> Result<Value, ExecError> {
+    let mut tables = BTreeMap::new();
+    let base = BaseContext::new(manifest, &options.params, Some(Value::from(BTreeMap::<String, Value>::new())));
+    for lookup in manifest.lookups() {
+        let rendered = RenderedRequest {
+            method: Method::Get,
+            path_and_query: lookup.path.clone(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let response = fetch_with_retries(client, limiter, &rendered, &options.retry).await;
+        let response = match response {
+            Ok(r) if r.status < 300 => r,
+            Ok(r) => {
+                if matches!(r.status, 401 | 403) {
+                    stop.stop(Stop::Fatal(format!("Gladly answered {} to lookup `{}`", r.status, lookup.name)));
+                }
+                let (_, detail) = gladly_error(&r);
+                return Err(ExecError::Lookup(format!(
+                    "lookup `{}` (GET {}) answered {}: {detail}",
+                    lookup.name, lookup.path, r.status
+                )));
+            }
+            Err(e) => {
+                return Err(ExecError::Lookup(format!(
+                    "lookup `{}` (GET {}) failed: {e}",
+                    lookup.name, lookup.path
+                )));
+            }
+        };
+        let serde_json::Value::Array(items) = &response.body else {
+            return Err(ExecError::Lookup(format!(
+                "lookup `{}` (GET {}) did not answer a list",
+                lookup.name, lookup.path
+            )));
+        };
+        let mut table = BTreeMap::new();
+        for item in items {
+            let mut ctx = base.clone_entries();
+            ctx.insert("item".to_owned(), template::from_json(item));
+            let key = lookup
+                .key
+                .render(&Value::from(ctx))
+                .map_err(|e| ExecError::Lookup(format!("lookup `{}` key: {e}", lookup.name)))?;
+            table.entry(key).or_insert_with(|| template::from_json(item));
+        }
+        tracing::info!(lookup = %lookup.name, items = table.len(), "lookup loaded");
+        tables.insert(lookup.name.clone(), Value::from(table));
+    }
+    Ok(Value::from(tables))
+}
+
+/// A GET with the retry policy but no row (lookups).
+async fn fetch_with_retries(
+    client: &Client,
+    limiter: &Limiter,
+    request: &RenderedRequest,
+    policy: &RetryPolicy,
+) -> Result<Response, String> {
+    let mut attempt_no = 0;
+    let mut throttled = Duration::ZERO;
+    loop {
+        attempt_no += 1;
+        let permit = limiter.acquire(crate::catalog::RateClass::Default).await;
+        let answer = client.send(request).await;
+        drop(permit);
+        let attempt = match &answer {
+            Ok(r) => Attempt::Status {
+                status: r.status,
+                retry_after: None,
+            },
+            Err(SendError::Timeout) => Attempt::Timeout,
+            Err(SendError::Connection(_)) => Attempt::Connection,
+        };
+        match decide(policy, &attempt, attempt_no, true, throttled, rand::random()) {
+            Decision::Accept | Decision::Unauthorized(_) => {
+                return answer.map_err(|e| e.to_string());
+            }
+            Decision::Retry { after, .. } => tokio::time::sleep(after).await,
+            Decision::Throttled { after } => {
+                attempt_no -= 1;
+                throttled += after;
+                limiter.pause(after);
+            }
+            Decision::GiveUp { reason } | Decision::OutcomeUnknown { reason } => return Err(reason),
+        }
+    }
+}
+
+fn open_writer(manifest: &Manifest, options: &RunOptions) -> Result<ResultsWriter, ExecError> {
+    let captures = capture_columns(manifest);
+    let keys = &manifest.results().columns;
+    let path = &options.results_path;
+    let writer = if options.append {
+        ResultsWriter::append(path, keys, &captures)
+    } else {
+        ResultsWriter::create(path, keys, &captures)
+    };
+    writer.map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))
+}
+
+fn create_file(path: &std::path::Path) -> Result<std::io::BufWriter<std::fs::File>, ExecError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    std::fs::File::create(path)
+        .map(std::io::BufWriter::new)
+        .map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))
+}
+
+fn write_plan_line(plan: &mut Vec<u8>, row: u64, step: &str, host: &str, request: &RenderedRequest) {
+    let mut line = serde_json::json!({
+        "row": row,
+        "step": step,
+        "method": request.method.as_str(),
+        "url": format!("{host}{}", request.path_and_query),
+        "sent": request.method == Method::Get,
+    });
+    if let Some(body) = &request.body {
+        line["body"] = body.clone();
+    }
+    serde_json::to_writer(&mut *plan, &line).expect("writing to memory cannot fail");
+    plan.push(b'\n');
+}
+
+/// Writes finished rows in dispatch (input) order, one flushed line each.
+async fn write_results(
+    mut finished: mpsc::UnboundedReceiver<Finished>,
+    mut writer: ResultsWriter,
+    mut plan: Option<std::io::BufWriter<std::fs::File>>,
+    listener: Arc<dyn Listener>,
+) -> Result<RunSummary, ExecError> {
+    let mut pending: BTreeMap<u64, Finished> = BTreeMap::new();
+    let mut next = 0;
+    let mut summary = RunSummary::default();
+    let output = |e: std::io::Error| ExecError::Output(format!("cannot write results: {e}"));
+    while let Some(done) = finished.recv().await {
+        pending.insert(done.seq, done);
+        while let Some(done) = pending.remove(&next) {
+            if let Some(plan) = &mut plan {
+                plan.write_all(&done.plan).map_err(output)?;
+                plan.flush().map_err(output)?;
+            }
+            writer.write(&done.result).map_err(output)?;
+            summary.rows += 1;
+            *summary.by_result.entry(done.result.result).or_default() += 1;
+            *summary
+                .by_outcome
+                .entry(done.result.outcome.clone())
+                .or_default() += 1;
+            listener.event(&Event::RowFinished {
+                row: done.result.row,
+                result: done.result.result,
+                outcome: done.result.outcome.clone(),
+            });
+            next += 1;
+            drop(done.permit);
+        }
+    }
+    Ok(summary)
+}

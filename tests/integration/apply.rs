@@ -1,0 +1,347 @@
+//! `runner apply` for real, with the built binary against an in-process sandbox on an
+//! ephemeral port. Every test asserts the sandbox's end state (what exists now), not only
+//! what the runner printed.
+
+use gladly_runner::sandbox::{self, LoggedRequest, Sandbox, SandboxOptions};
+use pretty_assertions::assert_eq;
+use serde_json::Value;
+
+use crate::harness::Test;
+
+/// A sandbox org running on its own runtime for the length of a test.
+pub struct Org {
+    runtime: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+}
+
+impl Org {
+    pub fn start(options: SandboxOptions) -> Org {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = runtime.block_on(sandbox::start(options)).unwrap();
+        Org {
+            runtime,
+            sandbox: Some(sandbox),
+        }
+    }
+
+    fn sandbox(&self) -> &Sandbox {
+        self.sandbox.as_ref().unwrap()
+    }
+
+    /// Points a test's binary at this org.
+    pub fn env(&self, test: Test) -> Test {
+        let s = self.sandbox();
+        test.env("GLADLY_HOST", &s.base_url())
+            .env("GLADLY_USERNAME", s.username())
+            .env("GLADLY_API_TOKEN", s.token())
+    }
+
+    pub fn state(&self) -> Value {
+        self.sandbox().snapshot()
+    }
+
+    pub fn log(&self) -> Vec<LoggedRequest> {
+        self.sandbox().request_log()
+    }
+
+    /// Customers as `email → number of customers having it`.
+    pub fn customers_by_email(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for customer in self.state()["customers"].as_object().unwrap().values() {
+            for email in customer["emails"].as_array().into_iter().flatten() {
+                let address = email["original"].as_str().unwrap_or_default().to_lowercase();
+                *out.entry(address).or_default() += 1;
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Org {
+    fn drop(&mut self) {
+        if let Some(s) = self.sandbox.take() {
+            self.runtime.block_on(s.shutdown());
+        }
+    }
+}
+
+/// Rows of a CSV as maps, for row-by-row assertions.
+pub fn csv_maps(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .zip(r.unwrap().iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+fn column(rows: &[std::collections::BTreeMap<String, String>], name: &str) -> Vec<String> {
+    rows.iter().map(|r| r[name].clone()).collect()
+}
+
+fn fast() -> SandboxOptions {
+    SandboxOptions::unlimited()
+}
+
+#[test]
+fn create_customers_applied_twice_creates_nothing_the_second_time() {
+    let org = Org::start(fast());
+    let before = org.state()["customers"].as_object().unwrap().len();
+    let test = org
+        .env(Test::new())
+        .copy("jobs/create-customers.yaml")
+        .copy("jobs/data/create-customers.csv")
+        .args(["apply", "jobs/create-customers.yaml"]);
+    let first = test.run();
+    assert_eq!(first.code, 3, "one row fails: {}{}", first.stdout, first.stderr);
+    let rows = csv_maps(&test.read("jobs/results/create-customers.csv"));
+    assert_eq!(column(&rows, "result"), ["done", "done", "done", "done", "done", "failed"]);
+    assert_eq!(column(&rows, "outcome"), ["created", "created", "created", "created", "created", "failed"]);
+    assert_eq!(column(&rows, "http_status")[..5], ["201", "201", "201", "201", "201"]);
+    let customers = org.state()["customers"].as_object().unwrap().clone();
+    assert_eq!(customers.len(), before + 5);
+    let first_id = &rows[0]["create.id"];
+    let created = &customers[first_id];
+    assert_eq!(created["name"], "First1 Last1");
+    assert_eq!(created["emails"][0]["original"], "first1@example.com");
+    assert_eq!(created["phones"].as_array().unwrap().len(), 2);
+    assert_eq!(created["customAttributes"], serde_json::json!({"attr1": "hello", "attr3": "world"}));
+    let literal = &customers[&rows[4]["create.id"]];
+    assert_eq!(literal["name"], "{{ 7*7 }}", "a cell is data, never a template");
+
+    let second = test.run();
+    assert_eq!(second.code, 3);
+    let rows = csv_maps(&test.read("jobs/results/create-customers.csv"));
+    assert_eq!(column(&rows, "result")[..5], ["skipped"; 5]);
+    assert_eq!(column(&rows, "outcome")[..5], ["exists"; 5]);
+    assert_eq!(org.state()["customers"].as_object().unwrap().len(), before + 5);
+}
+
+const TOPICS_UPSERT: &str = r#"
+    version: 1
+    name: upsert-topics
+    input: { csv: topics.csv, require: [name] }
+    steps:
+      - name: create
+        operation: addTopic
+        body: { name: "{{ row.name }}", disabled: false }
+        capture:
+          existing: "{{ response.body.errors[0].meta.id if response.status == 409 else '' }}"
+        outcome: created
+        on:
+          409: { action: continue, outcome: updated }
+      - name: update
+        when: "{{ create.existing }}"
+        operation: updateTopic
+        params: { topicId: "{{ create.existing }}" }
+        body: { name: "{{ row.name }}", disabled: true }
+    "#;
+
+#[test]
+fn conflict_rules_drive_the_update_path() {
+    let org = Org::start(fast());
+    let existing = org.state()["topics"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|t| t["disabled"] == false)
+        .unwrap()
+        .clone();
+    let name = existing["name"].as_str().unwrap();
+    let test = org
+        .env(Test::new())
+        .file("job.yaml", TOPICS_UPSERT)
+        .file("topics.csv", &format!("name\n{name}\nBrand New Topic\n"))
+        .args(["apply", "job.yaml"]);
+    let out = test.run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let rows = csv_maps(&test.read("results/upsert-topics.csv"));
+    assert_eq!(column(&rows, "outcome"), ["updated", "created"]);
+    assert_eq!(column(&rows, "step"), ["update", "create"]);
+    let topics = org.state()["topics"].clone();
+    assert_eq!(topics[existing["id"].as_str().unwrap()]["disabled"], true, "updated in place");
+    let new: Vec<_> = topics
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|t| t["name"] == "Brand New Topic")
+        .collect();
+    assert_eq!(new.len(), 1);
+}
+
+#[test]
+fn parents_later_in_the_file_are_created_first() {
+    let org = Org::start(fast());
+    let test = org
+        .env(Test::new())
+        .file(
+            "job.yaml",
+            r#"
+            version: 1
+            name: topic-tree
+            input: { csv: topics.csv, require: [id, name], key: "{{ row.id }}", after: "{{ row.parentId }}" }
+            concurrency: 8
+            steps:
+              - name: create
+                operation: addTopic
+                body:
+                  id: "{{ row.id }}"
+                  name: "{{ row.name }}"
+                  parentId: "{{ row.parentId or omit }}"
+            "#,
+        )
+        .file(
+            "topics.csv",
+            "id,name,parentId\ngrandchild1,Grandchild,child1\nchild1,Child,root1\nchild2,Child 2,root1\nroot1,Root,\n",
+        )
+        .args(["apply", "job.yaml"]);
+    let out = test.run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let topics = org.state()["topics"].clone();
+    assert_eq!(topics["grandchild1"]["parentId"], "child1");
+    assert_eq!(topics["child1"]["parentId"], "root1");
+    let order: Vec<String> = org
+        .log()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.status.to_string())
+        .collect();
+    assert_eq!(order, ["201", "201", "201", "201"], "no create was refused for a missing parent");
+    let rows = csv_maps(&test.read("results/topic-tree.csv"));
+    assert_eq!(column(&rows, "row"), ["1", "2", "3", "4"], "results stay in input order");
+}
+
+/// `n` generated customer rows for the create-customers job.
+fn customers_csv(n: usize, tag: &str) -> String {
+    let mut text = String::from("name,address,email:1,phone:1\n");
+    for i in 1..=n {
+        text.push_str(&format!("Customer {i},{i} Main St,{tag}{i}@example.com,650 555 {i:04}\n"));
+    }
+    text
+}
+
+#[test]
+fn a_fault_mix_loses_no_row_and_duplicates_none() {
+    let org = Org::start(SandboxOptions {
+        faults: "5xx=0.2,reset=0.05".parse().unwrap(),
+        seed: 7,
+        ..fast()
+    });
+    let test = org
+        .env(Test::new())
+        .copy("jobs/create-customers.yaml")
+        .file("rows.csv", &customers_csv(60, "fault"))
+        .args(["apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--results", "out.csv"]);
+    let out = test.run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let rows = csv_maps(&test.read("out.csv"));
+    assert_eq!(rows.len(), 60, "one line per row");
+    assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
+    let log = org.log();
+    assert!(log.iter().any(|r| r.status >= 500), "faults were injected");
+    assert!(log.iter().any(|r| r.fault.as_deref().is_some_and(|f| f.contains("reset"))));
+    let by_email = org.customers_by_email();
+    for i in 1..=60 {
+        assert_eq!(by_email.get(&format!("fault{i}@example.com")), Some(&1), "customer {i}");
+    }
+}
+
+#[test]
+fn a_429_storm_is_absorbed_without_failing_a_row() {
+    let org = Org::start(SandboxOptions {
+        faults: "burst429=25@3".parse().unwrap(),
+        ..fast()
+    });
+    let test = org
+        .env(Test::new())
+        .copy("jobs/create-customers.yaml")
+        .file("rows.csv", &customers_csv(20, "storm"))
+        .args(["apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--results", "out.csv"]);
+    let out = test.run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let rows = csv_maps(&test.read("out.csv"));
+    assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
+    assert_eq!(org.log().iter().filter(|r| r.status == 429).count(), 25);
+    assert!(out.stdout.contains("429s: 25"), "{}", out.stdout);
+    assert_eq!(org.customers_by_email().keys().filter(|e| e.starts_with("storm")).count(), 20);
+}
+
+#[test]
+fn a_refused_token_stops_the_run_at_once() {
+    let org = Org::start(fast());
+    let test = org
+        .env(Test::new())
+        .env("GLADLY_API_TOKEN", "wrong-token")
+        .copy("jobs/create-customers.yaml")
+        .file("rows.csv", &customers_csv(200, "auth"))
+        .args(["apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--results", "out.csv"]);
+    let out = test.run();
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("401"), "{}", out.stderr);
+    assert!(!out.stderr.contains("wrong-token") && !out.stdout.contains("wrong-token"));
+    let sent = org.log().len();
+    assert!(sent <= 8, "stopped at once, not row by row: {sent} requests");
+    let rows = csv_maps(&test.read("out.csv"));
+    assert!(rows.len() < 10, "unstarted rows are not recorded as failed: {}", rows.len());
+}
+
+#[test]
+fn a_dry_run_with_a_host_sends_reads_but_no_write() {
+    let org = Org::start(fast());
+    let conversation = org.state()["conversations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|c| c["status"] == "OPEN")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let test = org
+        .env(Test::new())
+        .file(
+            "job.yaml",
+            r#"
+            version: 1
+            name: close
+            input: { csv: rows.csv, require: [conversationId] }
+            steps:
+              - name: fetch
+                request: GET /api/v1/conversations/{{ row.conversationId }}
+                capture: { inboxId: "{{ response.body.inboxId }}" }
+              - name: close
+                operation: patchConversation
+                params: { conversationId: "{{ row.conversationId }}" }
+                body:
+                  status: { value: CLOSED, force: true }
+                  assignee: { inboxId: "{{ fetch.inboxId }}" }
+            "#,
+        )
+        .file("rows.csv", &format!("conversationId\n{conversation}\n"))
+        .args(["apply", "job.yaml", "--dry-run"]);
+    let out = test.run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let methods: Vec<String> = org.log().into_iter().map(|r| r.method).collect();
+    assert_eq!(methods, ["GET"], "only the read was sent");
+    assert_eq!(org.state()["conversations"][&conversation]["status"], "OPEN");
+    let plan: Vec<Value> = test
+        .read("results/close.plan.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(plan.len(), 2);
+    assert_eq!(plan[1]["method"], "PATCH");
+    assert_eq!(plan[1]["sent"], false);
+    let inbox = org.state()["conversations"][&conversation]["inboxId"].clone();
+    assert_eq!(plan[1]["body"]["assignee"]["inboxId"], inbox, "the real read fed the plan");
+}

@@ -1,0 +1,165 @@
+//! Crash and resume with the real binaries: `runner sandbox` serves an org in its own
+//! process, `runner apply` is killed with SIGKILL part-way, then resumed; every row must
+//! end applied exactly once, and recorded exactly once.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::apply::csv_maps;
+use crate::harness::Test;
+
+/// `runner sandbox` on a free port, with the three printed credential lines.
+struct SandboxProcess {
+    child: Child,
+    vars: Vec<(String, String)>,
+}
+
+impl SandboxProcess {
+    fn start(args: &[&str]) -> SandboxProcess {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("runner"))
+            .args(["sandbox", "--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut vars = Vec::new();
+        while vars.len() < 3 {
+            let line = lines.next().expect("sandbox printed its credentials").unwrap();
+            if let Some((k, v)) = line.split_once('=') {
+                vars.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        SandboxProcess { child, vars }
+    }
+
+    fn host(&self) -> &str {
+        &self.vars.iter().find(|(k, _)| k == "GLADLY_HOST").unwrap().1
+    }
+
+    fn env(&self, test: Test) -> Test {
+        self.vars.iter().fold(test, |t, (k, v)| t.env(k, v))
+    }
+
+    /// The org as `GET /__sandbox/state` shows it.
+    fn state(&self) -> serde_json::Value {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = format!("{}/__sandbox/state", self.host());
+        let user = self.vars.iter().find(|(k, _)| k == "GLADLY_USERNAME").unwrap().1.clone();
+        let token = self.vars.iter().find(|(k, _)| k == "GLADLY_API_TOKEN").unwrap().1.clone();
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .get(url)
+                .basic_auth(user, Some(token))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Lines in a file (0 when it does not exist yet).
+fn lines_in(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn killed_runs_resume_to_every_row_applied_exactly_once() {
+    const ROWS: usize = 40;
+    let sandbox = SandboxProcess::start(&["--rate-limit", "0", "--latency", "20"]);
+    for (kill_after, tag) in [(1, "early"), (ROWS / 2, "middle"), (ROWS - 3, "late")] {
+        let mut csv = String::from("name,address,email:1\n");
+        for i in 1..=ROWS {
+            csv.push_str(&format!("Customer {i},{i} Main St,{tag}{i}@example.com\n"));
+        }
+        let test = sandbox
+            .env(Test::new())
+            .copy("jobs/create-customers.yaml")
+            .file("rows.csv", &csv);
+        let results = test.dir().join("out.csv");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("runner"))
+            .current_dir(test.dir())
+            .args(["apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--results", "out.csv"])
+            .envs(sandbox.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        // The header line plus `kill_after` rows recorded, then SIGKILL mid-run.
+        while lines_in(&results) < kill_after + 1 {
+            assert!(Instant::now() < deadline, "the run made no progress");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let recorded = lines_in(&results) - 1;
+        assert!(recorded < ROWS, "killed before the end ({tag}: {recorded} rows)");
+
+        let resumed = test.run_args(&[
+            "apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--resume", "out.csv",
+        ]);
+        assert_eq!(resumed.code, 0, "{tag}: {}{}", resumed.stdout, resumed.stderr);
+        let rows = csv_maps(&test.read("out.csv"));
+        let mut numbers: Vec<u64> = rows.iter().map(|r| r["row"].parse().unwrap()).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=ROWS as u64).collect::<Vec<_>>(), "{tag}: every row recorded once");
+        assert!(rows.iter().all(|r| r["result"] == "done" || r["outcome"] == "exists"), "{tag}: {rows:?}");
+
+        let state = sandbox.state();
+        for i in 1..=ROWS {
+            let email = format!("{tag}{i}@example.com");
+            let holders = state["customers"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter(|c| c["emails"][0]["original"] == email.as_str())
+                .count();
+            assert_eq!(holders, 1, "{email} applied exactly once");
+        }
+    }
+}
+
+#[test]
+fn resume_refuses_a_changed_input() {
+    let sandbox = SandboxProcess::start(&["--rate-limit", "0"]);
+    let test = sandbox
+        .env(Test::new())
+        .copy("jobs/create-customers.yaml")
+        .file("rows.csv", "name,address,email:1\nA,1 St,refuse1@example.com\n");
+    let first = test.run_args(&[
+        "apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--results", "out.csv",
+    ]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    std::fs::write(
+        test.dir().join("rows.csv"),
+        "name,address,email:1\nA,1 St,refuse1@example.com\nB,2 St,refuse2@example.com\n",
+    )
+    .unwrap();
+    let resume = ["apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--resume", "out.csv"];
+    let refused = test.run_args(&resume);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("the input changed since `out.csv` was written"),
+        "{}",
+        refused.stderr
+    );
+    let forced = test.run_args(&[&resume[..], &["--force"]].concat());
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_eq!(csv_maps(&test.read("out.csv")).len(), 2, "the new row ran, the old one did not");
+}
