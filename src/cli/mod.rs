@@ -2,8 +2,14 @@
 //! the terminal. Nothing else in the crate prints, and nothing depends on this module.
 
 mod apply;
+// Used by `apply` once it runs for real; remove the allows when it is wired.
+#[allow(dead_code, reason = "wired by the real `apply`")]
+mod confirm;
 mod exit;
+mod logging;
 mod ops;
+#[allow(dead_code, reason = "wired by the real `apply`")]
+mod progress;
 mod report;
 mod sandbox;
 mod schema;
@@ -14,6 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use exit::Exit;
+use logging::LogFormat;
 
 /// Bulk changes and exports for a Gladly org, written as YAML manifests.
 #[derive(Debug, Parser)]
@@ -21,6 +28,26 @@ pub use exit::Exit;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log more: `-v` for what the run does, `-vv` for debugging, `-vvv` for everything.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Show no progress and log only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// How log lines are written on stderr.
+    #[arg(long, value_enum, global = true, default_value = "text")]
+    log_format: LogFormat,
+}
+
+impl Cli {
+    /// -1 for `-q`, else the number of `-v`.
+    fn verbosity(&self) -> i8 {
+        if self.quiet {
+            -1
+        } else {
+            i8::try_from(self.verbose).unwrap_or(i8::MAX)
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +79,7 @@ pub fn run() -> ExitCode {
             return exit.into();
         }
     };
+    logging::init(cli.verbosity(), cli.log_format);
     let exit = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Apply(args) => apply::run(&args),
