@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::progress::{Mode, Progress, human_duration, print_summary};
 use super::{Exit, report};
 use crate::executor::client::{Client, Credentials};
 use crate::executor::run::{RunOptions, StopHandle};
@@ -80,7 +81,7 @@ struct Prepared {
     results_path: PathBuf,
 }
 
-pub(crate) fn run(args: &ApplyArgs) -> Exit {
+pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
     let prepared = match prepare(args) {
         Ok(p) => p,
         Err(exit) => return exit,
@@ -99,7 +100,7 @@ pub(crate) fn run(args: &ApplyArgs) -> Exit {
             return Exit::Fatal;
         }
     };
-    runtime.block_on(online(args, prepared))
+    runtime.block_on(online(args, prepared, quiet))
 }
 
 /// Loads the manifest, params and input header: every check that needs no network.
@@ -193,12 +194,12 @@ fn offline(p: &Prepared) -> Exit {
 }
 
 /// A run (or a dry run with reads) against a host or the in-process sandbox.
-async fn online(args: &ApplyArgs, p: Prepared) -> Exit {
+async fn online(args: &ApplyArgs, p: Prepared, quiet: bool) -> Exit {
     let (credentials, sandbox) = match connect(args).await {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let exit = run_against(args, p, credentials).await;
+    let exit = run_against(args, p, credentials, quiet).await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
@@ -232,7 +233,7 @@ async fn connect(args: &ApplyArgs) -> Result<(Credentials, Option<crate::sandbox
         })
 }
 
-async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials) -> Exit {
+async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, quiet: bool) -> Exit {
     let host = credentials.host().to_owned();
     let (skip, only, append) = match resume_sets(args, &p) {
         Ok(sets) => sets,
@@ -240,7 +241,9 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials) ->
     };
     if p.manifest.destructive() && !args.dry_run && !args.sandbox {
         let rows = count_rows(&p);
-        if let Err(message) = super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes) {
+        if let Err(message) =
+            super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes)
+        {
             report::error(&message);
             return Exit::Usage;
         }
@@ -265,6 +268,10 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials) ->
             return Exit::Invalid;
         }
     };
+    let total = count_rows(&p).map(|n| match &only {
+        Some(only) => only.len() as u64,
+        None => n.saturating_sub(skip.len() as u64),
+    });
     let rows: Box<dyn Iterator<Item = _> + Send> = match only {
         Some(only) => Box::new(reader.filter(move |item| {
             let n = match item {
@@ -282,6 +289,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials) ->
         plan_path: args.dry_run.then(|| plan_path_for(&p.results_path)),
         retry: RetryPolicy::default(),
         skip,
+        total,
     };
     let stop = Arc::new(StopHandle::default());
     let ctrl_c = {
@@ -292,14 +300,14 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials) ->
             }
         })
     };
-    let progress = super::progress::Progress::for_run(p.manifest.name(), count_rows(&p));
-    let listener: Arc<dyn Listener> = progress.clone();
+    let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
+    let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
     let outcome = executor::run::run(Arc::clone(&p.manifest), rows, client, options, listener, stop).await;
     ctrl_c.abort();
     progress.finish();
     match outcome {
         Ok(summary) => {
-            super::progress::print_summary(&summary, args.dry_run);
+            print_summary(&summary, args.dry_run);
             exit_for(&summary, &p)
         }
         Err(e) => {
@@ -486,38 +494,16 @@ fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, options: &Plan
     println!(
         "a real run would send {} requests: about {} at {} requests/second",
         summary.total_requests(),
-        human_duration(summary.estimate_secs),
+        human_duration(Duration::from_secs_f64(summary.estimate_secs)),
         manifest.per_second()
     );
     println!("results: {}", options.results_path.display());
     println!("plan:    {}", options.plan_path.display());
 }
 
-/// `75.0` → `1m 15s`; `0.4` → `0.4s`.
-pub(crate) fn human_duration(secs: f64) -> String {
-    if secs < 60.0 {
-        return format!("{secs:.1}s");
-    }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let total = secs.round() as u64;
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    if h > 0 {
-        format!("{h}h {m}m {s}s")
-    } else {
-        format!("{m}m {s}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(0.4), "0.4s");
-        assert_eq!(human_duration(75.0), "1m 15s");
-        assert_eq!(human_duration(3725.0), "1h 2m 5s");
-    }
 
     #[test]
     fn plan_sits_beside_results() {

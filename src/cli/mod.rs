@@ -3,12 +3,10 @@
 
 mod apply;
 // Used by `apply` once it runs for real; remove the allows when it is wired.
-#[allow(dead_code, reason = "wired by the real `apply`")]
 mod confirm;
 mod exit;
 mod logging;
 mod ops;
-#[allow(dead_code, reason = "wired by the real `apply`")]
 mod progress;
 mod report;
 mod sandbox;
@@ -82,7 +80,7 @@ pub fn run() -> ExitCode {
     logging::init(cli.verbosity(), cli.log_format);
     let exit = match cli.command {
         Command::Validate(args) => validate::run(&args),
-        Command::Apply(args) => apply::run(&args),
+        Command::Apply(args) => apply::run(&args, cli.quiet),
         Command::Ops(args) => ops::run(&args),
         Command::Schema => schema::run(),
         Command::Sandbox(args) => sandbox::run(&args),

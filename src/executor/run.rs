@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub retry: RetryPolicy,
     /// Rows (1-based numbers) to leave out because an earlier run recorded them.
     pub skip: HashSet<u64>,
+    /// How many rows this run will take, when known (for progress).
+    pub total: Option<u64>,
 }
 
 /// Asks a running job to stop taking rows (Ctrl-C); in-flight rows finish and are recorded.
@@ -144,6 +146,9 @@ where
         listener,
         stop,
         stats: Stats::default(),
+    });
+    shared.listener.event(&Event::Started {
+        total: shared.options.total,
     });
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Finished>();
     let window = Arc::new(Semaphore::new(window_size(&shared.manifest)));
