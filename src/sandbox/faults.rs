@@ -412,7 +412,7 @@ impl FaultPlan {
     }
 }
 
-/// A tiny SplitMix64 stream keyed by (seed, request number): stable across versions.
+/// A tiny `SplitMix64` stream keyed by (seed, request number): stable across versions.
 struct Draws(u64);
 
 impl Draws {

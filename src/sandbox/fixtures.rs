@@ -7,6 +7,9 @@
 //! `alice@example.com`, customer `ada@example.com`). This module only builds data; the
 //! rules that apply to it live in `state` and the routes.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
@@ -302,6 +305,7 @@ impl Builder {
         );
     }
 
+    #[allow(clippy::too_many_arguments)] // one call per fixture row reads best
     fn conversation(
         &mut self,
         key: &str,
@@ -641,9 +645,9 @@ impl Builder {
         let files = self.export_files();
         let jobs = [
             ("completed", "COMPLETED", 6 * 60, 1, files),
-            ("in-progress", "IN_PROGRESS", 10, 0, Default::default()),
-            ("failed", "FAILED", 3 * 1440, 3, Default::default()),
-            ("expired", "COMPLETED", 20 * 1440, 20, Default::default()),
+            ("in-progress", "IN_PROGRESS", 10, 0, BTreeMap::default()),
+            ("failed", "FAILED", 3 * 1440, 3, BTreeMap::default()),
+            ("expired", "COMPLETED", 20 * 1440, 20, BTreeMap::default()),
         ];
         for (key, status, updated, days_back, files) in jobs {
             let id = self.id(&format!("export-job:{key}"));
@@ -661,9 +665,13 @@ impl Builder {
     }
 
     /// The four JSON Lines files of the completed export job, from the org built so far.
-    fn export_files(&self) -> std::collections::BTreeMap<String, String> {
-        let lines =
-            |values: Vec<Value>| values.iter().map(|v| format!("{v}\n")).collect::<String>();
+    fn export_files(&self) -> BTreeMap<String, String> {
+        let lines = |values: Vec<Value>| {
+            values.iter().fold(String::new(), |mut out, v| {
+                let _ = writeln!(out, "{v}");
+                out
+            })
+        };
         let agents = self
             .org
             .agents
@@ -709,6 +717,7 @@ impl Builder {
         .collect()
     }
 
+    #[allow(clippy::needless_pass_by_value)] // callers build the values inline
     fn event(&mut self, key: &str, kind: &str, minutes_ago: i64, initiator: Value, content: Value) {
         let event = json!({"id": self.id(&format!("event:{key}")), "type": kind, "timestamp": self.ago(minutes_ago), "initiator": initiator, "content": content});
         self.org.events.push(event);
@@ -795,6 +804,7 @@ impl Builder {
             .sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
     }
 
+    #[allow(clippy::too_many_arguments)] // one call per fixture row reads best
     fn contact_events(
         &mut self,
         key: &str,

@@ -29,13 +29,10 @@ pub(super) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
     }
     let slot = log_arrival(&app, &req);
     let (response, fault) = pass(&app, req, next).await;
-    let mut response = match response {
-        Some(response) => response,
-        None => {
-            finish_log(&app, slot, 0, fault);
-            // The connection is being dropped: this future never completes.
-            return std::future::pending().await;
-        }
+    let Some(mut response) = response else {
+        finish_log(&app, slot, 0, fault);
+        // The connection is being dropped: this future never completes.
+        return std::future::pending().await;
     };
     add_rate_headers(&app, &mut response);
     finish_log(&app, slot, response.status().as_u16(), fault);

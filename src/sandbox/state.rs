@@ -389,7 +389,7 @@ pub struct ExportJob {
     pub id: String,
     /// Schedule that produced it.
     pub schedule_id: String,
-    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
+    /// `PENDING`, `IN_PROGRESS`, `COMPLETED` or `FAILED`.
     pub status: String,
     /// Last update instant.
     pub updated_at: String,

@@ -240,7 +240,7 @@ fn apply_fields(
             "image" => customer.image = opt_string("image", &value)?,
             "address" => customer.address = opt_string("address", &value)?,
             "externalCustomerId" => {
-                customer.external_customer_id = opt_string("externalCustomerId", &value)?
+                customer.external_customer_id = opt_string("externalCustomerId", &value)?;
             }
             "emails" => customer.emails = build_emails(parse("emails", or_empty(value))?)?,
             "phones" => customer.phones = build_phones(parse("phones", or_empty(value))?)?,

@@ -22,6 +22,3 @@ pub(super) async fn not_simulated(req: Request) -> Response {
         .into_response()
     }
 }
-pub(super) fn not_simulated_any() -> Response {
-    GladlyError::not_implemented("X", "/", None).into_response()
-}

@@ -1,4 +1,4 @@
-//! Conversation items: get one, create a CUSTOMER_ACTIVITY (for a customer found or
+//! Conversation items: get one, create a `CUSTOMER_ACTIVITY` (for a customer found or
 //! created by email / mobile, or known by id: 200 with the item), delete an activity,
 //! redact a message or call (201 + `Location`, content blanked), and a call's recording.
 
@@ -88,7 +88,7 @@ async fn create_for_customer(
     ok_json(insert_item(&mut org, id, customer_id, content))
 }
 
-/// Validates a new item's id and CUSTOMER_ACTIVITY content.
+/// Validates a new item's id and `CUSTOMER_ACTIVITY` content.
 fn check_new_item(
     org: &Org,
     body: &Map<String, Value>,

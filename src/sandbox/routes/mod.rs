@@ -103,11 +103,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// 200 with a JSON body.
+#[allow(clippy::unnecessary_wraps)] // handlers end with it and `?` before it
 pub(super) fn ok_json(value: impl serde::Serialize) -> RouteResult {
     Ok(axum::Json(value).into_response())
 }
 
 /// 201 with a `Location` header and no body.
+#[allow(clippy::unnecessary_wraps)] // handlers end with it and `?` before it
 pub(super) fn created(location: &str) -> RouteResult {
     let mut response = StatusCode::CREATED.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
@@ -117,11 +119,13 @@ pub(super) fn created(location: &str) -> RouteResult {
 }
 
 /// 204 with no body.
+#[allow(clippy::unnecessary_wraps)] // handlers end with it and `?` before it
 pub(super) fn no_content() -> RouteResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// 200 with at most `cap` entries; `Gladly-Limited-Data: true` when some were left out.
+#[allow(clippy::unnecessary_wraps)] // handlers end with it and `?` before it
 pub(super) fn capped(mut values: Vec<Value>, cap: usize) -> RouteResult {
     let limited = values.len() > cap;
     values.truncate(cap);

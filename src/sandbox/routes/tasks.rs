@@ -203,7 +203,7 @@ async fn update(
             } else {
                 "TASK/REOPENED"
             });
-            task.status = status.to_owned();
+            status.clone_into(&mut task.status);
         }
     }
     if let Some(body) = patch.body {
