@@ -1,1 +1,204 @@
-//! diagnostic (placeholder).
+//! Positions and user-facing error messages, and the one renderer that draws them.
+//!
+//! A [`Diagnostic`] is a message, an optional [`Span`] in a named file, a short label under
+//! the caret and `help:` notes. [`Diagnostic::render`] is a pure function returning the
+//! rustc-shaped text; it never prints (only `cli` writes to the terminal) and it knows
+//! nothing about manifests or rows.
+
+use std::fmt::Write as _;
+
+/// A place in a text file: 1-based line and column (in characters) and a length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// How many characters the caret line underlines (at least one is drawn).
+    pub len: usize,
+}
+
+impl Span {
+    /// A span starting at `line:column` covering `len` characters.
+    pub fn new(line: usize, column: usize, len: usize) -> Self {
+        Span { line, column, len }
+    }
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The input is rejected.
+    Error,
+    /// Worth a look, but the input is accepted.
+    Warning,
+}
+
+/// One problem to show a user: what is wrong, where, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong: lowercase, no trailing period, user values in backticks.
+    pub message: String,
+    /// Where it is, when it has a position in the file.
+    pub span: Option<Span>,
+    /// Short text printed after the caret (often the fix).
+    pub label: Option<String>,
+    /// Extra `help:` lines printed after the snippet.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// An error at `span`.
+    pub fn error(message: impl Into<String>, span: Option<Span>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A warning at `span`.
+    pub fn warning(message: impl Into<String>, span: Option<Span>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message, span)
+        }
+    }
+
+    /// Adds the text printed after the caret.
+    #[must_use]
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a `help:` line.
+    #[must_use]
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Renders the diagnostic against the text of `file`:
+    ///
+    /// ```text
+    /// error: unknown key `reqest`
+    ///   --> jobs/x.yaml:12:5
+    ///    |
+    /// 12 |     reqest: GET /api/v1/topics
+    ///    |     ^^^^^^ did you mean `request`?
+    /// ```
+    pub fn render(&self, file: &str, source: &str) -> String {
+        let mut out = String::new();
+        let head = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{head}: {}", self.message);
+        match self.span {
+            Some(span) => render_snippet(&mut out, file, source, span, self.label.as_deref()),
+            None => {
+                let _ = writeln!(out, "  --> {file}");
+                if let Some(label) = &self.label {
+                    let _ = writeln!(out, "   = {label}");
+                }
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "   = help: {note}");
+        }
+        out
+    }
+}
+
+fn render_snippet(out: &mut String, file: &str, source: &str, span: Span, label: Option<&str>) {
+    let number = span.line.to_string();
+    let pad = " ".repeat(number.len());
+    let _ = writeln!(out, "{pad}--> {file}:{}:{}", span.line, span.column);
+    let Some(text) = source.lines().nth(span.line.saturating_sub(1)) else {
+        return;
+    };
+    let text = text.trim_end_matches('\r');
+    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{number} | {text}");
+    // Tabs before the caret keep their width so the caret lines up under the problem.
+    let indent: String = text
+        .chars()
+        .take(span.column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let room = text.chars().count().saturating_sub(span.column - 1).max(1);
+    let carets = "^".repeat(span.len.clamp(1, room));
+    match label {
+        Some(label) => {
+            let _ = writeln!(out, "{pad} | {indent}{carets} {label}");
+        }
+        None => {
+            let _ = writeln!(out, "{pad} | {indent}{carets}");
+        }
+    }
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
+pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        let score = strsim::jaro_winkler(&word.to_lowercase(), &candidate.to_lowercase());
+        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    const SOURCE: &str = "version: 1\nsteps:\n  - name: create\n    reqest: GET /x\n";
+
+    #[test]
+    fn renders_rustc_shaped_snippet() {
+        let d = Diagnostic::error("unknown key `reqest`", Some(Span::new(4, 5, 6)))
+            .with_label("did you mean `request`?")
+            .with_note("keys of a step: name, request, body");
+        assert_eq!(
+            d.render("jobs/x.yaml", SOURCE),
+            "error: unknown key `reqest`\n \
+             --> jobs/x.yaml:4:5\n  |\n\
+             4 |     reqest: GET /x\n  |     ^^^^^^ did you mean `request`?\n   \
+             = help: keys of a step: name, request, body\n"
+        );
+    }
+
+    #[test]
+    fn caret_is_clamped_to_the_line_and_at_least_one_wide() {
+        let d = Diagnostic::error("bad", Some(Span::new(1, 10, 0)));
+        assert!(d.render("f", SOURCE).contains("1 | version: 1\n  |          ^\n"));
+        let d = Diagnostic::error("bad", Some(Span::new(1, 1, 500)));
+        assert!(d.render("f", SOURCE).ends_with("  | ^^^^^^^^^^\n"));
+    }
+
+    #[test]
+    fn without_span_names_the_file() {
+        let d = Diagnostic::warning("empty manifest", None);
+        assert_eq!(d.render("a.yaml", ""), "warning: empty manifest\n  --> a.yaml\n");
+    }
+
+    #[test]
+    fn suggests_close_words_only() {
+        assert_eq!(
+            did_you_mean("reqest", ["request", "name", "body"]),
+            Some("request")
+        );
+        assert_eq!(did_you_mean("zzz", ["request", "name"]), None);
+    }
+}

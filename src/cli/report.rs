@@ -1,1 +1,24 @@
-//! Writes rendered diagnostics to stderr.
+//! Writes diagnostics and manifest errors to stderr: the only place they are printed.
+
+use std::io::Write;
+
+use crate::diagnostic::Diagnostic;
+use crate::manifest::ManifestError;
+
+/// Prints a manifest's problems, rustc-style, with a count line.
+pub(crate) fn manifest_error(error: &ManifestError) {
+    eprint!("{}", error.render());
+}
+
+/// Prints diagnostics that point into `file` (whose text is `source`).
+pub(crate) fn diagnostics(file: &str, source: &str, list: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in list {
+        let _ = writeln!(err, "{}", d.render(file, source));
+    }
+}
+
+/// Prints one `error: …` line.
+pub(crate) fn error(message: &str) {
+    eprintln!("error: {message}");
+}

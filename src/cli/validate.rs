@@ -1,8 +1,11 @@
-//! `runner validate`: checks manifests and prints every problem found.
+//! `runner validate`: checks manifests (and, when their input file exists, its header)
+//! and prints every problem found.
 
 use std::path::PathBuf;
 
-use super::Exit;
+use super::{Exit, report};
+use crate::manifest::{InputFormat, Manifest};
+use crate::source;
 
 /// Arguments of `runner validate`.
 #[derive(Debug, clap::Args)]
@@ -13,6 +16,48 @@ pub(crate) struct ValidateArgs {
 }
 
 pub(crate) fn run(args: &ValidateArgs) -> Exit {
-    let _ = &args.files;
-    Exit::Ok
+    let mut exit = Exit::Ok;
+    for file in &args.files {
+        let loaded = match Manifest::load(file) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                report::manifest_error(&e);
+                exit = Exit::Invalid;
+                continue;
+            }
+        };
+        let name = file.display().to_string();
+        report::diagnostics(&name, &loaded.text, &loaded.warnings);
+        let problems = header_problems(&loaded.manifest);
+        if problems.is_empty() {
+            let m = &loaded.manifest;
+            println!(
+                "ok: {name} ({}, {} step{})",
+                m.name(),
+                m.steps().len(),
+                if m.steps().len() == 1 { "" } else { "s" }
+            );
+        } else {
+            report::diagnostics(&name, &loaded.text, &problems);
+            eprintln!("error: `{name}` does not fit its input: {} problem(s)", problems.len());
+            exit = Exit::Invalid;
+        }
+    }
+    exit
+}
+
+/// Checks the input header when the input is a CSV file that exists; JSON inputs have no
+/// header to check before reading rows.
+fn header_problems(manifest: &Manifest) -> Vec<crate::diagnostic::Diagnostic> {
+    let input = manifest.input();
+    let InputFormat::Csv { delimiter } = input.format else {
+        return Vec::new();
+    };
+    match source::open(&input.path, source::Format::Csv { delimiter }) {
+        Ok(reader) => reader
+            .columns()
+            .map(|c| manifest.check_columns(c))
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
 }

@@ -1,1 +1,10 @@
-//! executor (placeholder while the module is built).
+//! Running a manifest over rows. This part is the dry run: `render` turns a row
+//! into concrete requests and `plan` records them without sending anything. The executor
+//! never prints and never picks an exit code; `cli` does both.
+
+mod error;
+pub mod plan;
+pub mod render;
+
+pub use error::{ExecError, RowFailure};
+pub use plan::{PlanOptions, PlanSummary, StepCount, dry_run, resolve_params};

@@ -1,1 +1,131 @@
-//! manifest (placeholder while the module is built).
+//! Manifests: YAML text in, a validated [`Manifest`] out, with every problem reported at once.
+//!
+//! `yaml` reads the text into positioned nodes, `decode` fills the `raw` structs (shape
+//! errors), and `validate` (with `request`) checks meaning — names, templates, the catalog —
+//! and is the only constructor of [`Manifest`]. Nothing here reads input rows or sends
+//! requests; [`Manifest::check_columns`] checks a header once the caller has opened the input.
+
+mod decode;
+mod error;
+mod model;
+pub mod raw;
+mod request;
+mod validate;
+pub mod yaml;
+
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+
+pub use error::ManifestError;
+pub use model::{
+    Action, Input, InputFormat, Lookup, Manifest, Param, PathPart, Request, ResultsSpec, Rule,
+    StatusMatch, Step, StepKind,
+};
+
+/// A manifest that passed validation, with any warnings found on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The validated manifest.
+    pub manifest: Manifest,
+    /// Problems that do not stop the job.
+    pub warnings: Vec<Diagnostic>,
+    /// The manifest text (for rendering warnings and later column checks).
+    pub text: String,
+}
+
+impl Manifest {
+    /// Reads and validates the manifest at `path`.
+    pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ManifestError::single(path, String::new(), format!("cannot read manifest: {e}"))
+        })?;
+        Manifest::parse(path, &text)
+    }
+
+    /// Validates manifest `text` as if read from `path` (relative paths resolve against its
+    /// folder).
+    pub fn parse(path: &Path, text: &str) -> Result<Loaded, ManifestError> {
+        let root = match yaml::parse(text) {
+            Ok(Some(root)) => root,
+            Ok(None) => return Err(ManifestError::single(path, text.to_owned(), "the manifest is empty")),
+            Err(e) => {
+                let d = Diagnostic::error(format!("invalid YAML: {}", e.message), Some(e.span));
+                return Err(ManifestError::new(path, text.to_owned(), vec![d]));
+            }
+        };
+        let mut decoder = decode::Decoder::default();
+        let raw = decoder.manifest(&root);
+        let validator = validate::Validator::new(&raw, path);
+        let (manifest, validator) = validator.run(path, text);
+        let mut diagnostics = decoder.diagnostics;
+        diagnostics.extend(validator.diagnostics);
+        match manifest {
+            Some(mut manifest) if diagnostics.is_empty() => {
+                manifest.row_refs = validator.row_refs;
+                manifest.require_spans = raw
+                    .input
+                    .as_ref()
+                    .map(|i| i.require.iter().map(|r| (r.value.clone(), r.span)).collect())
+                    .unwrap_or_default();
+                Ok(Loaded {
+                    manifest,
+                    warnings: validator.warnings,
+                    text: text.to_owned(),
+                })
+            }
+            _ => Err(ManifestError::new(path, text.to_owned(), diagnostics)),
+        }
+    }
+
+    /// Checks an input's header against the manifest: required columns must be present and
+    /// every `row.NAME` a template reads must be a column. Returns the problems found.
+    pub fn check_columns(&self, header: &[String]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let file = self.input.path.display();
+        for (column, span) in &self.require_spans {
+            if !header.contains(column) {
+                let hint = did_you_mean(column, header.iter().map(String::as_str));
+                let mut d = Diagnostic::error(
+                    format!("required column `{column}` is not in the header of `{file}`"),
+                    Some(*span),
+                );
+                if let Some(h) = hint {
+                    d.label = Some(format!("the file has `{h}`"));
+                }
+                out.push(d);
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (column, span) in &self.row_refs {
+            if header.contains(column) || seen.contains(&column.as_str()) {
+                continue;
+            }
+            seen.push(column);
+            let hint = did_you_mean(column, header.iter().map(String::as_str));
+            let mut d = Diagnostic::error(
+                format!("`row.{column}` is not a column of `{file}`"),
+                Some(*span),
+            );
+            d.label = Some(match hint {
+                Some(h) => format!("did you mean `{h}`?"),
+                None => format!("columns: {}", header.join(", ")),
+            });
+            out.push(d);
+        }
+        out
+    }
+
+    /// Where a step's body is written, for per-row payload errors.
+    pub fn step_span(&self, step: usize) -> Span {
+        self.steps.get(step).map_or_else(Span::default, |s| s.span)
+    }
+}
+
+/// The manifest format as a JSON Schema (draft 2020-12), for editors and `runner schema`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(raw::RawManifest);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    text.push('\n');
+    text
+}

@@ -1,1 +1,279 @@
-//! template (placeholder while the module is built).
+//! Manifest templates: compiled once, rendered per row with minijinja.
+//!
+//! A string that is exactly one `{{ expression }}` is evaluated as an expression and keeps
+//! its native type (list, number, null, object); any other string containing `{{`/`{%`
+//! renders to text; a string without either is a literal. `omit` removes a body key.
+//! Only manifest text is ever compiled: row values are passed as data, so a CSV cell
+//! holding `{{ 7*7 }}` stays that text. The functions the seed jobs need live in
+//! `functions`. This module does not know about manifests, rows or HTTP.
+
+mod body;
+mod error;
+mod functions;
+
+use std::sync::LazyLock;
+
+use minijinja::{Environment, Expression, UndefinedBehavior, Value};
+
+use crate::diagnostic::Span;
+
+pub use body::BodyTemplate;
+pub use error::{TemplateError, TemplateErrorKind};
+pub use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, stable_id, unknown};
+
+/// Names every template may use without declaring them: functions and `omit`.
+pub const GLOBALS: &[&str] = &[
+    "omit",
+    "gladly_id",
+    "stable_id",
+    "lookup",
+    "now",
+    "datetime",
+    "format_time",
+    "range",
+    "dict",
+    "namespace",
+    "loop",
+];
+
+/// The one environment all templates compile against; it lives for the whole process so
+/// compiled templates can be shared by every row and worker without lifetimes.
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    functions::register(&mut env);
+    env
+});
+
+/// A compiled manifest string.
+#[derive(Debug)]
+pub struct Template {
+    source: String,
+    span: Span,
+    kind: Kind,
+    /// The variables it reads (`row.email`), found once at compile time.
+    names: Vec<String>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Literal,
+    Native(Expression<'static, 'static>),
+    Text(minijinja::Template<'static, 'static>),
+}
+
+impl Template {
+    /// Compiles `source` written at `span`; syntax errors carry that position.
+    pub fn compile(source: &str, span: Span) -> Result<Template, TemplateError> {
+        let kind = if let Some(expr) = single_expression(source) {
+            let expr = ENV
+                .compile_expression_owned(expr.to_owned())
+                .map_err(|e| TemplateError::syntax(source, span, &e))?;
+            Kind::Native(expr)
+        } else if source.contains("{{") || source.contains("{%") {
+            // Compiled templates borrow their source; manifests are small and compiled once
+            // per process, so the text is kept for the life of the process.
+            let leaked: &'static str = Box::leak(source.to_owned().into_boxed_str());
+            let template = ENV
+                .template_from_str(leaked)
+                .map_err(|e| TemplateError::syntax(source, span, &e))?;
+            Kind::Text(template)
+        } else {
+            Kind::Literal
+        };
+        let mut names: Vec<String> = match &kind {
+            Kind::Literal => Vec::new(),
+            Kind::Native(e) => e.undeclared_variables(true).into_iter().collect(),
+            Kind::Text(t) => t.undeclared_variables(true).into_iter().collect(),
+        };
+        names.retain(|n| !GLOBALS.contains(&n.split('.').next().unwrap_or_default()));
+        names.sort();
+        Ok(Template {
+            source: source.to_owned(),
+            span,
+            kind,
+            names,
+        })
+    }
+
+    /// The text as written in the manifest.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Where the template is written.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// True when the string contains no template at all.
+    pub fn is_literal(&self) -> bool {
+        matches!(self.kind, Kind::Literal)
+    }
+
+    /// The variables the template reads, as dotted paths (`row.email`, `fetch.inboxId`),
+    /// without the globals every template has.
+    pub fn variables(&self) -> &[String] {
+        &self.names
+    }
+
+    /// True when the template reads `root` (e.g. `response`) or one of its fields.
+    pub fn reads(&self, root: &str) -> bool {
+        self.names
+            .iter()
+            .any(|n| n == root || n.strip_prefix(root).is_some_and(|r| r.starts_with('.')))
+    }
+
+    /// The lookup names used as `lookup('name', …)` with a literal first argument.
+    pub fn lookups_used(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = self.source.as_str();
+        while let Some(at) = rest.find("lookup(") {
+            rest = &rest[at + "lookup(".len()..];
+            let trimmed = rest.trim_start();
+            if let Some(quote @ ('\'' | '"')) = trimmed.chars().next()
+                && let Some(end) = trimmed[1..].find(quote)
+            {
+                out.push(trimmed[1..=end].to_owned());
+            }
+        }
+        out
+    }
+
+    /// Renders to a native value (for bodies and captures). `omit` comes back as
+    /// [`is_omit`]-true value; an undefined result is an error.
+    pub fn eval(&self, ctx: &Value) -> Result<Value, TemplateError> {
+        match &self.kind {
+            Kind::Literal => Ok(Value::from(self.source.as_str())),
+            Kind::Native(expr) => {
+                let value = expr.eval(ctx).map_err(|e| self.render_error(&e))?;
+                if value.is_undefined() {
+                    return Err(TemplateError::undefined(&self.source, self.span));
+                }
+                Ok(value)
+            }
+            Kind::Text(t) => t
+                .render(ctx)
+                .map(Value::from)
+                .map_err(|e| self.render_error(&e)),
+        }
+    }
+
+    /// Renders to text (paths, headers, messages): native values are stringified.
+    pub fn render(&self, ctx: &Value) -> Result<String, TemplateError> {
+        match &self.kind {
+            Kind::Literal => Ok(self.source.clone()),
+            _ => {
+                let value = self.eval(ctx)?;
+                Ok(if value.is_none() || is_omit(&value) {
+                    String::new()
+                } else if let Some(s) = value.as_str() {
+                    s.to_owned()
+                } else {
+                    value.to_string()
+                })
+            }
+        }
+    }
+
+    /// Evaluates a condition: true when the value is truthy (`omit` is false).
+    pub fn is_true(&self, ctx: &Value) -> Result<bool, TemplateError> {
+        let value = self.eval(ctx)?;
+        Ok(!is_omit(&value) && value.is_true())
+    }
+
+    fn render_error(&self, err: &minijinja::Error) -> TemplateError {
+        TemplateError::render(&self.source, self.span, err)
+    }
+}
+
+/// The inner expression when `source` is exactly one `{{ … }}` and nothing else.
+fn single_expression(source: &str) -> Option<&str> {
+    let trimmed = source.trim();
+    let inner = trimmed.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+/// Converts a rendered value to JSON. Strings stay strings; undefined becomes null.
+pub fn to_json(value: &Value) -> serde_json::Value {
+    if value.is_undefined() {
+        return serde_json::Value::Null;
+    }
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Builds a template value from JSON data (rows, captures, responses) without evaluating it.
+pub fn from_json(value: &serde_json::Value) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn t(src: &str) -> Template {
+        Template::compile(src, Span::new(1, 1, src.len())).unwrap()
+    }
+
+    #[test]
+    fn single_expression_keeps_native_types() {
+        let ctx = context! { row => context! { n => 3, tags => vec!["a", "b"] } };
+        assert_eq!(to_json(&t("{{ row.n + 1 }}").eval(&ctx).unwrap()), 4);
+        assert_eq!(
+            to_json(&t("{{ row.tags }}").eval(&ctx).unwrap()),
+            serde_json::json!(["a", "b"])
+        );
+        assert_eq!(
+            to_json(&t("{{ none }}").eval(&ctx).unwrap()),
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn mixed_text_renders_as_string() {
+        let ctx = context! { row => context! { n => 3 } };
+        assert_eq!(
+            to_json(&t("n={{ row.n }}!").eval(&ctx).unwrap()),
+            serde_json::json!("n=3!")
+        );
+        assert_eq!(t("plain").render(&ctx).unwrap(), "plain");
+        assert!(t("plain").is_literal());
+    }
+
+    #[test]
+    fn data_is_never_evaluated() {
+        let row = serde_json::json!({"name": "{{ 7*7 }}"});
+        let ctx = context! { row => from_json(&row) };
+        assert_eq!(t("{{ row.name }}").render(&ctx).unwrap(), "{{ 7*7 }}");
+        assert_eq!(t("x {{ row.name }}").render(&ctx).unwrap(), "x {{ 7*7 }}");
+    }
+
+    #[test]
+    fn undefined_values_are_errors_not_empty_strings() {
+        let ctx = context! { row => context! { a => 1 } };
+        let err = t("{{ row.b }}").eval(&ctx).unwrap_err();
+        assert!(err.to_string().contains("undefined"), "{err}");
+        assert!(t("{{ row.b or 'x' }}").eval(&ctx).is_ok());
+        assert!(t("id {{ row.b }}").eval(&ctx).is_err());
+    }
+
+    #[test]
+    fn lists_variables_and_lookups() {
+        let tpl = t("{{ lookup('inboxes', row.inbox).id ~ fetch.x ~ params.p ~ gladly_id() }}");
+        assert_eq!(tpl.variables(), ["fetch.x", "params.p", "row.inbox"]);
+        assert_eq!(tpl.lookups_used(), ["inboxes"]);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_template() {
+        let err = Template::compile("{{ row. }}", Span::new(3, 9, 10)).unwrap_err();
+        assert_eq!(err.span, Span::new(3, 9, 10));
+        assert!(err.to_string().contains("`{{ row. }}`"), "{err}");
+    }
+}

@@ -1,0 +1,349 @@
+//! The dry run: render every row's requests, check them, and record the plan — without
+//! sending anything.
+//!
+//! Rows stream through one at a time (memory stays flat whatever the input size); each
+//! gets one results line (`planned`, `skipped` or `failed` with the reason) and each
+//! request it would send gets one plan line (JSONL: row, step, method, URL, headers, body).
+//! Values only a response could give (captures, lookups without a host) are written as
+//! `<unknown …>`. Credentials are never part of a plan line.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::error::{ExecError, RowFailure};
+use super::render::{BaseContext, RowContext, render_message, render_request, step_applies};
+use crate::catalog::{Method, RateClass};
+use crate::manifest::{Action, Manifest, Request, StepKind};
+use crate::results::{ResultKind, RowResult, ResultsWriter};
+use crate::source::{Row, RowError};
+use crate::template::unknown;
+
+/// What a dry run needs besides the manifest and rows.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Resolved parameters.
+    pub params: BTreeMap<String, String>,
+    /// `GLADLY_HOST`, used to show full URLs; paths only when absent.
+    pub host: Option<String>,
+    /// Where the results CSV goes.
+    pub results_path: PathBuf,
+    /// Where the plan (JSONL) goes.
+    pub plan_path: PathBuf,
+}
+
+/// Requests a step would send, by method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCount {
+    /// Step name.
+    pub step: String,
+    /// HTTP method.
+    pub method: Method,
+    /// How many requests.
+    pub count: u64,
+}
+
+/// What the dry run found.
+#[derive(Debug, Clone, Default)]
+pub struct PlanSummary {
+    /// Rows read (malformed ones included).
+    pub rows: u64,
+    /// Rows per result kind.
+    pub by_result: BTreeMap<ResultKind, u64>,
+    /// Requests per step and method, in step order.
+    pub requests: Vec<StepCount>,
+    /// Requests in the reports rate class.
+    pub report_requests: u64,
+    /// Seconds the real run would take at the manifest's rate limit.
+    pub estimate_secs: f64,
+    /// The first failed rows, for display: row number and why.
+    pub failures: Vec<(u64, RowFailure)>,
+}
+
+impl PlanSummary {
+    /// Requests in total.
+    pub fn total_requests(&self) -> u64 {
+        self.requests.iter().map(|c| c.count).sum()
+    }
+
+    /// Rows with the given result.
+    pub fn count(&self, kind: ResultKind) -> u64 {
+        self.by_result.get(&kind).copied().unwrap_or(0)
+    }
+}
+
+/// How many failed rows a summary keeps for display.
+const SHOWN_FAILURES: usize = 10;
+
+/// Runs the dry run over `rows`, writing the results CSV and the plan file.
+pub fn dry_run<I>(manifest: &Manifest, rows: I, options: &PlanOptions) -> Result<PlanSummary, ExecError>
+where
+    I: Iterator<Item = Result<Row, RowError>>,
+{
+    let captures = capture_columns(manifest);
+    let mut results = ResultsWriter::create(&options.results_path, &manifest.results().columns, &captures)
+        .map_err(|e| output_error(&options.results_path, &e))?;
+    let mut plan = create_plan(&options.plan_path)?;
+    let base = BaseContext::new(manifest, &options.params, None);
+    let mut summary = PlanSummary {
+        requests: step_counts(manifest),
+        ..PlanSummary::default()
+    };
+    let host = options.host.as_deref().unwrap_or("");
+    for item in rows {
+        summary.rows += 1;
+        let result = match item {
+            Ok(row) => plan_row(manifest, &base, &row, host, &mut plan, &mut summary)
+                .map_err(|e| output_error(&options.plan_path, &e))?,
+            Err(e) => failed_input(&e),
+        };
+        *summary.by_result.entry(result.result).or_default() += 1;
+        results
+            .write_buffered(&result)
+            .map_err(|e| output_error(&options.results_path, &e))?;
+    }
+    results.flush().map_err(|e| output_error(&options.results_path, &e))?;
+    plan.flush().map_err(|e| output_error(&options.plan_path, &e))?;
+    summary.estimate_secs = estimate(manifest, &summary);
+    Ok(summary)
+}
+
+fn plan_row(
+    manifest: &Manifest,
+    base: &BaseContext,
+    row: &Row,
+    host: &str,
+    plan: &mut impl Write,
+    summary: &mut PlanSummary,
+) -> std::io::Result<RowResult> {
+    let mut result = RowResult::new(row.number, row.line, ResultKind::Planned);
+    result.keys = key_values(manifest, row);
+    let mut ctx = RowContext::new(base, row);
+    let outcome = check_required(manifest, row).and_then(|()| ctx.eval_vars(manifest));
+    if let Err(failure) = outcome {
+        return Ok(record_failure(result, row.number, failure, summary));
+    }
+    for (index, step) in manifest.steps().iter().enumerate() {
+        match step_applies(step, &ctx) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(failure) => return Ok(record_failure(result, row.number, failure, summary)),
+        }
+        result.step.clone_from(&step.name);
+        match &step.kind {
+            StepKind::Decide(action) => {
+                let (kind, word) = match action {
+                    Action::Skip => (ResultKind::Skipped, "skipped"),
+                    _ => (ResultKind::Failed, "failed"),
+                };
+                result.result = kind;
+                result.outcome = step.outcome.clone().unwrap_or_else(|| word.to_owned());
+                result.detail = step
+                    .message
+                    .as_ref()
+                    .map(|m| render_message(m, &ctx))
+                    .unwrap_or_default();
+                return Ok(result);
+            }
+            StepKind::Request(request) => match render_request(step, request, &ctx) {
+                Ok(rendered) => {
+                    write_plan_line(plan, row.number, &step.name, host, &rendered)?;
+                    summary.requests[index].count += 1;
+                    if request.operation.rate_class == RateClass::Reports {
+                        summary.report_requests += 1;
+                    }
+                    ctx.set_step(&step.name, planned_captures(&step.name, request, &ctx));
+                }
+                Err(failure) => return Ok(record_failure(result, row.number, failure, summary)),
+            },
+        }
+    }
+    result.captures = ctx.capture_texts(manifest);
+    Ok(result)
+}
+
+/// Captures a dry run can know: those that do not read the response (a stable id, a row
+/// value). The others stay unknown.
+fn planned_captures(step: &str, request: &Request, ctx: &RowContext) -> minijinja::Value {
+    let mut known = BTreeMap::new();
+    let value = ctx.value();
+    for (name, template) in &request.capture {
+        let captured = if template.reads("response") {
+            None
+        } else {
+            template.eval(&value).ok()
+        };
+        known.insert(
+            name.clone(),
+            captured.unwrap_or_else(|| unknown(&format!("{step}.{name}"))),
+        );
+    }
+    minijinja::Value::from(known)
+}
+
+fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
+    for column in &manifest.input().require {
+        let blank = match row.values.get(column) {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::String(s)) => s.trim().is_empty(),
+            Some(_) => false,
+        };
+        if blank {
+            return Err(RowFailure::input(format!("required column `{column}` is empty")));
+        }
+    }
+    Ok(())
+}
+
+fn record_failure(
+    mut result: RowResult,
+    row: u64,
+    failure: RowFailure,
+    summary: &mut PlanSummary,
+) -> RowResult {
+    result.result = ResultKind::Failed;
+    result.outcome = "failed".to_owned();
+    result.step.clone_from(&failure.step);
+    result.error_code = failure.code.to_owned();
+    result.detail = failure.to_string();
+    if summary.failures.len() < SHOWN_FAILURES {
+        summary.failures.push((row, failure));
+    }
+    result
+}
+
+fn failed_input(error: &RowError) -> RowResult {
+    let mut result = RowResult::new(error.number, error.line, ResultKind::Failed);
+    result.outcome = "failed".to_owned();
+    result.error_code = "input".to_owned();
+    result.detail = error.to_string();
+    result
+}
+
+/// The values of the manifest's key columns for a row.
+pub fn key_values(manifest: &Manifest, row: &Row) -> Vec<String> {
+    manifest
+        .results()
+        .columns
+        .iter()
+        .map(|c| row.values.get(c).map(super::render::json_text).unwrap_or_default())
+        .collect()
+}
+
+/// The capture columns of the results CSV: `step.capture` for every capture, in order.
+pub fn capture_columns(manifest: &Manifest) -> Vec<String> {
+    manifest
+        .steps()
+        .iter()
+        .flat_map(|s| match &s.kind {
+            StepKind::Request(r) => r
+                .capture
+                .iter()
+                .map(|(c, _)| format!("{}.{c}", s.name))
+                .collect(),
+            StepKind::Decide(_) => Vec::new(),
+        })
+        .collect()
+}
+
+fn step_counts(manifest: &Manifest) -> Vec<StepCount> {
+    manifest
+        .steps()
+        .iter()
+        .map(|s| StepCount {
+            step: s.name.clone(),
+            method: match &s.kind {
+                StepKind::Request(r) => r.method,
+                StepKind::Decide(_) => Method::Get,
+            },
+            count: 0,
+        })
+        .collect()
+}
+
+fn estimate(manifest: &Manifest, summary: &PlanSummary) -> f64 {
+    let default = summary.total_requests() - summary.report_requests;
+    let per_minute = f64::from(RateClass::Reports.per_minute().unwrap_or(10));
+    default as f64 / manifest.per_second() + summary.report_requests as f64 * 60.0 / per_minute
+}
+
+fn write_plan_line(
+    plan: &mut impl Write,
+    row: u64,
+    step: &str,
+    host: &str,
+    request: &super::render::RenderedRequest,
+) -> std::io::Result<()> {
+    let mut line = json!({
+        "row": row,
+        "step": step,
+        "method": request.method.as_str(),
+        "url": format!("{host}{}", request.path_and_query),
+    });
+    if !request.headers.is_empty() {
+        line["headers"] = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    if let Some(body) = &request.body {
+        line["body"] = body.clone();
+    }
+    serde_json::to_writer(&mut *plan, &line)?;
+    plan.write_all(b"\n")
+}
+
+fn create_plan(path: &Path) -> Result<BufWriter<File>, ExecError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| output_error(path, &e))?;
+    }
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| output_error(path, &e))
+}
+
+fn output_error(path: &Path, e: &std::io::Error) -> ExecError {
+    ExecError::Output(format!("cannot write `{}`: {e}", path.display()))
+}
+
+/// Checks `--set` values against the manifest's params and fills in defaults.
+pub fn resolve_params(
+    manifest: &Manifest,
+    sets: &[(String, String)],
+) -> Result<BTreeMap<String, String>, ExecError> {
+    let mut out = BTreeMap::new();
+    for (name, value) in sets {
+        if !manifest.params().iter().any(|p| &p.name == name) {
+            let names: Vec<&str> = manifest.params().iter().map(|p| p.name.as_str()).collect();
+            let hint = crate::diagnostic::did_you_mean(name, names.iter().copied())
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            return Err(ExecError::Params(format!(
+                "`--set {name}`: the manifest has no param `{name}`{hint}"
+            )));
+        }
+        out.insert(name.clone(), value.clone());
+    }
+    for param in manifest.params() {
+        if out.contains_key(&param.name) {
+            continue;
+        }
+        match &param.default {
+            Some(d) => {
+                out.insert(param.name.clone(), d.clone());
+            }
+            None => {
+                return Err(ExecError::Params(format!(
+                    "param `{}` is required: add `--set {}=VALUE`",
+                    param.name, param.name
+                )));
+            }
+        }
+    }
+    Ok(out)
+}

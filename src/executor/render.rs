@@ -1,0 +1,238 @@
+//! Turning one row into concrete requests: the template context, `vars`, `when`, and the
+//! rendered method, URL, query, headers and body of a step, checked against the catalog.
+//!
+//! Shared by the dry run and the real run so both render exactly the same requests.
+
+use std::collections::BTreeMap;
+
+use minijinja::Value;
+
+use super::error::RowFailure;
+use crate::catalog::Method;
+use crate::manifest::{Manifest, PathPart, Request, Step};
+use crate::source::Row;
+use crate::template::{self, LOOKUPS_KEY, OFFLINE_KEY, Template, TemplateError};
+
+/// Values every row sees: params, job, lookup tables.
+#[derive(Debug, Clone)]
+pub struct BaseContext {
+    entries: BTreeMap<String, Value>,
+}
+
+impl BaseContext {
+    /// Builds the shared context. `lookups` is `None` in an offline dry run: lookups then
+    /// answer unknown values instead of failing every row.
+    pub fn new(
+        manifest: &Manifest,
+        params: &BTreeMap<String, String>,
+        lookups: Option<Value>,
+    ) -> Self {
+        let mut entries = BTreeMap::new();
+        entries.insert("params".to_owned(), Value::from(params.clone()));
+        let job: BTreeMap<String, String> =
+            [("name".to_owned(), manifest.name().to_owned())].into();
+        entries.insert("job".to_owned(), Value::from(job));
+        match lookups {
+            Some(tables) => {
+                entries.insert(LOOKUPS_KEY.to_owned(), tables);
+            }
+            None => {
+                entries.insert(OFFLINE_KEY.to_owned(), Value::from(true));
+            }
+        }
+        BaseContext { entries }
+    }
+}
+
+/// The template context of one row as its steps run.
+#[derive(Debug)]
+pub struct RowContext {
+    entries: BTreeMap<String, Value>,
+}
+
+impl RowContext {
+    /// Starts a row: the base context plus `row`.
+    pub fn new(base: &BaseContext, row: &Row) -> Self {
+        let mut entries = base.entries.clone();
+        entries.insert("row".to_owned(), Value::from_serialize_map(&row.values));
+        RowContext { entries }
+    }
+
+    /// The context as a template value.
+    pub fn value(&self) -> Value {
+        Value::from(self.entries.clone())
+    }
+
+    /// Evaluates the manifest's `vars` in order; each sees the ones before it.
+    pub fn eval_vars(&mut self, manifest: &Manifest) -> Result<(), RowFailure> {
+        let mut vars: BTreeMap<String, Value> = BTreeMap::new();
+        for (name, template) in manifest.vars() {
+            self.entries.insert("vars".to_owned(), Value::from(vars.clone()));
+            let value = template
+                .eval(&self.value())
+                .map_err(|e| RowFailure::template("vars", &e))?;
+            vars.insert(name.clone(), value);
+        }
+        self.entries.insert("vars".to_owned(), Value::from(vars));
+        Ok(())
+    }
+
+    /// Makes a step's captures visible to later steps (`NAME.capture`).
+    pub fn set_step(&mut self, step: &str, captures: Value) {
+        self.entries.insert(step.to_owned(), captures);
+    }
+
+    /// The captured values of every step, in results-column order; values not captured
+    /// (step skipped, or only known after a write) are empty.
+    pub fn capture_texts(&self, manifest: &Manifest) -> Vec<String> {
+        let mut out = Vec::new();
+        for step in manifest.steps() {
+            let crate::manifest::StepKind::Request(request) = &step.kind else {
+                continue;
+            };
+            let values = self.entries.get(&step.name);
+            for (name, _) in &request.capture {
+                let value = values.and_then(|v| v.get_attr(name).ok());
+                out.push(match value {
+                    Some(v) if !v.is_undefined() && !template::is_unknown(&v) => capture_text(&v),
+                    _ => String::new(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Makes the last response visible to `capture` and rule templates.
+    pub fn set_response(&mut self, response: Value) {
+        self.entries.insert("response".to_owned(), response);
+    }
+}
+
+/// Helper to get a template value from a row map without evaluating anything in it.
+trait FromSerializeMap {
+    fn from_serialize_map(map: &serde_json::Map<String, serde_json::Value>) -> Value;
+}
+
+impl FromSerializeMap for Value {
+    fn from_serialize_map(map: &serde_json::Map<String, serde_json::Value>) -> Value {
+        Value::from(minijinja::value::Serde(map))
+    }
+}
+
+/// A request ready to send (or to write to the plan).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path and query string, e.g. `/api/v1/customer-profiles?email=a%40b.com`.
+    pub path_and_query: String,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// JSON body.
+    pub body: Option<serde_json::Value>,
+}
+
+/// True when the step's `when` holds (or it has none).
+pub fn step_applies(step: &Step, ctx: &RowContext) -> Result<bool, RowFailure> {
+    match &step.when {
+        None => Ok(true),
+        Some(t) => t
+            .is_true(&ctx.value())
+            .map_err(|e| RowFailure::template(&step.name, &e)),
+    }
+}
+
+/// Renders a step's request for a row and checks the body against the catalog.
+pub fn render_request(
+    step: &Step,
+    request: &Request,
+    ctx: &RowContext,
+) -> Result<RenderedRequest, RowFailure> {
+    let value = ctx.value();
+    let fail = |e: &TemplateError| RowFailure::template(&step.name, e);
+    let mut path = String::new();
+    for part in &request.path {
+        match part {
+            PathPart::Literal(text) => path.push_str(text),
+            PathPart::Template(t) => {
+                let segment = t.render(&value).map_err(|e| fail(&e))?;
+                if segment.is_empty() {
+                    return Err(RowFailure::empty_path(&step.name, t.source(), t.span()));
+                }
+                path.push_str(&crate::catalog::encode_segment(&segment));
+            }
+        }
+    }
+    let query = render_query(request, &value).map_err(|e| fail(&e))?;
+    if !query.is_empty() {
+        path.push('?');
+        path.push_str(&query);
+    }
+    let mut headers = Vec::with_capacity(request.headers.len());
+    for (name, t) in &request.headers {
+        headers.push((name.clone(), t.render(&value).map_err(|e| fail(&e))?));
+    }
+    let body = match &request.body {
+        Some(b) => b.render(&value).map_err(|e| fail(&e))?,
+        None => None,
+    };
+    let problems = request.operation.check_body(body.as_ref());
+    if let Some(first) = problems.first() {
+        return Err(RowFailure::payload(
+            &step.name,
+            &request.operation.id,
+            first,
+            problems.len(),
+            request.body_span.unwrap_or(step.span),
+        ));
+    }
+    Ok(RenderedRequest {
+        method: request.method,
+        path_and_query: path,
+        headers,
+        body,
+    })
+}
+
+fn render_query(request: &Request, ctx: &Value) -> Result<String, TemplateError> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, t) in &request.query {
+        let Some(value) = t.render(ctx)? else { continue };
+        match value {
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    query.append_pair(name, &json_text(&item));
+                }
+            }
+            serde_json::Value::Null => {}
+            other => {
+                let text = json_text(&other);
+                if !text.is_empty() {
+                    query.append_pair(name, &text);
+                }
+            }
+        }
+    }
+    Ok(query.finish())
+}
+
+/// A JSON value as query or CSV text: strings without quotes.
+pub fn json_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Renders a message template, falling back to its source when it cannot render.
+pub fn render_message(template: &Template, ctx: &RowContext) -> String {
+    template
+        .render(&ctx.value())
+        .unwrap_or_else(|_| template.source().to_owned())
+}
+
+/// Converts a captured template value to the text written in the results CSV.
+pub fn capture_text(value: &Value) -> String {
+    json_text(&template::to_json(value))
+}

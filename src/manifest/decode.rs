@@ -1,0 +1,419 @@
+//! Reads the positioned YAML tree into the `raw` structs, collecting every shape problem
+//! (unknown key, wrong type, duplicate key) instead of stopping at the first.
+//!
+//! Meaning is not checked here (names, templates, the catalog): that is `validate`'s job.
+
+use super::raw::{
+    AnyValue, Entries, RawInput, RawLookup, RawManifest, RawParam, RawRateLimit, RawResults,
+    RawRule, RawStep, Spanned,
+};
+use super::yaml::{Node, NodeKind};
+use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+
+/// Collects diagnostics while decoding.
+#[derive(Default)]
+pub(super) struct Decoder {
+    pub(super) diagnostics: Vec<Diagnostic>,
+}
+
+/// The entries of a mapping whose keys were checked against the known ones.
+struct Fields<'n> {
+    entries: &'n [(Node, Node)],
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+}
+
+impl Decoder {
+    fn error(&mut self, message: impl Into<String>, span: Span) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic::error(message, Some(span)));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    /// Checks that `node` is a mapping with only `known` keys, each at most once.
+    fn fields<'n>(&mut self, node: &'n Node, what: &str, known: &[&str]) -> Option<Fields<'n>> {
+        let Some(entries) = node.as_map() else {
+            if !node.is_null() {
+                self.error(
+                    format!("{what} must be a mapping, found {}", node.type_name()),
+                    node.span,
+                );
+            }
+            return None;
+        };
+        for (i, (key, _)) in entries.iter().enumerate() {
+            let Some(name) = key.as_str() else {
+                self.error(format!("keys of {what} must be text"), key.span);
+                continue;
+            };
+            if !known.contains(&name) {
+                let hint = did_you_mean(name, known.iter().copied());
+                let diagnostic = self.error(format!("unknown key `{name}` in {what}"), key.span);
+                match hint {
+                    Some(hint) => diagnostic.label = Some(format!("did you mean `{hint}`?")),
+                    None => diagnostic.notes.push(format!("{what} takes: {}", known.join(", "))),
+                }
+            } else if entries[..i].iter().any(|(k, _)| k.as_str() == Some(name)) {
+                self.error(format!("duplicate key `{name}` in {what}"), key.span);
+            }
+        }
+        Some(Fields { entries })
+    }
+
+    fn string(&mut self, node: Option<&Node>, what: &str) -> Option<Spanned<String>> {
+        let node = node?;
+        match &node.kind {
+            NodeKind::Scalar { text, .. } if !node.is_null() => Some(Spanned {
+                value: text.clone(),
+                span: node.span,
+            }),
+            _ => {
+                self.error(
+                    format!("`{what}` must be text, found {}", node.type_name()),
+                    node.span,
+                );
+                None
+            }
+        }
+    }
+
+    fn scalar<T: std::str::FromStr>(
+        &mut self,
+        node: Option<&Node>,
+        what: &str,
+        expected: &str,
+    ) -> Option<Spanned<T>> {
+        let node = node?;
+        let parsed = match &node.kind {
+            NodeKind::Scalar { text, plain: true } => text.parse::<T>().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            let found = node.as_str().map_or_else(
+                || node.type_name().to_owned(),
+                |text| format!("`{text}`"),
+            );
+            self.error(format!("`{what}` must be {expected}, found {found}"), node.span);
+        }
+        parsed.map(|value| Spanned {
+            value,
+            span: node.span,
+        })
+    }
+
+    fn strings(&mut self, node: Option<&Node>, what: &str) -> Vec<Spanned<String>> {
+        let Some(node) = node else {
+            return Vec::new();
+        };
+        match &node.kind {
+            NodeKind::Seq(items) => items
+                .iter()
+                .filter_map(|item| self.string(Some(item), what))
+                .collect(),
+            _ if node.is_null() => Vec::new(),
+            _ => {
+                self.error(
+                    format!("`{what}` must be a list, found {}", node.type_name()),
+                    node.span,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// A mapping with author-chosen keys; `item` decodes each value.
+    fn entries<T>(
+        &mut self,
+        node: Option<&Node>,
+        what: &str,
+        mut item: impl FnMut(&mut Self, &Node, &str) -> Option<T>,
+    ) -> Entries<T> {
+        let Some(node) = node else {
+            return Entries::default();
+        };
+        let Some(entries) = node.as_map() else {
+            if !node.is_null() {
+                self.error(
+                    format!("`{what}` must be a mapping, found {}", node.type_name()),
+                    node.span,
+                );
+            }
+            return Entries::default();
+        };
+        let mut out: Vec<(Spanned<String>, T)> = Vec::new();
+        for (key, value) in entries {
+            let Some(name) = self.string(Some(key), what) else {
+                continue;
+            };
+            if out.iter().any(|(k, _)| k.value == name.value) {
+                self.error(format!("duplicate key `{}` in `{what}`", name.value), key.span);
+                continue;
+            }
+            let label = format!("{what}.{}", name.value);
+            if let Some(v) = item(self, value, &label) {
+                out.push((name, v));
+            }
+        }
+        Entries(out)
+    }
+
+    fn templates(&mut self, node: Option<&Node>, what: &str) -> Entries<Spanned<String>> {
+        self.entries(node, what, |d, value, label| d.string(Some(value), label))
+    }
+
+    /// Decodes a whole manifest document.
+    pub(super) fn manifest(&mut self, root: &Node) -> RawManifest {
+        const KEYS: &[&str] = &[
+            "version",
+            "name",
+            "description",
+            "destructive",
+            "input",
+            "params",
+            "lookups",
+            "vars",
+            "rate_limit",
+            "concurrency",
+            "results",
+            "steps",
+        ];
+        let fields = self.fields(root, "the manifest", KEYS);
+        let get = |key| fields.as_ref().and_then(|f| f.get(key));
+        let steps = match get("steps") {
+            Some(Node {
+                kind: NodeKind::Seq(items),
+                ..
+            }) => items.iter().map(|s| self.step(s)).collect(),
+            Some(other) if !other.is_null() => {
+                self.error(
+                    format!("`steps` must be a list, found {}", other.type_name()),
+                    other.span,
+                );
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        RawManifest {
+            version: self.scalar(get("version"), "version", "a whole number"),
+            name: self.string(get("name"), "name"),
+            description: self.string(get("description"), "description"),
+            destructive: self.scalar(get("destructive"), "destructive", "`true` or `false`"),
+            input: get("input").and_then(|n| self.input(n)),
+            params: self.entries(get("params"), "params", Self::param),
+            lookups: self.entries(get("lookups"), "lookups", Self::lookup),
+            vars: self.templates(get("vars"), "vars"),
+            rate_limit: get("rate_limit").and_then(|n| self.rate_limit(n)),
+            concurrency: self.scalar(get("concurrency"), "concurrency", "a whole number"),
+            results: get("results").and_then(|n| self.results(n)),
+            steps,
+            span: root.span,
+        }
+    }
+
+    fn input(&mut self, node: &Node) -> Option<RawInput> {
+        const KEYS: &[&str] = &["csv", "jsonl", "json", "delimiter", "require", "key", "after"];
+        let f = self.fields(node, "`input`", KEYS)?;
+        Some(RawInput {
+            csv: self.string(f.get("csv"), "input.csv"),
+            jsonl: self.string(f.get("jsonl"), "input.jsonl"),
+            json: self.string(f.get("json"), "input.json"),
+            delimiter: self.string(f.get("delimiter"), "input.delimiter"),
+            require: self.strings(f.get("require"), "input.require"),
+            key: self.string(f.get("key"), "input.key"),
+            after: self.string(f.get("after"), "input.after"),
+            span: node.span,
+        })
+    }
+
+    fn param(&mut self, node: &Node, what: &str) -> Option<RawParam> {
+        if node.is_null() {
+            return Some(RawParam {
+                default: None,
+                description: None,
+            });
+        }
+        let f = self.fields(node, &format!("`{what}`"), &["default", "description"])?;
+        Some(RawParam {
+            default: self.string_or_empty(f.get("default"), &format!("{what}.default")),
+            description: self.string(f.get("description"), &format!("{what}.description")),
+        })
+    }
+
+    /// Like `string`, but a written-out empty value (`default: ""`) stays an empty string.
+    fn string_or_empty(&mut self, node: Option<&Node>, what: &str) -> Option<Spanned<String>> {
+        match node {
+            Some(n @ Node {
+                kind: NodeKind::Scalar { text, plain: false },
+                ..
+            }) => Some(Spanned {
+                value: text.clone(),
+                span: n.span,
+            }),
+            other => self.string(other, what),
+        }
+    }
+
+    fn lookup(&mut self, node: &Node, what: &str) -> Option<RawLookup> {
+        let f = self.fields(node, &format!("`{what}`"), &["request", "operation", "key"])?;
+        Some(RawLookup {
+            request: self.string(f.get("request"), &format!("{what}.request")),
+            operation: self.string(f.get("operation"), &format!("{what}.operation")),
+            key: self.string(f.get("key"), &format!("{what}.key")),
+            span: node.span,
+        })
+    }
+
+    fn rate_limit(&mut self, node: &Node) -> Option<RawRateLimit> {
+        let f = self.fields(node, "`rate_limit`", &["per_second"])?;
+        Some(RawRateLimit {
+            per_second: self.scalar(f.get("per_second"), "rate_limit.per_second", "a number"),
+        })
+    }
+
+    fn results(&mut self, node: &Node) -> Option<RawResults> {
+        if let NodeKind::Scalar { .. } = node.kind {
+            return Some(RawResults {
+                path: self.string(Some(node), "results"),
+                columns: Vec::new(),
+            });
+        }
+        let f = self.fields(node, "`results`", &["path", "columns"])?;
+        Some(RawResults {
+            path: self.string(f.get("path"), "results.path"),
+            columns: self.strings(f.get("columns"), "results.columns"),
+        })
+    }
+
+    fn step(&mut self, node: &Node) -> RawStep {
+        const KEYS: &[&str] = &[
+            "name",
+            "when",
+            "request",
+            "operation",
+            "params",
+            "query",
+            "headers",
+            "body",
+            "idempotent",
+            "capture",
+            "on",
+            "action",
+            "outcome",
+            "message",
+        ];
+        let fields = self.fields(node, "a step", KEYS);
+        let get = |key| fields.as_ref().and_then(|f| f.get(key));
+        RawStep {
+            name: self.string(get("name"), "name"),
+            when: self.string(get("when"), "when"),
+            request: self.string(get("request"), "request"),
+            operation: self.string(get("operation"), "operation"),
+            params: self.templates(get("params"), "params"),
+            query: self.entries(get("query"), "query", |_, v, _| Some(AnyValue(v.clone()))),
+            headers: self.templates(get("headers"), "headers"),
+            body: get("body").map(|b| AnyValue(b.clone())),
+            idempotent: self.scalar(get("idempotent"), "idempotent", "`true` or `false`"),
+            capture: self.templates(get("capture"), "capture"),
+            on: self.entries(get("on"), "on", Self::rules),
+            action: self.string(get("action"), "action"),
+            outcome: self.string(get("outcome"), "outcome"),
+            message: self.string(get("message"), "message"),
+            span: node.span,
+        }
+    }
+
+    fn rules(&mut self, node: &Node, what: &str) -> Option<Vec<RawRule>> {
+        match &node.kind {
+            NodeKind::Seq(items) => Some(items.iter().filter_map(|i| self.rule(i, what)).collect()),
+            _ => self.rule(node, what).map(|r| vec![r]),
+        }
+    }
+
+    fn rule(&mut self, node: &Node, what: &str) -> Option<RawRule> {
+        const KEYS: &[&str] = &["when", "action", "step", "outcome", "message"];
+        let f = self.fields(node, &format!("rule `{what}`"), KEYS)?;
+        Some(RawRule {
+            when: self.string(f.get("when"), &format!("{what}.when")),
+            action: self.string(f.get("action"), &format!("{what}.action")),
+            step: self.string(f.get("step"), &format!("{what}.step")),
+            outcome: self.string(f.get("outcome"), &format!("{what}.outcome")),
+            message: self.string(f.get("message"), &format!("{what}.message")),
+            span: node.span,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::yaml;
+
+    fn decode(src: &str) -> (RawManifest, Vec<Diagnostic>) {
+        let root = yaml::parse(src).unwrap().unwrap();
+        let mut d = Decoder::default();
+        let raw = d.manifest(&root);
+        (raw, d.diagnostics)
+    }
+
+    #[test]
+    fn decodes_a_full_step() {
+        let (raw, diags) = decode(
+            "version: 1\nname: x\nsteps:\n  - name: a\n    request: GET /api/v1/topics\n    \
+             capture: {id: '{{ response.body.id }}'}\n    on:\n      404: {action: skip}\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let step = &raw.steps[0];
+        assert_eq!(step.name.as_ref().unwrap().value, "a");
+        assert_eq!(step.capture.0[0].0.value, "id");
+        assert_eq!(step.on.0[0].0.value, "404");
+        assert_eq!(
+            step.on.0[0].1[0].action.as_ref().unwrap().value,
+            "skip".to_owned()
+        );
+    }
+
+    #[test]
+    fn reports_every_unknown_key_with_a_hint() {
+        let (_, diags) = decode("version: 1\nnmae: x\nsteps:\n  - reqest: GET /x\n    bdy: {}\n");
+        let messages: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "unknown key `nmae` in the manifest",
+                "unknown key `reqest` in a step",
+                "unknown key `bdy` in a step"
+            ]
+        );
+        assert_eq!(diags[0].label.as_deref(), Some("did you mean `name`?"));
+        assert_eq!(diags[1].span, Some(Span::new(4, 5, 6)));
+    }
+
+    #[test]
+    fn wrong_types_are_reported() {
+        let (_, diags) = decode("version: one\nconcurrency: [1]\nsteps: {}\ndestructive: yes\n");
+        let messages: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`steps` must be a list, found a mapping",
+                "`version` must be a whole number, found `one`",
+                "`destructive` must be `true` or `false`, found `yes`",
+                "`concurrency` must be a whole number, found a list",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported() {
+        let (_, diags) = decode("name: a\nname: b\nparams:\n  x: {}\n  x: {}\n");
+        assert_eq!(diags.len(), 2);
+        assert!(diags[0].message.contains("duplicate key `name`"));
+        assert!(diags[1].message.contains("duplicate key `x`"));
+    }
+}

@@ -1,0 +1,262 @@
+//! The validated manifest: what `validate` builds and everything after it reads.
+//!
+//! Fields are private and the only constructor is `validate::validate`, so an unchecked
+//! manifest cannot reach the executor. Accessors return what the executor needs.
+
+use std::path::{Path, PathBuf};
+
+use crate::catalog::{Method, Operation};
+use crate::diagnostic::Span;
+use crate::template::{BodyTemplate, Template};
+
+/// A checked job, ready to run.
+#[derive(Debug)]
+pub struct Manifest {
+    pub(super) path: PathBuf,
+    pub(super) text_hash: String,
+    pub(super) name: String,
+    pub(super) description: Option<String>,
+    pub(super) destructive: bool,
+    pub(super) input: Input,
+    pub(super) params: Vec<Param>,
+    pub(super) lookups: Vec<Lookup>,
+    pub(super) vars: Vec<(String, Template)>,
+    pub(super) per_second: f64,
+    pub(super) concurrency: usize,
+    pub(super) results: ResultsSpec,
+    pub(super) steps: Vec<Step>,
+    /// `row.NAME` references in templates, checked against the input header.
+    pub(super) row_refs: Vec<(String, Span)>,
+    /// Where each required column is written.
+    pub(super) require_spans: Vec<(String, Span)>,
+}
+
+/// Where rows come from.
+#[derive(Debug)]
+pub struct Input {
+    /// The input file (resolved against the manifest's folder).
+    pub path: PathBuf,
+    /// How to read it.
+    pub format: InputFormat,
+    /// Columns every row must have.
+    pub require: Vec<String>,
+    /// Rows with the same key run one after another.
+    pub key: Option<Template>,
+    /// The key of another row this row waits for.
+    pub after: Option<Template>,
+}
+
+/// The file formats an input can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// CSV with a header row and this delimiter.
+    Csv {
+        /// Field delimiter byte.
+        delimiter: u8,
+    },
+    /// One JSON object per line.
+    Jsonl,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// A `--set` parameter.
+#[derive(Debug)]
+pub struct Param {
+    /// Its name (`params.NAME` in templates).
+    pub name: String,
+    /// Used when `--set` gives none; `None` makes it required.
+    pub default: Option<String>,
+    /// What it means.
+    pub description: Option<String>,
+}
+
+/// A reference list fetched once per run.
+#[derive(Debug)]
+pub struct Lookup {
+    /// Its name, as used in `lookup('NAME', key)`.
+    pub name: String,
+    /// The list operation.
+    pub operation: &'static Operation,
+    /// The concrete request path.
+    pub path: String,
+    /// Computes each item's key from `item`.
+    pub key: Template,
+}
+
+/// Where results go.
+#[derive(Debug)]
+pub struct ResultsSpec {
+    /// The results CSV path.
+    pub path: PathBuf,
+    /// Input columns repeated on every line.
+    pub columns: Vec<String>,
+}
+
+/// One step of a row.
+#[derive(Debug)]
+pub struct Step {
+    /// Unique name; captures are `NAME.capture`.
+    pub name: String,
+    /// Where the step is written.
+    pub span: Span,
+    /// Runs only when this is true.
+    pub when: Option<Template>,
+    /// A request, or a decision without one.
+    pub kind: StepKind,
+    /// Outcome label when this step decides the row.
+    pub outcome: Option<String>,
+    /// Message recorded with that outcome.
+    pub message: Option<Template>,
+}
+
+/// What a step does.
+#[derive(Debug)]
+pub enum StepKind {
+    /// Send a request.
+    Request(Box<Request>),
+    /// End the row (skip, fail or abort) without a request.
+    Decide(Action),
+}
+
+/// An HTTP request with its response rules.
+#[derive(Debug)]
+pub struct Request {
+    /// HTTP method.
+    pub method: Method,
+    /// The catalog operation the request matches.
+    pub operation: &'static Operation,
+    /// The path as literal text and templates; template output is percent-encoded.
+    pub path: Vec<PathPart>,
+    /// Query parameters.
+    pub query: Vec<(String, BodyTemplate)>,
+    /// Extra headers.
+    pub headers: Vec<(String, Template)>,
+    /// The JSON body.
+    pub body: Option<BodyTemplate>,
+    /// Where the body is written (for per-row payload errors).
+    pub body_span: Option<Span>,
+    /// Safe to repeat.
+    pub idempotent: bool,
+    /// Values kept from the response.
+    pub capture: Vec<(String, Template)>,
+    /// Rules per status, first match wins (exact codes are checked before classes).
+    pub rules: Vec<Rule>,
+}
+
+/// A piece of a request path.
+#[derive(Debug)]
+pub enum PathPart {
+    /// Written text, sent as is.
+    Literal(String),
+    /// A template whose value becomes one percent-encoded path segment.
+    Template(Template),
+}
+
+/// What to do when a response status matches.
+#[derive(Debug)]
+pub struct Rule {
+    /// The statuses it applies to.
+    pub status: StatusMatch,
+    /// Applies only when this holds (may read `response`).
+    pub when: Option<Template>,
+    /// What to do.
+    pub action: Action,
+    /// Outcome label.
+    pub outcome: Option<String>,
+    /// Message (may use `response`).
+    pub message: Option<Template>,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A status code or class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMatch {
+    /// One exact status, e.g. 409.
+    Code(u16),
+    /// A class: 2 for `2xx`, 4 for `4xx`…
+    Class(u16),
+}
+
+impl StatusMatch {
+    /// True when `status` falls under this match.
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusMatch::Code(c) => c == status,
+            StatusMatch::Class(c) => status / 100 == c,
+        }
+    }
+}
+
+/// What happens to a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Go on with the next step.
+    Continue,
+    /// Stop the row as skipped.
+    Skip,
+    /// Stop the row as failed.
+    Fail,
+    /// Fail the row and stop taking new rows.
+    Abort,
+    /// Send the same request again (with backoff, bounded).
+    Retry,
+    /// Continue at the step with this index.
+    Goto(usize),
+}
+
+impl Manifest {
+    /// The manifest file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// SHA-256 of the manifest text (recorded for `--resume`).
+    pub fn text_hash(&self) -> &str {
+        &self.text_hash
+    }
+    /// The job name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The description, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// Whether the job changes data irreversibly.
+    pub fn destructive(&self) -> bool {
+        self.destructive
+    }
+    /// Where rows come from.
+    pub fn input(&self) -> &Input {
+        &self.input
+    }
+    /// Declared parameters.
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+    /// Declared lookups.
+    pub fn lookups(&self) -> &[Lookup] {
+        &self.lookups
+    }
+    /// Per-row variables, in order.
+    pub fn vars(&self) -> &[(String, Template)] {
+        &self.vars
+    }
+    /// Requests per second.
+    pub fn per_second(&self) -> f64 {
+        self.per_second
+    }
+    /// Rows in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+    /// The results CSV.
+    pub fn results(&self) -> &ResultsSpec {
+        &self.results
+    }
+    /// The steps, in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+}

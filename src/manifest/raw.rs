@@ -1,0 +1,248 @@
+//! The manifest as written: structs that mirror the YAML keys and keep every position.
+//!
+//! These types are filled by `decode` from the positioned YAML tree and checked by
+//! `validate`, the only way to build a [`super::Manifest`]. Their doc comments are also the
+//! descriptions in the JSON Schema that `runner schema` prints for editors, so they are
+//! written for manifest authors.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::yaml::Node;
+use crate::diagnostic::Span;
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Its position in the manifest.
+    pub span: Span,
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A mapping whose keys the author chooses (params, lookups, captures), in written order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entries<T>(pub Vec<(Spanned<String>, T)>);
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Entries<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("Entries_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let item = generator.subschema_for::<T>();
+        json_schema!({ "type": "object", "additionalProperties": item })
+    }
+}
+
+/// Any YAML value (a request body, a literal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnyValue(pub Node);
+
+impl JsonSchema for AnyValue {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "AnyValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!(true)
+    }
+}
+
+/// A string that may contain `{{ expression }}` templates.
+pub type Template = Spanned<String>;
+
+/// One job: where rows come from, what to send for each, and where results go.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields, title = "gladly-runner manifest")]
+pub struct RawManifest {
+    /// Manifest format version; only `1` exists.
+    pub version: Option<Spanned<u64>>,
+    /// Job name: lowercase letters, digits and dashes. Used in result file names.
+    pub name: Option<Spanned<String>>,
+    /// What the job does, for people reading it.
+    pub description: Option<Spanned<String>>,
+    /// The job changes or deletes data irreversibly: `apply` asks for confirmation on a real
+    /// host unless `--yes` is given.
+    pub destructive: Option<Spanned<bool>>,
+    /// Where rows come from.
+    pub input: Option<RawInput>,
+    /// Values set on the command line with `--set name=value`.
+    #[schemars(default)]
+    pub params: Entries<RawParam>,
+    /// Reference lists fetched once per run, looked up by key with `lookup('name', key)`.
+    #[schemars(default)]
+    pub lookups: Entries<RawLookup>,
+    /// Values computed for each row before its first step (templates), used as `vars.NAME`.
+    /// A failing lookup here fails the row before anything is written.
+    #[schemars(default)]
+    pub vars: Entries<Template>,
+    /// Requests per second for the whole run (Gladly's org default is 10).
+    pub rate_limit: Option<RawRateLimit>,
+    /// How many rows run at the same time (default 4).
+    pub concurrency: Option<Spanned<u64>>,
+    /// The per-row results CSV.
+    pub results: Option<RawResults>,
+    /// What to do for each row, in order.
+    #[schemars(default)]
+    pub steps: Vec<RawStep>,
+    /// Position of the whole document.
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+/// The input file and how rows relate to each other.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawInput {
+    /// A CSV file with a header row (path relative to the manifest).
+    pub csv: Option<Spanned<String>>,
+    /// A JSON Lines file: one object per line.
+    pub jsonl: Option<Spanned<String>>,
+    /// A JSON file holding an array of objects.
+    pub json: Option<Spanned<String>>,
+    /// CSV field delimiter, one character (default `,`).
+    pub delimiter: Option<Spanned<String>>,
+    /// Columns every row must have (checked before any request is sent).
+    #[schemars(default)]
+    pub require: Vec<Spanned<String>>,
+    /// A template giving each row's key: rows with the same key run one after another.
+    pub key: Option<Template>,
+    /// A template naming the key of another row this row must wait for (for example a
+    /// topic's parent); empty means no dependency.
+    pub after: Option<Template>,
+    #[schemars(skip)]
+    /// Position of the `input` mapping.
+    pub span: Span,
+}
+
+/// A parameter given with `--set name=value`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawParam {
+    /// Value used when `--set` does not give one. Without a default the parameter is required.
+    pub default: Option<Spanned<String>>,
+    /// What the parameter means.
+    pub description: Option<Spanned<String>>,
+}
+
+/// A reference list fetched once per run.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawLookup {
+    /// `METHOD /api/v1/path` of a list request, e.g. `GET /api/v1/inboxes`.
+    pub request: Option<Spanned<String>>,
+    /// A catalog operation id instead of `request`, e.g. `getInboxes`.
+    pub operation: Option<Spanned<String>>,
+    /// Template computing each listed item's key from `item`, e.g. `{{ item.name }}`.
+    pub key: Option<Template>,
+    #[schemars(skip)]
+    /// Position of the lookup.
+    pub span: Span,
+}
+
+/// The request rate for the run.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawRateLimit {
+    /// Requests per second across all rows.
+    pub per_second: Option<Spanned<f64>>,
+}
+
+/// Where the results CSV goes and which input columns it repeats.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawResults {
+    /// Path of the results CSV (relative to the manifest); `{{ job.name }}` may be used.
+    pub path: Option<Template>,
+    /// Input columns copied into every results line (default: `input.require`).
+    #[schemars(default)]
+    pub columns: Vec<Spanned<String>>,
+}
+
+/// One step of a row: a request, or a decision (`action`) with no request.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawStep {
+    /// Step name, unique in the job; captures are read as `NAME.capture`.
+    pub name: Option<Spanned<String>>,
+    /// Template: the step runs only when this is true.
+    pub when: Option<Template>,
+    /// `METHOD /api/v1/path`, where the path may contain templates.
+    pub request: Option<Spanned<String>>,
+    /// A catalog operation id (see `runner ops`) instead of `request`.
+    pub operation: Option<Spanned<String>>,
+    /// Path parameters of `operation`, e.g. `customerId`.
+    #[schemars(default)]
+    pub params: Entries<Template>,
+    /// Query string parameters.
+    #[schemars(default)]
+    pub query: Entries<AnyValue>,
+    /// Extra request headers.
+    #[schemars(default)]
+    pub headers: Entries<Template>,
+    /// JSON body; strings may be templates, and a value that is exactly one `{{ … }}`
+    /// keeps its type (list, number, null). `{{ omit }}` removes the key.
+    pub body: Option<AnyValue>,
+    /// The request may be repeated safely (a POST is otherwise retried only when it carries
+    /// a client-supplied `id`).
+    pub idempotent: Option<Spanned<bool>>,
+    /// Values to keep from the response, e.g. `id: "{{ response.body.id }}"`.
+    #[schemars(default)]
+    pub capture: Entries<Template>,
+    /// What to do on a response status or class (`404`, `409`, `4xx`, `5xx`, `2xx`): one
+    /// rule, or a list of rules with `when` conditions tried in order.
+    #[schemars(default)]
+    pub on: Entries<Vec<RawRule>>,
+    /// For a step without a request: `skip`, `fail` or `abort` the row when `when` holds.
+    pub action: Option<Spanned<String>>,
+    /// The row's outcome label when this step decides it (e.g. `created`, `skipped`).
+    pub outcome: Option<Spanned<String>>,
+    /// Message recorded with the outcome (template).
+    pub message: Option<Template>,
+    #[schemars(skip)]
+    /// Position of the step.
+    pub span: Span,
+}
+
+/// What to do when a response matches a status or class.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawRule {
+    /// Template (may read `response`): the rule applies only when this is true.
+    pub when: Option<Template>,
+    /// `continue`, `skip`, `fail`, `abort`, `retry` or `goto`.
+    pub action: Option<Spanned<String>>,
+    /// With `goto`: the later step to continue at.
+    pub step: Option<Spanned<String>>,
+    /// The row's outcome label (e.g. `updated`, `not-found`).
+    pub outcome: Option<Spanned<String>>,
+    /// Message recorded with the outcome (template; `response` is available).
+    pub message: Option<Template>,
+    #[schemars(skip)]
+    /// Position of the rule.
+    pub span: Span,
+}

@@ -1,0 +1,274 @@
+//! A YAML document as a tree of nodes that remember where they came from.
+//!
+//! serde-based YAML readers stop at the first problem and forget positions; the manifest
+//! validator wants every problem at once, each with `line:column`. So the manifest is read
+//! into [`Node`]s from `saphyr-parser`'s event stream (a maintained YAML 1.2 parser), and the
+//! `raw` module walks the tree. This module knows nothing about manifests.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use crate::diagnostic::Span;
+
+/// One YAML value and its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// What the value is.
+    pub kind: NodeKind,
+    /// Where it starts (for mappings and sequences: their first character).
+    pub span: Span,
+}
+
+/// The shape of a YAML value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar: its text and whether it was written plain (unquoted), which decides
+    /// whether `1`, `true` or `null` are read as numbers, booleans or null.
+    Scalar {
+        /// The scalar's text after YAML unescaping.
+        text: String,
+        /// Written without quotes or block indicators.
+        plain: bool,
+    },
+    /// A sequence of nodes.
+    Seq(Vec<Node>),
+    /// A mapping, in document order; keys are nodes so their positions are kept.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML syntax error with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// Where the parser stopped.
+    pub span: Span,
+    /// The parser's explanation.
+    pub message: String,
+}
+
+impl Node {
+    /// The scalar text, when this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The entries, when this is a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            NodeKind::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// True for a plain `null`, `~` or empty scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { text, plain: true } if is_null_text(text))
+    }
+
+    /// A short name of the node's type for messages ("a mapping", "a list", "text").
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Map(_) => "a mapping",
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Scalar { .. } if self.is_null() => "nothing",
+            NodeKind::Scalar { .. } => "a scalar",
+        }
+    }
+
+    /// The value as JSON, applying YAML 1.2 core-schema typing to plain scalars.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            NodeKind::Scalar { text, plain: true } => plain_scalar_to_json(text),
+            NodeKind::Scalar { text, .. } => Value::String(text.clone()),
+            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn is_null_text(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+fn plain_scalar_to_json(text: &str) -> serde_json::Value {
+    use serde_json::Value;
+    if is_null_text(text) {
+        return Value::Null;
+    }
+    match text {
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Value::from(i);
+    }
+    if text.contains(['.', 'e', 'E'])
+        && text.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-')
+        && let Ok(f) = text.parse::<f64>()
+        && let Some(n) = serde_json::Number::from_f64(f)
+    {
+        return Value::Number(n);
+    }
+    Value::String(text.to_owned())
+}
+
+/// Parses the first document of `source`. An empty document yields `Ok(None)`.
+pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+    let mut builder = Builder::default();
+    for item in Parser::new_from_str(source) {
+        let (event, span) = item.map_err(|e| YamlError {
+            span: Span::new(e.marker().line(), e.marker().col() + 1, 1),
+            message: e.info().to_owned(),
+        })?;
+        let start = span.start;
+        let len = span.end.index().saturating_sub(start.index());
+        let at = Span::new(start.line(), start.col() + 1, len);
+        if builder.push(event, at) {
+            break;
+        }
+    }
+    Ok(builder.root)
+}
+
+/// Builds the tree from parser events with an explicit stack (no recursion limit issues).
+#[derive(Default)]
+struct Builder {
+    stack: Vec<(Node, usize)>,
+    pending_key: Vec<Option<Node>>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+}
+
+impl Builder {
+    /// Feeds one event; returns true once the first document is complete.
+    fn push(&mut self, event: Event<'_>, span: Span) -> bool {
+        match event {
+            Event::Scalar(text, style, anchor, _) => {
+                let plain = matches!(style, ScalarStyle::Plain);
+                let len = if span.len == 0 { text.chars().count() } else { span.len };
+                let node = Node {
+                    kind: NodeKind::Scalar {
+                        text: text.into_owned(),
+                        plain,
+                    },
+                    span: Span { len, ..span },
+                };
+                self.finish(node, anchor)
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.open(NodeKind::Seq(Vec::new()), span, anchor);
+                false
+            }
+            Event::MappingStart(anchor, _) => {
+                self.open(NodeKind::Map(Vec::new()), span, anchor);
+                false
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = self.stack.pop().expect("balanced events");
+                self.pending_key.pop();
+                self.finish(node, anchor)
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
+                    kind: NodeKind::Scalar {
+                        text: String::new(),
+                        plain: true,
+                    },
+                    span,
+                });
+                self.finish(Node { span, ..node }, 0)
+            }
+            Event::DocumentEnd => self.root.is_some(),
+            _ => false,
+        }
+    }
+
+    fn open(&mut self, kind: NodeKind, span: Span, anchor: usize) {
+        self.stack.push((Node { kind, span: Span { len: 1, ..span } }, anchor));
+        self.pending_key.push(None);
+    }
+
+    /// Attaches a finished node to its parent; returns true when it was the root.
+    fn finish(&mut self, node: Node, anchor: usize) -> bool {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let Some((parent, _)) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return true;
+        };
+        let key_slot = self.pending_key.last_mut().expect("one slot per open node");
+        match &mut parent.kind {
+            NodeKind::Seq(items) => items.push(node),
+            NodeKind::Map(entries) => match key_slot.take() {
+                Some(key) => entries.push((key, node)),
+                None => *key_slot = Some(node),
+            },
+            NodeKind::Scalar { .. } => unreachable!("scalars are never open"),
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keeps_positions_of_keys_and_values() {
+        let root = parse("a: 1\nsteps:\n  - name: x\n    body: {k: 'v'}\n")
+            .unwrap()
+            .unwrap();
+        let map = root.as_map().unwrap();
+        assert_eq!(map[0].0.span, Span::new(1, 1, 1));
+        assert_eq!(map[0].1.span, Span::new(1, 4, 1));
+        let NodeKind::Seq(steps) = &map[1].1.kind else {
+            panic!()
+        };
+        let step = steps[0].as_map().unwrap();
+        assert_eq!(step[0].0.span.line, 3);
+        assert_eq!(step[0].0.span.column, 5);
+        assert_eq!(step[1].1.as_map().unwrap()[0].1.span, Span::new(4, 15, 3));
+    }
+
+    #[test]
+    fn types_plain_scalars_only() {
+        let root = parse("a: 1\nb: '1'\nc: true\nd: ~\ne: 1.5\nf: text\ng: \"null\"\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            root.to_json(),
+            json!({"a": 1, "b": "1", "c": true, "d": null, "e": 1.5, "f": "text", "g": "null"})
+        );
+    }
+
+    #[test]
+    fn resolves_aliases() {
+        let root = parse("a: &x {k: 1}\nb: *x\n").unwrap().unwrap();
+        assert_eq!(root.to_json(), json!({"a": {"k": 1}, "b": {"k": 1}}));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_position() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.span.line >= 1);
+        assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn empty_document_is_none() {
+        assert_eq!(parse("").unwrap(), None);
+        assert_eq!(parse("# only a comment\n").unwrap(), None);
+    }
+}

@@ -1,0 +1,278 @@
+//! JSON Lines rows: one JSON object per line, blank lines skipped.
+//!
+//! It owns line splitting (with a size cap, so one runaway line cannot take all memory)
+//! and the JSON-object parsing shared with the JSON-array reader, including turning
+//! `serde_json`'s element-relative positions into file positions. A bad line fails that
+//! row only. Values keep their JSON types; it does not flatten or coerce them.
+
+use serde_json::{Map, Value};
+
+use super::{
+    Row,
+    error::{RowError, RowErrorKind},
+    input::Input,
+};
+
+/// Streams the rows of one JSON Lines source, reusing one line buffer.
+pub(super) struct JsonlRows {
+    input: Input,
+    line: Vec<u8>,
+    max_row_bytes: usize,
+    number: u64,
+    started: bool,
+    done: bool,
+}
+
+impl JsonlRows {
+    /// Wraps the input; nothing is read until the first row is asked for.
+    pub(super) fn new(input: Input, max_row_bytes: usize) -> Self {
+        Self {
+            input,
+            line: Vec::new(),
+            max_row_bytes,
+            number: 0,
+            started: false,
+            done: false,
+        }
+    }
+
+    /// Reads the next line (with its `\n`) into `self.line`. Returns `None` at the end,
+    /// `Some(true)` when the line was over the cap and was dropped rather than kept.
+    fn read_line(&mut self) -> std::io::Result<Option<bool>> {
+        self.line.clear();
+        let (mut any, mut oversized) = (false, false);
+        loop {
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(any.then_some(oversized));
+            }
+            let (take, ends) = match buf.iter().position(|&b| b == b'\n') {
+                Some(at) => (at + 1, true),
+                None => (buf.len(), false),
+            };
+            if !oversized && self.line.len() + take <= self.max_row_bytes {
+                self.line.extend_from_slice(&buf[..take]);
+            } else {
+                oversized = true;
+                self.line.clear();
+            }
+            self.input.consume(take);
+            any = true;
+            if ends {
+                return Ok(Some(oversized));
+            }
+        }
+    }
+
+    /// Reads up to the next non-blank line and makes it a row.
+    fn next_row(&mut self) -> std::io::Result<Option<Result<Row, RowError>>> {
+        if !self.started {
+            self.started = true;
+            self.input.skip_bom()?;
+        }
+        loop {
+            let line = self.input.line();
+            let Some(oversized) = self.read_line()? else {
+                return Ok(None);
+            };
+            if !oversized && self.line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.number += 1;
+            let number = self.number;
+            let parsed = if oversized {
+                let limit = self.max_row_bytes;
+                Err(RowErrorKind::TooLarge { limit })
+            } else {
+                // Without its line break, so an error at the end points at this line.
+                let text = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+                parse_object(text, line, 1)
+            };
+            return Ok(Some(match parsed {
+                Ok(values) => Ok(Row {
+                    number,
+                    line,
+                    values,
+                }),
+                Err(kind) => Err(RowError {
+                    number,
+                    line,
+                    column: None,
+                    kind,
+                }),
+            }));
+        }
+    }
+}
+
+impl Iterator for JsonlRows {
+    type Item = Result<Row, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let line = self.input.line();
+        match self.next_row() {
+            Ok(Some(row)) => Some(row),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(err) => {
+                self.done = true;
+                Some(Err(RowError {
+                    number: self.number + 1,
+                    line,
+                    column: None,
+                    kind: RowErrorKind::Io(err),
+                }))
+            }
+        }
+    }
+}
+
+/// Parses `bytes` as one JSON object. `line` and `column` (1-based) say where the bytes
+/// start in the file, so that a syntax error can point at the file position.
+pub(super) fn parse_object(
+    bytes: &[u8],
+    line: u64,
+    column: u64,
+) -> Result<Map<String, Value>, RowErrorKind> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(values)) => Ok(values),
+        Ok(other) => Err(RowErrorKind::NotAnObject {
+            found: describe(&other),
+        }),
+        Err(err) => Err(invalid_json(&err, line, column)),
+    }
+}
+
+/// Converts a `serde_json` error, whose position counts from the start of the slice,
+/// into one that counts from the start of the file.
+fn invalid_json(err: &serde_json::Error, line: u64, column: u64) -> RowErrorKind {
+    let message = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    let message = message.strip_suffix(&suffix).unwrap_or(&message).to_owned();
+    let (err_line, err_column) = (err.line() as u64, err.column() as u64);
+    let (line, column) = match err_line {
+        // No position (not expected for syntax errors): point at the element's start.
+        0 => (line, column),
+        1 => (line, column - 1 + err_column),
+        _ => (line + err_line - 1, err_column),
+    };
+    RowErrorKind::InvalidJson {
+        message,
+        line,
+        column,
+    }
+}
+
+/// Names the JSON type of a non-object value, for "expected a JSON object, found …".
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(text: &'static [u8], max_row_bytes: usize) -> JsonlRows {
+        JsonlRows::new(Input::new(Box::new(text)), max_row_bytes)
+    }
+
+    fn rows(text: &'static [u8]) -> Vec<Result<(u64, u64, Value), String>> {
+        reader(text, 1024)
+            .map(|row| {
+                row.map(|row| (row.number, row.line, Value::Object(row.values)))
+                    .map_err(|err| err.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_objects_with_their_json_types_and_key_order() {
+        let mut rows = reader(b"{\"b\":1,\"a\":[true,null],\"c\":\"{{ 7*7 }}\"}\n", 1024);
+        let row = rows.next().unwrap().unwrap();
+        assert_eq!((row.number, row.line), (1, 1));
+        let keys: Vec<_> = row.values.keys().collect();
+        assert_eq!(keys, ["b", "a", "c"]);
+        assert_eq!(row.values["a"], serde_json::json!([true, null]));
+        assert_eq!(row.values["c"], "{{ 7*7 }}");
+        assert!(rows.next().is_none());
+        assert!(rows.next().is_none());
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_but_counted() {
+        assert_eq!(
+            rows(b"\xEF\xBB\xBF\n{\"a\":1}\r\n  \r\n\t\n{\"a\":2}"),
+            [
+                Ok((1, 2, serde_json::json!({"a": 1}))),
+                Ok((2, 5, serde_json::json!({"a": 2}))),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_lines_fail_that_row_and_iteration_continues() {
+        assert_eq!(
+            rows(b"{\"a\":1}\n{\"a\":\n[1,2]\n\"text\"\n{\"a\":2} x\n{\"a\":3}\n"),
+            [
+                Ok((1, 1, serde_json::json!({"a": 1}))),
+                Err("row 2 (line 2): invalid JSON at line 2, column 5: \
+                     EOF while parsing a value"
+                    .into()),
+                Err("row 3 (line 3): expected a JSON object, found an array".into()),
+                Err("row 4 (line 4): expected a JSON object, found a string".into()),
+                Err("row 5 (line 5): invalid JSON at line 5, column 9: trailing characters".into()),
+                Ok((6, 6, serde_json::json!({"a": 3}))),
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_rows() {
+        assert!(rows(b"").is_empty());
+        assert!(rows(b"\n\n").is_empty());
+    }
+
+    #[test]
+    fn oversized_line_is_dropped_and_reading_goes_on() {
+        let rows: Vec<_> = reader(b"{\"a\":\"0123456789\"}\n{\"b\":1}\n", 12).collect();
+        assert!(matches!(
+            rows[0],
+            Err(RowError {
+                number: 1,
+                line: 1,
+                kind: RowErrorKind::TooLarge { limit: 12 },
+                ..
+            })
+        ));
+        let row = rows[1].as_ref().unwrap();
+        assert_eq!((row.number, row.line), (2, 2));
+    }
+
+    #[test]
+    fn positions_inside_a_multi_line_slice_are_made_absolute() {
+        let RowErrorKind::InvalidJson { line, column, .. } =
+            parse_object(b"{\n  \"a\": x}", 10, 5).unwrap_err()
+        else {
+            panic!("expected invalid JSON");
+        };
+        assert_eq!((line, column), (11, 8));
+        let RowErrorKind::InvalidJson { line, column, .. } =
+            parse_object(b"{\"a\" 1}", 10, 5).unwrap_err()
+        else {
+            panic!("expected invalid JSON");
+        };
+        assert_eq!((line, column), (10, 10));
+    }
+}

@@ -1,0 +1,78 @@
+//! Request bodies (and query values) as trees of templates, rendered to JSON per row.
+
+use minijinja::Value;
+
+use super::{Template, TemplateError, functions::is_omit, to_json};
+use crate::diagnostic::Span;
+
+/// A JSON value whose strings may be templates.
+#[derive(Debug)]
+pub enum BodyTemplate {
+    /// A value with no template inside (numbers, booleans, null, plain strings).
+    Static(serde_json::Value),
+    /// A string template; a single `{{ … }}` keeps its native type.
+    Template(Template),
+    /// A list of values.
+    Array(Vec<BodyTemplate>),
+    /// An object, keys in written order.
+    Object(Vec<(String, BodyTemplate)>),
+}
+
+impl BodyTemplate {
+    /// Renders to JSON. `None` means the whole value was omitted.
+    pub fn render(&self, ctx: &Value) -> Result<Option<serde_json::Value>, TemplateError> {
+        Ok(match self {
+            BodyTemplate::Static(v) => Some(v.clone()),
+            BodyTemplate::Template(t) => {
+                let value = t.eval(ctx)?;
+                if is_omit(&value) {
+                    None
+                } else {
+                    Some(to_json(&value))
+                }
+            }
+            BodyTemplate::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    if let Some(v) = item.render(ctx)? {
+                        out.push(v);
+                    }
+                }
+                Some(serde_json::Value::Array(out))
+            }
+            BodyTemplate::Object(entries) => {
+                let mut out = serde_json::Map::with_capacity(entries.len());
+                for (key, value) in entries {
+                    if let Some(v) = value.render(ctx)? {
+                        out.insert(key.clone(), v);
+                    }
+                }
+                Some(serde_json::Value::Object(out))
+            }
+        })
+    }
+
+    /// Every template in the tree, for name checks.
+    pub fn templates(&self) -> Vec<&Template> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect<'a>(&'a self, out: &mut Vec<&'a Template>) {
+        match self {
+            BodyTemplate::Static(_) => {}
+            BodyTemplate::Template(t) => out.push(t),
+            BodyTemplate::Array(items) => items.iter().for_each(|i| i.collect(out)),
+            BodyTemplate::Object(entries) => entries.iter().for_each(|(_, v)| v.collect(out)),
+        }
+    }
+
+    /// Where the template or value starts, when known.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            BodyTemplate::Template(t) => Some(t.span()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Template errors: which template, where it is written, and what went wrong.
+
+use std::fmt;
+
+use crate::diagnostic::Span;
+
+/// A template that failed to compile or render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// Where the template is written in the manifest.
+    pub span: Span,
+    /// The template text.
+    pub source: String,
+    /// What went wrong.
+    pub kind: TemplateErrorKind,
+}
+
+/// The kinds of template failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateErrorKind {
+    /// The text is not a valid template.
+    Syntax(String),
+    /// Rendering failed (a function error, a failed lookup, a type error).
+    Render(String),
+    /// The expression's value is undefined (a missing column or capture).
+    Undefined,
+}
+
+impl TemplateError {
+    pub(crate) fn syntax(source: &str, span: Span, err: &minijinja::Error) -> Self {
+        TemplateError {
+            span,
+            source: source.to_owned(),
+            kind: TemplateErrorKind::Syntax(detail(err)),
+        }
+    }
+
+    pub(crate) fn render(source: &str, span: Span, err: &minijinja::Error) -> Self {
+        let kind = if err.kind() == minijinja::ErrorKind::UndefinedError {
+            TemplateErrorKind::Undefined
+        } else {
+            TemplateErrorKind::Render(detail(err))
+        };
+        TemplateError {
+            span,
+            source: source.to_owned(),
+            kind,
+        }
+    }
+
+    pub(crate) fn undefined(source: &str, span: Span) -> Self {
+        TemplateError {
+            span,
+            source: source.to_owned(),
+            kind: TemplateErrorKind::Undefined,
+        }
+    }
+
+    /// The message without the template text (for results CSV details).
+    pub fn reason(&self) -> String {
+        match &self.kind {
+            TemplateErrorKind::Syntax(d) => format!("invalid template: {d}"),
+            TemplateErrorKind::Render(d) => d.clone(),
+            TemplateErrorKind::Undefined => "a value it uses is undefined".to_owned(),
+        }
+    }
+}
+
+/// minijinja's own words without its location suffix (we print positions ourselves).
+fn detail(err: &minijinja::Error) -> String {
+    match err.detail() {
+        Some(d) => d.to_owned(),
+        None => err.kind().to_string(),
+    }
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "template `{}`: {}", self.source, self.reason())
+    }
+}
+
+impl std::error::Error for TemplateError {}

@@ -1,0 +1,373 @@
+//! The functions and filters manifest templates can call, as the seed jobs need them:
+//! Gladly-style ids (random and stable), columns by prefix, lookups with "did you mean",
+//! and ISO dates in IANA time zones. Everything here is pure but `gladly_id` and `now`.
+
+use base64::Engine as _;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono_tz::Tz;
+use minijinja::value::{Object, Rest};
+use minijinja::{Environment, Error, ErrorKind, State, Value};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::did_you_mean;
+
+/// The context key holding the run's lookup tables (`name -> key -> item`).
+pub const LOOKUPS_KEY: &str = "__lookups";
+
+/// The context key that, when true, makes `lookup` answer [`unknown`] values (a dry run
+/// without a host has no lookup tables).
+pub const OFFLINE_KEY: &str = "__offline";
+
+/// A value only a real run would know (a capture of a write, a lookup in an offline dry
+/// run). Any attribute of it is unknown too; it renders as `<unknown NAME>`, which the
+/// catalog accepts for any field type.
+#[derive(Debug)]
+struct Unknown(String);
+
+impl Object for Unknown {
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        Some(unknown(&format!("{}.{key}", self.0)))
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<unknown {}>", self.0)
+    }
+}
+
+/// True for a value made by [`unknown`].
+pub fn is_unknown(value: &Value) -> bool {
+    value.downcast_object_ref::<Unknown>().is_some()
+}
+
+/// A value standing for something only a real run would know, labelled `name`.
+pub fn unknown(name: &str) -> Value {
+    Value::from_object(Unknown(name.to_owned()))
+}
+
+/// The value of `omit`: a body key whose value is `omit` is left out.
+#[derive(Debug)]
+struct Omit;
+
+impl Object for Omit {}
+
+pub(super) fn register(env: &mut Environment<'static>) {
+    env.add_global("omit", Value::from_object(Omit));
+    env.add_function("gladly_id", gladly_id);
+    env.add_function("stable_id", stable_id_fn);
+    env.add_function("lookup", lookup);
+    env.add_function("now", now);
+    env.add_function("datetime", datetime);
+    env.add_function("format_time", format_time);
+    env.add_filter("datetime", datetime);
+    env.add_filter("format_time", format_time);
+    env.add_filter("prefixed", prefixed);
+    env.add_filter("prefixed_map", prefixed_map);
+    env.add_filter("plus_days", plus_days);
+    env.add_filter("to_objects", to_objects);
+}
+
+/// True for the `omit` value.
+pub fn is_omit(value: &Value) -> bool {
+    value.downcast_object_ref::<Omit>().is_some()
+}
+
+/// A new random Gladly-style id: 16 random bytes as 22 URL-safe base64 characters.
+fn gladly_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A Gladly-style id derived from `parts`: the same parts always give the same id, so a
+/// re-run of a create job sends the same id and Gladly answers 409 instead of duplicating.
+pub fn stable_id(parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0x1f]);
+    }
+    let digest = hash.finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+fn stable_id_fn(parts: Rest<Value>) -> Result<String, Error> {
+    if parts.is_empty() {
+        return Err(Error::new(
+            ErrorKind::MissingArgument,
+            "stable_id needs at least one key value",
+        ));
+    }
+    let texts: Vec<String> = parts.iter().map(ToString::to_string).collect();
+    if texts.iter().all(String::is_empty) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "stable_id got only empty keys: every row would get the same id",
+        ));
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    Ok(stable_id(&refs))
+}
+
+/// `lookup('inboxes', 'Billing')`: the item of a lookup table, or an error naming the
+/// closest key. The error fails the row before any of its writes.
+fn lookup(state: &State, name: &str, key: &Value) -> Result<Value, Error> {
+    if state.lookup(OFFLINE_KEY).is_some_and(|v| v.is_true()) {
+        return Ok(unknown(&format!("lookup {name}[{key}]")));
+    }
+    let tables = state.lookup(LOOKUPS_KEY).ok_or_else(|| {
+        Error::new(ErrorKind::InvalidOperation, "no lookups are loaded in this run")
+    })?;
+    let table = tables
+        .get_attr(name)
+        .ok()
+        .filter(|t| !t.is_undefined())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("no lookup named `{name}`"),
+            )
+        })?;
+    let key_text = key.as_str().map_or_else(|| key.to_string(), str::to_owned);
+    let item = table.get_item(&Value::from(key_text.as_str()))?;
+    if !item.is_undefined() {
+        return Ok(item);
+    }
+    let keys: Vec<String> = table
+        .try_iter()
+        .map(|it| it.map(|k| k.to_string()).collect())
+        .unwrap_or_default();
+    let hint = did_you_mean(&key_text, keys.iter().map(String::as_str))
+        .map(|k| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    Err(Error::new(
+        ErrorKind::InvalidOperation,
+        format!("`{key_text}` is not in lookup `{name}`{hint}"),
+    ))
+}
+
+/// The non-empty values of the columns whose names start with `prefix`, in column order:
+/// `row | prefixed('email:')` gives the `email:1`, `email:2`, … cells that are filled.
+fn prefixed(row: &Value, prefix: &str) -> Result<Value, Error> {
+    let mut out = Vec::new();
+    for key in row.try_iter()? {
+        let Some(name) = key.as_str() else { continue };
+        if name.starts_with(prefix) {
+            let value = row.get_item(&key)?;
+            if !is_blank(&value) {
+                out.push(value);
+            }
+        }
+    }
+    Ok(Value::from(out))
+}
+
+/// The non-empty columns starting with `prefix` as an object keyed by the rest of the
+/// name: `row | prefixed_map('customAttribute:')` gives `{"attr1": "hello"}`.
+fn prefixed_map(row: &Value, prefix: &str) -> Result<Value, Error> {
+    let mut out = std::collections::BTreeMap::new();
+    for key in row.try_iter()? {
+        let Some(name) = key.as_str() else { continue };
+        if let Some(rest) = name.strip_prefix(prefix) {
+            let value = row.get_item(&key)?;
+            if !is_blank(&value) {
+                out.insert(rest.to_owned(), value);
+            }
+        }
+    }
+    Ok(Value::from(out))
+}
+
+/// Wraps each item of a list in an object under `key`:
+/// `['a@x.com'] | to_objects('original')` gives `[{"original": "a@x.com"}]`.
+fn to_objects(list: &Value, key: &str) -> Result<Value, Error> {
+    let mut out = Vec::new();
+    for item in list.try_iter()? {
+        let mut object = std::collections::BTreeMap::new();
+        object.insert(key.to_owned(), item);
+        out.push(Value::from(object));
+    }
+    Ok(Value::from(out))
+}
+
+fn is_blank(value: &Value) -> bool {
+    value.is_none() || value.is_undefined() || value.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
+fn gladly_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The current time as `YYYY-MM-DDTHH:MM:SS.sssZ`.
+fn now() -> String {
+    gladly_time(Utc::now())
+}
+
+fn parse_tz(tz: Option<&str>) -> Result<Tz, Error> {
+    let name = tz.unwrap_or("UTC");
+    name.parse::<Tz>().map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{name}` is not an IANA time zone (e.g. `America/Los_Angeles`)"),
+        )
+    })
+}
+
+/// Parses an ISO date or date-time; one without an offset is read in `tz`.
+fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, Error> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("`{text}` is not an ISO date or date-time"),
+            )
+        })?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("`{text}` does not exist in time zone `{tz}`"),
+            )
+        })
+}
+
+/// `datetime('2024-09-28', 'America/Los_Angeles')` → `2024-09-28T07:00:00.000Z`.
+fn datetime(value: &str, tz: Option<&str>) -> Result<String, Error> {
+    Ok(gladly_time(parse_time(value, parse_tz(tz)?)?))
+}
+
+/// `format_time(ts, '%Y-%m-%d %H:%M', 'America/Los_Angeles')`: a time shown in a zone.
+fn format_time(value: &str, format: &str, tz: Option<&str>) -> Result<String, Error> {
+    let tz = parse_tz(tz)?;
+    let t = parse_time(value, Tz::UTC)?;
+    Ok(t.with_timezone(&tz).format(format).to_string())
+}
+
+/// `ts | plus_days(7)`: a time moved by whole days (negative goes back).
+fn plus_days(value: &str, days: i64) -> Result<String, Error> {
+    let t = parse_time(value, Tz::UTC)?;
+    Ok(gladly_time(t + chrono::Duration::days(days)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Template, from_json, to_json};
+    use super::*;
+    use crate::diagnostic::Span;
+    use minijinja::context;
+    use serde_json::json;
+
+    fn eval(src: &str, ctx: &Value) -> Result<serde_json::Value, String> {
+        Template::compile(src, Span::default())
+            .unwrap()
+            .eval(ctx)
+            .map(|v| to_json(&v))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn gladly_ids_are_22_url_safe_chars() {
+        let a = eval("{{ gladly_id() }}", &context! {}).unwrap();
+        let b = eval("{{ gladly_id() }}", &context! {}).unwrap();
+        let a = a.as_str().unwrap();
+        assert_eq!(a.len(), 22);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(a, b.as_str().unwrap());
+    }
+
+    #[test]
+    fn stable_ids_repeat_for_the_same_key() {
+        let row = from_json(&json!({"email": "a@example.com"}));
+        let ctx = context! { row => row };
+        let a = eval("{{ stable_id(row.email) }}", &ctx).unwrap();
+        assert_eq!(a, eval("{{ stable_id(row.email) }}", &ctx).unwrap());
+        assert_eq!(a.as_str().unwrap().len(), 22);
+        assert_ne!(a, eval("{{ stable_id('other') }}", &ctx).unwrap());
+        assert!(eval("{{ stable_id('') }}", &ctx).is_err());
+    }
+
+    #[test]
+    fn prefixed_columns_skip_blank_cells() {
+        let row = from_json(&json!({
+            "name": "A", "email:1": "a@x.com", "email:2": "", "email:3": "c@x.com",
+            "customAttribute:attr1": "hello", "customAttribute:attr2": " "
+        }));
+        let ctx = context! { row => row };
+        assert_eq!(
+            eval("{{ row | prefixed('email:') }}", &ctx).unwrap(),
+            json!(["a@x.com", "c@x.com"])
+        );
+        assert_eq!(
+            eval("{{ row | prefixed_map('customAttribute:') }}", &ctx).unwrap(),
+            json!({"attr1": "hello"})
+        );
+    }
+
+    #[test]
+    fn to_objects_wraps_items() {
+        let ctx = context! {};
+        assert_eq!(
+            eval("{{ ['a', 'b'] | to_objects('original') }}", &ctx).unwrap(),
+            json!([{"original": "a"}, {"original": "b"}])
+        );
+    }
+
+    #[test]
+    fn lookups_find_items_or_suggest() {
+        let tables = from_json(&json!({"inboxes": {"Billing": {"id": "b1"}}}));
+        let ctx = context! { __lookups => tables };
+        assert_eq!(
+            eval("{{ lookup('inboxes', 'Billing').id }}", &ctx).unwrap(),
+            json!("b1")
+        );
+        let err = eval("{{ lookup('inboxes', 'Biling').id }}", &ctx).unwrap_err();
+        assert!(
+            err.contains("`Biling` is not in lookup `inboxes` (did you mean `Billing`?)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dates_in_time_zones() {
+        let ctx = context! {};
+        assert_eq!(
+            eval("{{ datetime('2024-09-28', 'America/Los_Angeles') }}", &ctx).unwrap(),
+            json!("2024-09-28T07:00:00.000Z")
+        );
+        assert_eq!(
+            eval("{{ '2024-09-28T10:00:00+02:00' | datetime }}", &ctx).unwrap(),
+            json!("2024-09-28T08:00:00.000Z")
+        );
+        assert_eq!(
+            eval("{{ format_time('2021-11-09T13:00:00Z', '%Y-%m-%d %H:%M', 'America/Los_Angeles') }}", &ctx)
+                .unwrap(),
+            json!("2021-11-09 05:00")
+        );
+        assert_eq!(
+            eval("{{ '2024-01-30T00:00:00Z' | plus_days(2) }}", &ctx).unwrap(),
+            json!("2024-02-01T00:00:00.000Z")
+        );
+        assert!(eval("{{ datetime('x') }}", &ctx).is_err());
+        assert!(eval("{{ datetime('2024-01-01', 'Mars/Base') }}", &ctx).is_err());
+    }
+
+    #[test]
+    fn split_trim_lower_are_available() {
+        let ctx = context! {};
+        assert_eq!(
+            eval("{{ ' A, B ' | split(',') | map('trim') | map('lower') | list }}", &ctx).unwrap(),
+            json!(["a", "b"])
+        );
+    }
+}

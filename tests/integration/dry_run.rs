@@ -1,0 +1,1 @@
+//! Dry runs of real manifests with the built binary.
