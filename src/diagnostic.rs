@@ -182,7 +182,10 @@ mod tests {
     #[test]
     fn caret_is_clamped_to_the_line_and_at_least_one_wide() {
         let d = Diagnostic::error("bad", Some(Span::new(1, 10, 0)));
-        assert!(d.render("f", SOURCE).contains("1 | version: 1\n  |          ^\n"));
+        assert!(
+            d.render("f", SOURCE)
+                .contains("1 | version: 1\n  |          ^\n")
+        );
         let d = Diagnostic::error("bad", Some(Span::new(1, 1, 500)));
         assert!(d.render("f", SOURCE).ends_with("  | ^^^^^^^^^^\n"));
     }
@@ -190,7 +193,10 @@ mod tests {
     #[test]
     fn without_span_names_the_file() {
         let d = Diagnostic::warning("empty manifest", None);
-        assert_eq!(d.render("a.yaml", ""), "warning: empty manifest\n  --> a.yaml\n");
+        assert_eq!(
+            d.render("a.yaml", ""),
+            "warning: empty manifest\n  --> a.yaml\n"
+        );
     }
 
     #[test]

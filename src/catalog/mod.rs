@@ -70,8 +70,8 @@ pub use check::{BodyProblem, BodyProblemKind};
 pub use operation::{
     BodySpec, Method, Operation, ParseMethodError, QueryParam, RateClass, ResponseKind,
 };
-pub use shape::{Field, Shape};
 pub use path::encode_segment;
+pub use shape::{Field, Shape};
 pub use similar::closest;
 
 use path::Segment;

@@ -157,7 +157,13 @@ fn print_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptio
         summary.count(ResultKind::Skipped),
         summary.count(ResultKind::Failed),
     );
-    let width = summary.requests.iter().map(|c| c.step.len()).max().unwrap_or(4).max(4);
+    let width = summary
+        .requests
+        .iter()
+        .map(|c| c.step.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     println!("  {:<width$}  {:<6}  requests", "step", "method");
     for count in summary.requests.iter().filter(|c| c.count > 0) {
         println!(

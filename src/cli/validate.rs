@@ -39,7 +39,10 @@ pub(crate) fn run(args: &ValidateArgs) -> Exit {
             );
         } else {
             report::diagnostics(&name, &loaded.text, &problems);
-            eprintln!("error: `{name}` does not fit its input: {} problem(s)", problems.len());
+            eprintln!(
+                "error: `{name}` does not fit its input: {} problem(s)",
+                problems.len()
+            );
             exit = Exit::Invalid;
         }
     }

@@ -18,7 +18,7 @@ use super::error::{ExecError, RowFailure};
 use super::render::{BaseContext, RowContext, render_message, render_request, step_applies};
 use crate::catalog::{Method, RateClass};
 use crate::manifest::{Action, Manifest, Request, StepKind};
-use crate::results::{ResultKind, RowResult, ResultsWriter};
+use crate::results::{ResultKind, ResultsWriter, RowResult};
 use crate::source::{Row, RowError};
 use crate::template::unknown;
 
@@ -79,13 +79,21 @@ impl PlanSummary {
 const SHOWN_FAILURES: usize = 10;
 
 /// Runs the dry run over `rows`, writing the results CSV and the plan file.
-pub fn dry_run<I>(manifest: &Manifest, rows: I, options: &PlanOptions) -> Result<PlanSummary, ExecError>
+pub fn dry_run<I>(
+    manifest: &Manifest,
+    rows: I,
+    options: &PlanOptions,
+) -> Result<PlanSummary, ExecError>
 where
     I: Iterator<Item = Result<Row, RowError>>,
 {
     let captures = capture_columns(manifest);
-    let mut results = ResultsWriter::create(&options.results_path, &manifest.results().columns, &captures)
-        .map_err(|e| output_error(&options.results_path, &e))?;
+    let mut results = ResultsWriter::create(
+        &options.results_path,
+        &manifest.results().columns,
+        &captures,
+    )
+    .map_err(|e| output_error(&options.results_path, &e))?;
     let mut plan = create_plan(&options.plan_path)?;
     let base = BaseContext::new(manifest, &options.params, None);
     let mut summary = PlanSummary {
@@ -105,8 +113,11 @@ where
             .write_buffered(&result)
             .map_err(|e| output_error(&options.results_path, &e))?;
     }
-    results.flush().map_err(|e| output_error(&options.results_path, &e))?;
-    plan.flush().map_err(|e| output_error(&options.plan_path, &e))?;
+    results
+        .flush()
+        .map_err(|e| output_error(&options.results_path, &e))?;
+    plan.flush()
+        .map_err(|e| output_error(&options.plan_path, &e))?;
     summary.estimate_secs = estimate(manifest, &summary);
     Ok(summary)
 }
@@ -192,7 +203,9 @@ fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
             Some(_) => false,
         };
         if blank {
-            return Err(RowFailure::input(format!("required column `{column}` is empty")));
+            return Err(RowFailure::input(format!(
+                "required column `{column}` is empty"
+            )));
         }
     }
     Ok(())
@@ -229,7 +242,12 @@ pub fn key_values(manifest: &Manifest, row: &Row) -> Vec<String> {
         .results()
         .columns
         .iter()
-        .map(|c| row.values.get(c).map(super::render::json_text).unwrap_or_default())
+        .map(|c| {
+            row.values
+                .get(c)
+                .map(super::render::json_text)
+                .unwrap_or_default()
+        })
         .collect()
 }
 

@@ -67,7 +67,8 @@ impl RowContext {
     pub fn eval_vars(&mut self, manifest: &Manifest) -> Result<(), RowFailure> {
         let mut vars: BTreeMap<String, Value> = BTreeMap::new();
         for (name, template) in manifest.vars() {
-            self.entries.insert("vars".to_owned(), Value::from(vars.clone()));
+            self.entries
+                .insert("vars".to_owned(), Value::from(vars.clone()));
             let value = template
                 .eval(&self.value())
                 .map_err(|e| RowFailure::template("vars", &e))?;
@@ -197,7 +198,9 @@ pub fn render_request(
 fn render_query(request: &Request, ctx: &Value) -> Result<String, TemplateError> {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, t) in &request.query {
-        let Some(value) = t.render(ctx)? else { continue };
+        let Some(value) = t.render(ctx)? else {
+            continue;
+        };
         match value {
             serde_json::Value::Array(items) => {
                 for item in items {

@@ -32,7 +32,8 @@ impl<'n> Fields<'n> {
 
 impl Decoder {
     fn error(&mut self, message: impl Into<String>, span: Span) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic::error(message, Some(span)));
+        self.diagnostics
+            .push(Diagnostic::error(message, Some(span)));
         self.diagnostics.last_mut().expect("just pushed")
     }
 
@@ -57,7 +58,9 @@ impl Decoder {
                 let diagnostic = self.error(format!("unknown key `{name}` in {what}"), key.span);
                 match hint {
                     Some(hint) => diagnostic.label = Some(format!("did you mean `{hint}`?")),
-                    None => diagnostic.notes.push(format!("{what} takes: {}", known.join(", "))),
+                    None => diagnostic
+                        .notes
+                        .push(format!("{what} takes: {}", known.join(", "))),
                 }
             } else if entries[..i].iter().any(|(k, _)| k.as_str() == Some(name)) {
                 self.error(format!("duplicate key `{name}` in {what}"), key.span);
@@ -95,11 +98,13 @@ impl Decoder {
             _ => None,
         };
         if parsed.is_none() {
-            let found = node.as_str().map_or_else(
-                || node.type_name().to_owned(),
-                |text| format!("`{text}`"),
+            let found = node
+                .as_str()
+                .map_or_else(|| node.type_name().to_owned(), |text| format!("`{text}`"));
+            self.error(
+                format!("`{what}` must be {expected}, found {found}"),
+                node.span,
             );
-            self.error(format!("`{what}` must be {expected}, found {found}"), node.span);
         }
         parsed.map(|value| Spanned {
             value,
@@ -152,7 +157,10 @@ impl Decoder {
                 continue;
             };
             if out.iter().any(|(k, _)| k.value == name.value) {
-                self.error(format!("duplicate key `{}` in `{what}`", name.value), key.span);
+                self.error(
+                    format!("duplicate key `{}` in `{what}`", name.value),
+                    key.span,
+                );
                 continue;
             }
             let label = format!("{what}.{}", name.value);
@@ -217,7 +225,15 @@ impl Decoder {
     }
 
     fn input(&mut self, node: &Node) -> Option<RawInput> {
-        const KEYS: &[&str] = &["csv", "jsonl", "json", "delimiter", "require", "key", "after"];
+        const KEYS: &[&str] = &[
+            "csv",
+            "jsonl",
+            "json",
+            "delimiter",
+            "require",
+            "key",
+            "after",
+        ];
         let f = self.fields(node, "`input`", KEYS)?;
         Some(RawInput {
             csv: self.string(f.get("csv"), "input.csv"),
@@ -248,10 +264,12 @@ impl Decoder {
     /// Like `string`, but a written-out empty value (`default: ""`) stays an empty string.
     fn string_or_empty(&mut self, node: Option<&Node>, what: &str) -> Option<Spanned<String>> {
         match node {
-            Some(n @ Node {
-                kind: NodeKind::Scalar { text, plain: false },
-                ..
-            }) => Some(Spanned {
+            Some(
+                n @ Node {
+                    kind: NodeKind::Scalar { text, plain: false },
+                    ..
+                },
+            ) => Some(Spanned {
                 value: text.clone(),
                 span: n.span,
             }),

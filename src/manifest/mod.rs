@@ -48,7 +48,13 @@ impl Manifest {
     pub fn parse(path: &Path, text: &str) -> Result<Loaded, ManifestError> {
         let root = match yaml::parse(text) {
             Ok(Some(root)) => root,
-            Ok(None) => return Err(ManifestError::single(path, text.to_owned(), "the manifest is empty")),
+            Ok(None) => {
+                return Err(ManifestError::single(
+                    path,
+                    text.to_owned(),
+                    "the manifest is empty",
+                ));
+            }
             Err(e) => {
                 let d = Diagnostic::error(format!("invalid YAML: {}", e.message), Some(e.span));
                 return Err(ManifestError::new(path, text.to_owned(), vec![d]));
@@ -66,7 +72,12 @@ impl Manifest {
                 manifest.require_spans = raw
                     .input
                     .as_ref()
-                    .map(|i| i.require.iter().map(|r| (r.value.clone(), r.span)).collect())
+                    .map(|i| {
+                        i.require
+                            .iter()
+                            .map(|r| (r.value.clone(), r.span))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 Ok(Loaded {
                     manifest,

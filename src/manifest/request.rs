@@ -32,8 +32,11 @@ impl Validator<'_> {
     ) -> Option<(Method, Vec<PathPart>, &'static Operation)> {
         let text = line.value.trim();
         let Some((method_text, path)) = text.split_once(char::is_whitespace) else {
-            self.error(format!("request `{text}` needs a method and a path"), line.span)
-                .label = Some("for example `GET /api/v1/topics`".into());
+            self.error(
+                format!("request `{text}` needs a method and a path"),
+                line.span,
+            )
+            .label = Some("for example `GET /api/v1/topics`".into());
             return None;
         };
         let Ok(method) = method_text.parse::<Method>() else {
@@ -44,12 +47,18 @@ impl Validator<'_> {
         };
         let path = path.trim();
         if !path.starts_with('/') {
-            self.error(format!("request path `{path}` must start with `/`"), line.span)
-                .label = Some("the host comes from GLADLY_HOST".into());
+            self.error(
+                format!("request path `{path}` must start with `/`"),
+                line.span,
+            )
+            .label = Some("the host comes from GLADLY_HOST".into());
             return None;
         }
         if path.contains('?') {
-            self.error("put query parameters under `query:`, not in the path", line.span);
+            self.error(
+                "put query parameters under `query:`, not in the path",
+                line.span,
+            );
             return None;
         }
         let parts = self.path_parts(path, line.span)?;
@@ -123,7 +132,10 @@ impl Validator<'_> {
     ) -> Option<Vec<PathPart>> {
         for (name, _) in &raw.params.0 {
             if !operation.path_params.contains(&name.value) {
-                let hint = did_you_mean(&name.value, operation.path_params.iter().map(String::as_str));
+                let hint = did_you_mean(
+                    &name.value,
+                    operation.path_params.iter().map(String::as_str),
+                );
                 let d = self.error(
                     format!("`{}` has no path parameter `{}`", operation.id, name.value),
                     name.span,
@@ -143,7 +155,10 @@ impl Validator<'_> {
                     },
                     None => {
                         self.error(
-                            format!("operation `{}` needs path parameter `{param}`", operation.id),
+                            format!(
+                                "operation `{}` needs path parameter `{param}`",
+                                operation.id
+                            ),
                             span,
                         )
                         .label = Some(format!("add `params: {{ {param}: \"{{{{ … }}}}\" }}`"));
@@ -171,8 +186,11 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (name, value) in &raw.headers.0 {
             if name.value.eq_ignore_ascii_case("authorization") {
-                self.error("the `Authorization` header is set from GLADLY_API_TOKEN", name.span)
-                    .label = Some("remove it: credentials never go in a manifest".into());
+                self.error(
+                    "the `Authorization` header is set from GLADLY_API_TOKEN",
+                    name.span,
+                )
+                .label = Some("remove it: credentials never go in a manifest".into());
                 continue;
             }
             if let Some(t) = self.template(value, scope) {
@@ -263,12 +281,18 @@ impl Validator<'_> {
     ) -> Option<Rule> {
         let status = parse_status(&key.value);
         if status.is_none() {
-            self.error(format!("`{}` is not a status or status class", key.value), key.span)
-                .label = Some("use a code like `404` or a class like `4xx`".into());
+            self.error(
+                format!("`{}` is not a status or status class", key.value),
+                key.span,
+            )
+            .label = Some("use a code like `404` or a class like `4xx`".into());
         }
         let action = self.rule_action(index, raw, names);
         let outcome = raw.outcome.as_ref().and_then(|o| {
-            let ok = o.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = o
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if ok && !o.value.is_empty() {
                 Some(o.value.clone())
             } else {
@@ -290,10 +314,9 @@ impl Validator<'_> {
 
     fn rule_action(&mut self, index: usize, raw: &RawRule, names: &[&str]) -> Option<Action> {
         let Some(action) = &raw.action else {
-            self.error("a rule needs an `action`", raw.span).notes.push(format!(
-                "one of: {}",
-                RULE_ACTIONS.join(", ")
-            ));
+            self.error("a rule needs an `action`", raw.span)
+                .notes
+                .push(format!("one of: {}", RULE_ACTIONS.join(", ")));
             return None;
         };
         let parsed = match action.value.as_str() {
@@ -336,7 +359,10 @@ impl Validator<'_> {
         match target {
             Some(t) if t > index => Some(Action::Goto(t)),
             Some(_) => {
-                self.error(format!("`goto` must jump forward; `{}` comes before", step.value), step.span);
+                self.error(
+                    format!("`goto` must jump forward; `{}` comes before", step.value),
+                    step.span,
+                );
                 None
             }
             None => {
@@ -362,7 +388,13 @@ impl Validator<'_> {
             self.check_variable(name, source.span, scope);
         }
         for lookup in template.lookups_used() {
-            let known: Vec<&str> = self.raw.lookups.0.iter().map(|(k, _)| k.value.as_str()).collect();
+            let known: Vec<&str> = self
+                .raw
+                .lookups
+                .0
+                .iter()
+                .map(|(k, _)| k.value.as_str())
+                .collect();
             if !known.contains(&lookup.as_str()) {
                 let hint = did_you_mean(&lookup, known.iter().copied());
                 let d = self.error(format!("unknown lookup `{lookup}`"), source.span);
@@ -383,13 +415,21 @@ impl Validator<'_> {
                 }
             }
             "params" => {
-                let known: Vec<&str> = self.raw.params.0.iter().map(|(k, _)| k.value.as_str()).collect();
+                let known: Vec<&str> = self
+                    .raw
+                    .params
+                    .0
+                    .iter()
+                    .map(|(k, _)| k.value.as_str())
+                    .collect();
                 self.check_member("param", field, &known, span);
             }
             "vars" => {
                 let count = scope.vars.unwrap_or(self.raw.vars.0.len());
-                let known: Vec<&str> =
-                    self.raw.vars.0[..count].iter().map(|(k, _)| k.value.as_str()).collect();
+                let known: Vec<&str> = self.raw.vars.0[..count]
+                    .iter()
+                    .map(|(k, _)| k.value.as_str())
+                    .collect();
                 self.check_member("var", field, &known, span);
             }
             "job" => self.check_member("job field", field, &["name"], span),
@@ -421,7 +461,11 @@ impl Validator<'_> {
             self.check_member(&format!("capture of step `{root}`:"), field, &known, span);
             return;
         }
-        let later = self.raw.steps.iter().any(|s| s.name.as_ref().is_some_and(|n| n.value == root));
+        let later = self
+            .raw
+            .steps
+            .iter()
+            .any(|s| s.name.as_ref().is_some_and(|n| n.value == root));
         if later {
             self.error(format!("step `{root}` has not run yet here"), span)
                 .label = Some("a step can only read captures of the steps before it".into());
@@ -522,7 +566,13 @@ pub(super) fn span_at(node: &Node, path: &str) -> Span {
                 entries
                     .iter()
                     .find(|(k, _)| k.as_str() == Some(segment))
-                    .map(|(k, v)| if matches!(v.kind, NodeKind::Scalar { .. }) { v } else { k })
+                    .map(|(k, v)| {
+                        if matches!(v.kind, NodeKind::Scalar { .. }) {
+                            v
+                        } else {
+                            k
+                        }
+                    })
             })
         };
         match next {
@@ -552,7 +602,12 @@ mod tests {
     fn operation_paths_split_into_params() {
         assert_eq!(
             split_operation_path("/api/v1/answers/{answerId}/languages/{language}"),
-            vec![Ok("/api/v1/answers/"), Err("answerId"), Ok("/languages/"), Err("language")]
+            vec![
+                Ok("/api/v1/answers/"),
+                Err("answerId"),
+                Ok("/languages/"),
+                Err("language")
+            ]
         );
     }
 

@@ -62,7 +62,8 @@ impl<'a> Validator<'a> {
     }
 
     pub(super) fn error(&mut self, message: impl Into<String>, span: Span) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic::error(message, Some(span)));
+        self.diagnostics
+            .push(Diagnostic::error(message, Some(span)));
         self.diagnostics.last_mut().expect("just pushed")
     }
 
@@ -89,9 +90,10 @@ impl<'a> Validator<'a> {
             && !d.value
             && steps.iter().any(|s| is_delete(s))
         {
-            self.warnings.push(
-                Diagnostic::warning("this job deletes data but says `destructive: false`", Some(d.span)),
-            );
+            self.warnings.push(Diagnostic::warning(
+                "this job deletes data but says `destructive: false`",
+                Some(d.span),
+            ));
         }
         let manifest = match (name, input, results) {
             (Some(name), Some(input), Some(results)) if self.diagnostics.is_empty() => {
@@ -175,7 +177,10 @@ impl<'a> Validator<'a> {
                 return None;
             }
             [_, second, ..] => {
-                self.error("`input` takes only one of `csv`, `jsonl` or `json`", second.0.span);
+                self.error(
+                    "`input` takes only one of `csv`, `jsonl` or `json`",
+                    second.0.span,
+                );
                 return None;
             }
         };
@@ -183,7 +188,10 @@ impl<'a> Validator<'a> {
             match (&mut format, d.value.as_bytes()) {
                 (InputFormat::Csv { delimiter }, [b]) => *delimiter = *b,
                 (InputFormat::Csv { .. }, _) => {
-                    self.error(format!("delimiter `{}` must be one character", d.value), d.span);
+                    self.error(
+                        format!("delimiter `{}` must be one character", d.value),
+                        d.span,
+                    );
                 }
                 _ => {
                     self.error("`delimiter` applies only to `csv` input", d.span);
@@ -195,7 +203,10 @@ impl<'a> Validator<'a> {
         let key = raw.key.as_ref().and_then(|k| self.template(k, scope));
         let after = raw.after.as_ref().and_then(|a| self.template(a, scope));
         if after.is_some() && key.is_none() {
-            self.error("`input.after` needs `input.key` to say which row is which", raw.span);
+            self.error(
+                "`input.after` needs `input.key` to say which row is which",
+                raw.span,
+            );
         }
         Some(Input {
             path: self.dir.join(&file.value),
@@ -210,7 +221,10 @@ impl<'a> Validator<'a> {
         let mut out: Vec<String> = Vec::new();
         for column in &raw.require {
             if out.contains(&column.value) {
-                self.error(format!("column `{}` is required twice", column.value), column.span);
+                self.error(
+                    format!("column `{}` is required twice", column.value),
+                    column.span,
+                );
             } else {
                 out.push(column.value.clone());
             }
@@ -286,7 +300,10 @@ impl<'a> Validator<'a> {
                 let operation = self.operation(op)?;
                 if operation.method != Method::Get || !operation.path_params.is_empty() {
                     self.error(
-                        format!("lookup operation `{}` must be a GET without path parameters", op.value),
+                        format!(
+                            "lookup operation `{}` must be a GET without path parameters",
+                            op.value
+                        ),
                         op.span,
                     );
                     return None;
@@ -295,7 +312,10 @@ impl<'a> Validator<'a> {
             }
             _ => {
                 self.error(
-                    format!("lookup `{}` needs exactly one of `request` or `operation`", name.value),
+                    format!(
+                        "lookup `{}` needs exactly one of `request` or `operation`",
+                        name.value
+                    ),
                     raw.span,
                 );
                 return None;
@@ -327,7 +347,12 @@ impl<'a> Validator<'a> {
     }
 
     fn check_rate(&mut self) -> f64 {
-        let Some(rate) = self.raw.rate_limit.as_ref().and_then(|r| r.per_second.as_ref()) else {
+        let Some(rate) = self
+            .raw
+            .rate_limit
+            .as_ref()
+            .and_then(|r| r.per_second.as_ref())
+        else {
             return 10.0;
         };
         if !(rate.value > 0.0 && rate.value <= 1000.0) {
@@ -361,7 +386,9 @@ impl<'a> Validator<'a> {
             None => format!("results/{}.csv", name.unwrap_or("job")),
         };
         let columns = match raw.map(|r| &r.columns) {
-            Some(columns) if !columns.is_empty() => columns.iter().map(|c| c.value.clone()).collect(),
+            Some(columns) if !columns.is_empty() => {
+                columns.iter().map(|c| c.value.clone()).collect()
+            }
             _ => input.map(|i| i.require.clone()).unwrap_or_default(),
         };
         Some(ResultsSpec {
@@ -419,7 +446,9 @@ impl<'a> Validator<'a> {
             }
             _ => {
                 self.error(
-                    format!("step `{name}` has more than one of `request`, `operation` and `action`"),
+                    format!(
+                        "step `{name}` has more than one of `request`, `operation` and `action`"
+                    ),
                     raw.span,
                 );
                 return None;
@@ -431,7 +460,10 @@ impl<'a> Validator<'a> {
             ..Scope::default()
         };
         let outcome = raw.outcome.as_ref().and_then(|o| self.outcome_label(o));
-        let message = raw.message.as_ref().and_then(|m| self.template(m, message_scope));
+        let message = raw
+            .message
+            .as_ref()
+            .and_then(|m| self.template(m, message_scope));
         Some(Step {
             name,
             span: raw.span,
@@ -480,8 +512,8 @@ impl<'a> Validator<'a> {
         ];
         for (key, span) in has {
             if let Some(span) = span {
-                self.error(format!("`{key}` needs a request"), span)
-                    .label = Some("this step has an `action` and sends nothing".into());
+                self.error(format!("`{key}` needs a request"), span).label =
+                    Some("this step has an `action` and sends nothing".into());
             }
         }
     }
@@ -496,7 +528,8 @@ impl<'a> Validator<'a> {
                 let hint = did_you_mean(other, ACTIONS.iter().copied());
                 let d = self.error(format!("unknown step action `{other}`"), action.span);
                 Self::hint(d, hint);
-                d.notes.push("a step without a request can `skip`, `fail` or `abort`".into());
+                d.notes
+                    .push("a step without a request can `skip`, `fail` or `abort`".into());
                 None
             }
         }
@@ -509,8 +542,11 @@ impl<'a> Validator<'a> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !ok {
-            self.error(format!("invalid outcome label `{}`", label.value), label.span)
-                .label = Some("use letters, digits, `-` and `_`".into());
+            self.error(
+                format!("invalid outcome label `{}`", label.value),
+                label.span,
+            )
+            .label = Some("use letters, digits, `-` and `_`".into());
             return None;
         }
         Some(label.value.clone())
@@ -524,7 +560,10 @@ impl<'a> Validator<'a> {
         let (method, path, operation) = match (&raw.request, &raw.operation) {
             (Some(line), _) => {
                 if let Some((first, _)) = raw.params.0.first() {
-                    self.error("`params` go with `operation`; write them into the request path", first.span);
+                    self.error(
+                        "`params` go with `operation`; write them into the request path",
+                        first.span,
+                    );
                 }
                 self.request_line(line)?
             }

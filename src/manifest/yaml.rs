@@ -113,7 +113,10 @@ fn plain_scalar_to_json(text: &str) -> serde_json::Value {
         return Value::from(i);
     }
     if text.contains(['.', 'e', 'E'])
-        && text.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-')
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '-')
         && let Ok(f) = text.parse::<f64>()
         && let Some(n) = serde_json::Number::from_f64(f)
     {
@@ -155,7 +158,11 @@ impl Builder {
         match event {
             Event::Scalar(text, style, anchor, _) => {
                 let plain = matches!(style, ScalarStyle::Plain);
-                let len = if span.len == 0 { text.chars().count() } else { span.len };
+                let len = if span.len == 0 {
+                    text.chars().count()
+                } else {
+                    span.len
+                };
                 let node = Node {
                     kind: NodeKind::Scalar {
                         text: text.into_owned(),
@@ -194,7 +201,13 @@ impl Builder {
     }
 
     fn open(&mut self, kind: NodeKind, span: Span, anchor: usize) {
-        self.stack.push((Node { kind, span: Span { len: 1, ..span } }, anchor));
+        self.stack.push((
+            Node {
+                kind,
+                span: Span { len: 1, ..span },
+            },
+            anchor,
+        ));
         self.pending_key.push(None);
     }
 

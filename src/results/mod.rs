@@ -216,7 +216,12 @@ mod tests {
 
     #[test]
     fn result_words_round_trip() {
-        for k in [ResultKind::Done, ResultKind::Skipped, ResultKind::Failed, ResultKind::Planned] {
+        for k in [
+            ResultKind::Done,
+            ResultKind::Skipped,
+            ResultKind::Failed,
+            ResultKind::Planned,
+        ] {
             assert_eq!(ResultKind::parse(k.as_str()), Some(k));
         }
     }

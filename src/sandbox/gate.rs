@@ -20,6 +20,7 @@ use super::error::GladlyError;
 use super::faults::Fault;
 use super::rate::UNLIMITED_ANNOUNCED;
 use super::{App, ConnKill, LoggedRequest};
+use crate::catalog::RateClass;
 
 /// The middleware function (see the module docs for the order of checks).
 pub(super) async fn gate(State(app): State<App>, req: Request, next: Next) -> Response {
@@ -126,8 +127,10 @@ fn when(after: bool) -> &'static str {
     if after { "after" } else { "before" }
 }
 
+/// Whether the catalog puts the request in the reports rate class.
 fn is_report(req: &Request) -> bool {
-    req.method() == Method::POST && req.uri().path().starts_with("/api/v1/reports")
+    super::routes::operation_of(req.method().as_str(), req.uri().path())
+        .is_some_and(|op| op.rate_class == RateClass::Reports)
 }
 
 /// Saves the state file after a successful write.

@@ -5,8 +5,8 @@
 //! headers, latency and fault injection, the request log) and the handle tests hold
 //! ([`Sandbox`]: address, credentials, snapshot, request log, shutdown). The org's data
 //! and rules live in [`state`], the default org in [`fixtures`], the Gladly resources in
-//! `routes/`. It uses the catalog only to name operations it does not simulate; it never
-//! touches manifests or the executor.
+//! `routes/`. It uses the catalog to name the operations it does not simulate (501) and to
+//! find the reports rate class; it never touches manifests or the executor.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -125,7 +125,7 @@ mod tests {
         assert_eq!(w.try_admit(t0), (true, 1));
         assert_eq!(w.try_admit(t0), (true, 0));
         assert_eq!(w.try_admit(t0 + Duration::from_millis(999)), (false, 0));
-        assert_eq!(w.try_admit(t0 + Duration::from_secs(1)), (true, 0));
+        assert_eq!(w.try_admit(t0 + Duration::from_secs(1)), (true, 2));
     }
 
     #[test]

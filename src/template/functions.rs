@@ -114,7 +114,10 @@ fn lookup(state: &State, name: &str, key: &Value) -> Result<Value, Error> {
         return Ok(unknown(&format!("lookup {name}[{key}]")));
     }
     let tables = state.lookup(LOOKUPS_KEY).ok_or_else(|| {
-        Error::new(ErrorKind::InvalidOperation, "no lookups are loaded in this run")
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "no lookups are loaded in this run",
+        )
     })?;
     let table = tables
         .get_attr(name)
@@ -217,20 +220,25 @@ fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, Error> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("`{text}` is not an ISO date or date-time"),
-            )
-        })?;
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
+    .ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{text}` is not an ISO date or date-time"),
+        )
+    })?;
     tz.from_local_datetime(&naive)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
@@ -282,7 +290,10 @@ mod tests {
         let b = eval("{{ gladly_id() }}", &context! {}).unwrap();
         let a = a.as_str().unwrap();
         assert_eq!(a.len(), 22);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(a, b.as_str().unwrap());
     }
 
@@ -366,7 +377,11 @@ mod tests {
     fn split_trim_lower_are_available() {
         let ctx = context! {};
         assert_eq!(
-            eval("{{ ' A, B ' | split(',') | map('trim') | map('lower') | list }}", &ctx).unwrap(),
+            eval(
+                "{{ ' A, B ' | split(',') | map('trim') | map('lower') | list }}",
+                &ctx
+            )
+            .unwrap(),
             json!(["a", "b"])
         );
     }

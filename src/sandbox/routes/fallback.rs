@@ -1,24 +1,35 @@
-//! Everything the sandbox does not simulate: a 501 in Gladly's error shape for paths under
-//! `/api/v1`, a 404 `not_exist` elsewhere.
+//! Everything the sandbox does not simulate. A request matching a real Gladly operation
+//! of the catalog answers 501 naming that operation; any other path answers 404
+//! `not_exist`. Both in Gladly's error shape.
 
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::catalog::{self, Method};
 use crate::sandbox::error::GladlyError;
+
+/// The catalog operation a request hits, if any.
+pub(in crate::sandbox) fn operation_of(
+    method: &str,
+    path: &str,
+) -> Option<&'static catalog::Operation> {
+    let method: Method = method.parse().ok()?;
+    catalog::gladly().resolve(method, path).map(|r| r.operation)
+}
 
 /// Answers requests no route matched.
 pub(super) async fn not_simulated(req: Request) -> Response {
+    let method = req.method().as_str();
     let path = req.uri().path();
-    if path.starts_with("/api/v1/") {
-        GladlyError::not_implemented(req.method().as_str(), path, None).into_response()
-    } else {
-        GladlyError::new(
+    match operation_of(method, path) {
+        Some(op) => GladlyError::not_implemented(method, path, Some(&op.id)).into_response(),
+        None => GladlyError::new(
             StatusCode::NOT_FOUND,
             None,
             "not_exist",
-            format!("no Gladly API at {path}"),
+            format!("no Gladly API operation matches {method} {path}"),
         )
-        .into_response()
+        .into_response(),
     }
 }

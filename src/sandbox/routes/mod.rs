@@ -31,6 +31,8 @@ use axum::routing::{delete, get, post};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub(super) use fallback::operation_of;
+
 use super::error::{GladlyError, RouteResult};
 use super::state::Org;
 use super::{App, gate};
