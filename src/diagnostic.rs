@@ -99,13 +99,12 @@ impl Diagnostic {
             Severity::Warning => "warning",
         };
         let _ = writeln!(out, "{head}: {}", self.message);
-        match self.span {
-            Some(span) => render_snippet(&mut out, file, source, span, self.label.as_deref()),
-            None => {
-                let _ = writeln!(out, "  --> {file}");
-                if let Some(label) = &self.label {
-                    let _ = writeln!(out, "   = {label}");
-                }
+        if let Some(span) = self.span {
+            render_snippet(&mut out, file, source, span, self.label.as_deref());
+        } else {
+            let _ = writeln!(out, "  --> {file}");
+            if let Some(label) = &self.label {
+                let _ = writeln!(out, "   = {label}");
             }
         }
         for note in &self.notes {

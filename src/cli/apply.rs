@@ -59,13 +59,7 @@ pub(crate) fn run(args: &ApplyArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let (input_path, format) = match input_of(manifest, args.input.as_deref()) {
-        Ok(x) => x,
-        Err(message) => {
-            report::error(&message);
-            return Exit::Usage;
-        }
-    };
+    let (input_path, format) = input_of(manifest, args.input.as_deref());
     let reader = match source::open(&input_path, format) {
         Ok(r) => r,
         Err(e) => {
@@ -74,7 +68,7 @@ pub(crate) fn run(args: &ApplyArgs) -> Exit {
         }
     };
     if let Some(header) = reader.columns() {
-        let problems = manifest.check_columns(header);
+        let problems = manifest.check_columns(&input_path, header);
         if !problems.is_empty() {
             report::diagnostics(&manifest_name, &loaded.text, &problems);
             report::error(&format!(
@@ -112,14 +106,14 @@ pub(crate) fn run(args: &ApplyArgs) -> Exit {
 
 /// The input file and format: `--input` (format from its extension, else the manifest's)
 /// or the manifest's own input.
-fn input_of(manifest: &Manifest, over: Option<&Path>) -> Result<(PathBuf, Format), String> {
+fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
     let declared = match manifest.input().format {
         InputFormat::Csv { delimiter } => Format::Csv { delimiter },
         InputFormat::Jsonl => Format::Jsonl,
         InputFormat::Json => Format::JsonArray,
     };
     let Some(path) = over else {
-        return Ok((manifest.input().path.clone(), declared));
+        return (manifest.input().path.clone(), declared);
     };
     let format = match (Format::from_path(path), declared) {
         // Keep the manifest's delimiter when both are CSV.
@@ -127,21 +121,28 @@ fn input_of(manifest: &Manifest, over: Option<&Path>) -> Result<(PathBuf, Format
         (Some(f), _) => f,
         (None, d) => d,
     };
-    Ok((path.to_path_buf(), format))
+    (path.to_path_buf(), format)
 }
 
 /// `results/x.csv` → `results/x.plan.jsonl`.
 fn plan_path_for(results: &Path) -> PathBuf {
-    let stem = results
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "results".to_owned());
+    let stem = results.file_stem().map_or_else(
+        || "results".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     results.with_file_name(format!("{stem}.plan.jsonl"))
 }
 
 fn print_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptions) {
-    for (row, failure) in &summary.failures {
-        eprintln!("row {row}: {failure}");
+    let file = manifest.path().display();
+    for (row, line, failure) in &summary.failures {
+        match failure.span {
+            Some(at) => eprintln!(
+                "row {row} (line {line}): {failure}\n  --> {file}:{}:{}",
+                at.line, at.column
+            ),
+            None => eprintln!("row {row} (line {line}): {failure}"),
+        }
     }
     if summary.count(ResultKind::Failed) > summary.failures.len() as u64 {
         eprintln!(
@@ -186,7 +187,7 @@ fn print_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptio
 /// `75.0` → `1m 15s`; `0.4` → `0.4s`.
 fn human_duration(secs: f64) -> String {
     if secs < 60.0 {
-        return format!("{:.1}s", secs);
+        return format!("{secs:.1}s");
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let total = secs.round() as u64;

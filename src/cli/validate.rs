@@ -59,7 +59,7 @@ fn header_problems(manifest: &Manifest) -> Vec<crate::diagnostic::Diagnostic> {
     match source::open(&input.path, source::Format::Csv { delimiter }) {
         Ok(reader) => reader
             .columns()
-            .map(|c| manifest.check_columns(c))
+            .map(|c| manifest.check_columns(&input.path, c))
             .unwrap_or_default(),
         Err(_) => Vec::new(),
     }

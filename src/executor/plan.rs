@@ -59,8 +59,8 @@ pub struct PlanSummary {
     pub report_requests: u64,
     /// Seconds the real run would take at the manifest's rate limit.
     pub estimate_secs: f64,
-    /// The first failed rows, for display: row number and why.
-    pub failures: Vec<(u64, RowFailure)>,
+    /// The first failed rows, for display: row number, input line and why.
+    pub failures: Vec<(u64, u64, RowFailure)>,
 }
 
 impl PlanSummary {
@@ -106,7 +106,14 @@ where
         let result = match item {
             Ok(row) => plan_row(manifest, &base, &row, host, &mut plan, &mut summary)
                 .map_err(|e| output_error(&options.plan_path, &e))?,
-            Err(e) => failed_input(&e),
+            Err(e) => {
+                let result = failed_input(&e);
+                if summary.failures.len() < SHOWN_FAILURES {
+                    let failure = RowFailure::input(result.detail.clone());
+                    summary.failures.push((result.row, result.line, failure));
+                }
+                result
+            }
         };
         *summary.by_result.entry(result.result).or_default() += 1;
         results
@@ -135,13 +142,13 @@ fn plan_row(
     let mut ctx = RowContext::new(base, row);
     let outcome = check_required(manifest, row).and_then(|()| ctx.eval_vars(manifest));
     if let Err(failure) = outcome {
-        return Ok(record_failure(result, row.number, failure, summary));
+        return Ok(record_failure(result, failure, summary));
     }
     for (index, step) in manifest.steps().iter().enumerate() {
         match step_applies(step, &ctx) {
             Ok(true) => {}
             Ok(false) => continue,
-            Err(failure) => return Ok(record_failure(result, row.number, failure, summary)),
+            Err(failure) => return Ok(record_failure(result, failure, summary)),
         }
         result.step.clone_from(&step.name);
         match &step.kind {
@@ -168,7 +175,7 @@ fn plan_row(
                     }
                     ctx.set_step(&step.name, planned_captures(&step.name, request, &ctx));
                 }
-                Err(failure) => return Ok(record_failure(result, row.number, failure, summary)),
+                Err(failure) => return Ok(record_failure(result, failure, summary)),
             },
         }
     }
@@ -213,26 +220,28 @@ fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
 
 fn record_failure(
     mut result: RowResult,
-    row: u64,
     failure: RowFailure,
     summary: &mut PlanSummary,
 ) -> RowResult {
     result.result = ResultKind::Failed;
-    result.outcome = "failed".to_owned();
+    "failed".clone_into(&mut result.outcome);
     result.step.clone_from(&failure.step);
-    result.error_code = failure.code.to_owned();
+    failure.code.clone_into(&mut result.error_code);
     result.detail = failure.to_string();
     if summary.failures.len() < SHOWN_FAILURES {
-        summary.failures.push((row, failure));
+        summary.failures.push((result.row, result.line, failure));
     }
     result
 }
 
 fn failed_input(error: &RowError) -> RowResult {
     let mut result = RowResult::new(error.number, error.line, ResultKind::Failed);
-    result.outcome = "failed".to_owned();
-    result.error_code = "input".to_owned();
-    result.detail = error.to_string();
+    "failed".clone_into(&mut result.outcome);
+    "input".clone_into(&mut result.error_code);
+    result.detail = match &error.column {
+        Some(column) => format!("column `{column}`: {}", error.kind),
+        None => error.kind.to_string(),
+    };
     result
 }
 

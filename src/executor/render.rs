@@ -184,7 +184,12 @@ pub fn render_request(
             &request.operation.id,
             first,
             problems.len(),
-            request.body_span.unwrap_or(step.span),
+            request
+                .body
+                .as_ref()
+                .and_then(|b| b.span_at(&first.path))
+                .or(request.body_span)
+                .unwrap_or(step.span),
         ));
     }
     Ok(RenderedRequest {

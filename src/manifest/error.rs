@@ -1,6 +1,7 @@
 //! The error returned when a manifest cannot be used: the file, its text and every problem.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
@@ -38,11 +39,12 @@ impl ManifestError {
             out.push('\n');
         }
         let n = self.diagnostics.len();
-        out.push_str(&format!(
-            "error: `{}` is invalid: {n} problem{}\n",
+        let _ = writeln!(
+            out,
+            "error: `{}` is invalid: {n} problem{}",
             self.file,
             if n == 1 { "" } else { "s" }
-        ));
+        );
         out
     }
 }

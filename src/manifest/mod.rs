@@ -91,9 +91,9 @@ impl Manifest {
 
     /// Checks an input's header against the manifest: required columns must be present and
     /// every `row.NAME` a template reads must be a column. Returns the problems found.
-    pub fn check_columns(&self, header: &[String]) -> Vec<Diagnostic> {
+    pub fn check_columns(&self, file: &Path, header: &[String]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let file = self.input.path.display();
+        let file = file.display();
         for (column, span) in &self.require_spans {
             if !header.contains(column) {
                 let hint = did_you_mean(column, header.iter().map(String::as_str));
@@ -136,7 +136,47 @@ impl Manifest {
 /// The manifest format as a JSON Schema (draft 2020-12), for editors and `runner schema`.
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(raw::RawManifest);
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    let mut value = serde_json::to_value(&schema).expect("a schema serialises");
+    drop_null_types(&mut value);
+    value["required"] = serde_json::json!(["version", "name", "input", "steps"]);
+    let mut text = serde_json::to_string_pretty(&value).expect("a schema serialises");
     text.push('\n');
     text
+}
+
+/// Optional keys are simply absent in a manifest: `null` is not a value worth offering in
+/// an editor, so `["string", "null"]` becomes `"string"` and `anyOf [X, null]` becomes X.
+fn drop_null_types(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(options)) = map.get("anyOf") {
+                let kept: Vec<Value> = options
+                    .iter()
+                    .filter(|o| o.get("type") != Some(&Value::from("null")))
+                    .cloned()
+                    .collect();
+                if kept.len() == 1 {
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = &kept[0] {
+                        for (k, v) in inner {
+                            map.insert(k.clone(), v.clone());
+                        }
+                    }
+                } else {
+                    map.insert("anyOf".into(), Value::Array(kept));
+                }
+            }
+            map.values_mut().for_each(drop_null_types);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null_types),
+        _ => {}
+    }
 }

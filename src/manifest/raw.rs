@@ -104,7 +104,8 @@ pub struct RawManifest {
     pub rate_limit: Option<RawRateLimit>,
     /// How many rows run at the same time (default 4).
     pub concurrency: Option<Spanned<u64>>,
-    /// The per-row results CSV.
+    /// The per-row results CSV: a path, or `{ path, columns }`.
+    #[schemars(schema_with = "results_schema")]
     pub results: Option<RawResults>,
     /// What to do for each row, in order.
     #[schemars(default)]
@@ -215,7 +216,7 @@ pub struct RawStep {
     pub capture: Entries<Template>,
     /// What to do on a response status or class (`404`, `409`, `4xx`, `5xx`, `2xx`): one
     /// rule, or a list of rules with `when` conditions tried in order.
-    #[schemars(default)]
+    #[schemars(default, schema_with = "rules_schema")]
     pub on: Entries<Vec<RawRule>>,
     /// For a step without a request: `skip`, `fail` or `abort` the row when `when` holds.
     pub action: Option<Spanned<String>>,
@@ -245,4 +246,19 @@ pub struct RawRule {
     #[schemars(skip)]
     /// Position of the rule.
     pub span: Span,
+}
+
+/// `on:` values are one rule or a list of rules.
+fn rules_schema(generator: &mut SchemaGenerator) -> Schema {
+    let rule = generator.subschema_for::<RawRule>();
+    json_schema!({
+        "type": "object",
+        "additionalProperties": { "anyOf": [rule, { "type": "array", "items": rule }] }
+    })
+}
+
+/// `results:` is a path or a mapping.
+fn results_schema(generator: &mut SchemaGenerator) -> Schema {
+    let full = generator.subschema_for::<RawResults>();
+    json_schema!({ "anyOf": [{ "type": "string" }, full] })
 }

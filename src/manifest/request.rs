@@ -148,12 +148,13 @@ impl Validator<'_> {
         for piece in split_operation_path(&operation.path) {
             match piece {
                 Ok(text) => parts.push(PathPart::Literal(text.to_owned())),
-                Err(param) => match raw.params.0.iter().find(|(k, _)| k.value == param) {
-                    Some((_, tpl)) => match self.template(tpl, scope) {
-                        Some(t) => parts.push(PathPart::Template(t)),
-                        None => ok = false,
-                    },
-                    None => {
+                Err(param) => {
+                    if let Some((_, tpl)) = raw.params.0.iter().find(|(k, _)| k.value == param) {
+                        match self.template(tpl, scope) {
+                            Some(t) => parts.push(PathPart::Template(t)),
+                            None => ok = false,
+                        }
+                    } else {
                         self.error(
                             format!(
                                 "operation `{}` needs path parameter `{param}`",
@@ -164,7 +165,7 @@ impl Validator<'_> {
                         .label = Some(format!("add `params: {{ {param}: \"{{{{ … }}}}\" }}`"));
                         ok = false;
                     }
-                },
+                }
             }
         }
         ok.then_some(parts)

@@ -88,33 +88,31 @@ impl<'a> Validator<'a> {
         let results = self.check_results(name.as_deref(), input.as_ref());
         if let Some(d) = &raw.destructive
             && !d.value
-            && steps.iter().any(|s| is_delete(s))
+            && steps.iter().any(is_delete)
         {
             self.warnings.push(Diagnostic::warning(
                 "this job deletes data but says `destructive: false`",
                 Some(d.span),
             ));
         }
-        let manifest = match (name, input, results) {
-            (Some(name), Some(input), Some(results)) if self.diagnostics.is_empty() => {
-                Some(Manifest {
-                    path: path.to_path_buf(),
-                    text_hash: hex_sha256(text),
-                    name,
-                    description: raw.description.as_ref().map(|d| d.value.clone()),
-                    destructive: raw.destructive.as_ref().is_some_and(|d| d.value),
-                    input,
-                    params,
-                    lookups,
-                    vars,
-                    per_second,
-                    concurrency,
-                    results,
-                    steps,
-                    row_refs: Vec::new(),
-                    require_spans: Vec::new(),
-                })
-            }
+        let manifest = match (name, input) {
+            (Some(name), Some(input)) if self.diagnostics.is_empty() => Some(Manifest {
+                path: path.to_path_buf(),
+                text_hash: hex_sha256(text),
+                name,
+                description: raw.description.as_ref().map(|d| d.value.clone()),
+                destructive: raw.destructive.as_ref().is_some_and(|d| d.value),
+                input,
+                params,
+                lookups,
+                vars,
+                per_second,
+                concurrency,
+                results,
+                steps,
+                row_refs: Vec::new(),
+                require_spans: Vec::new(),
+            }),
             _ => None,
         };
         (manifest, self)
@@ -262,20 +260,19 @@ impl<'a> Validator<'a> {
     }
 
     fn check_lookup(&mut self, name: &Spanned<String>, raw: &RawLookup) -> Option<Lookup> {
-        let key = match &raw.key {
-            Some(key) => self.template(
+        let key = if let Some(key) = &raw.key {
+            self.template(
                 key,
                 Scope {
                     item: true,
                     ..Scope::default()
                 },
-            ),
-            None => {
-                self.error(format!("lookup `{}` needs a `key`", name.value), raw.span)
-                    .notes
-                    .push("for example `key: \"{{ item.name }}\"`".into());
-                None
-            }
+            )
+        } else {
+            self.error(format!("lookup `{}` needs a `key`", name.value), raw.span)
+                .notes
+                .push("for example `key: \"{{ item.name }}\"`".into());
+            None
         };
         let (operation, path) = match (&raw.request, &raw.operation) {
             (Some(request), None) => {
@@ -373,7 +370,7 @@ impl<'a> Validator<'a> {
         usize::try_from(c.value).unwrap_or(1)
     }
 
-    fn check_results(&mut self, name: Option<&str>, input: Option<&Input>) -> Option<ResultsSpec> {
+    fn check_results(&mut self, name: Option<&str>, input: Option<&Input>) -> ResultsSpec {
         let raw = self.raw.results.as_ref();
         let path = match raw.and_then(|r| r.path.as_ref()) {
             Some(p) => {
@@ -391,10 +388,10 @@ impl<'a> Validator<'a> {
             }
             _ => input.map(|i| i.require.clone()).unwrap_or_default(),
         };
-        Some(ResultsSpec {
+        ResultsSpec {
             path: self.dir.join(path),
             columns,
-        })
+        }
     }
 
     fn check_steps(&mut self) -> Vec<Step> {
@@ -633,8 +630,10 @@ fn is_delete(step: &Step) -> bool {
 }
 
 fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(text.as_bytes()) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }

@@ -118,6 +118,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
 pub struct ResultsWriter {
     out: csv::Writer<BufWriter<File>>,
     width: usize,
+    keys: usize,
 }
 
 impl ResultsWriter {
@@ -151,6 +152,7 @@ impl ResultsWriter {
         Ok(ResultsWriter {
             out,
             width: names.len(),
+            keys: keys.len(),
         })
     }
 
@@ -166,7 +168,8 @@ impl ResultsWriter {
         let mut record: Vec<String> = Vec::with_capacity(self.width);
         record.push(r.row.to_string());
         record.push(r.line.to_string());
-        record.extend(r.keys.iter().cloned());
+        // A row that could not be read has no key values: keep the columns aligned.
+        record.extend((0..self.keys).map(|i| r.keys.get(i).cloned().unwrap_or_default()));
         record.extend([
             r.result.as_str().to_owned(),
             r.outcome.clone(),

@@ -68,6 +68,30 @@ impl BodyTemplate {
         }
     }
 
+    /// Where the value at `path` (`phones[0].type`) is written, when it is a template; the
+    /// closest template-bearing ancestor's position otherwise.
+    pub fn span_at(&self, path: &str) -> Option<Span> {
+        let mut current = self;
+        let mut found = None;
+        for segment in path.split(['.', '[']).filter(|s| !s.is_empty()) {
+            let next = match (current, segment.strip_suffix(']')) {
+                (BodyTemplate::Array(items), Some(index)) => {
+                    index.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
+                (BodyTemplate::Object(entries), None) => {
+                    entries.iter().find(|(k, _)| k == segment).map(|(_, v)| v)
+                }
+                _ => None,
+            };
+            match next {
+                Some(n) => current = n,
+                None => break,
+            }
+            found = current.span().or(found);
+        }
+        found
+    }
+
     /// Where the template or value starts, when known.
     pub fn span(&self) -> Option<Span> {
         match self {

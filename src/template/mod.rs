@@ -161,18 +161,17 @@ impl Template {
 
     /// Renders to text (paths, headers, messages): native values are stringified.
     pub fn render(&self, ctx: &Value) -> Result<String, TemplateError> {
-        match &self.kind {
-            Kind::Literal => Ok(self.source.clone()),
-            _ => {
-                let value = self.eval(ctx)?;
-                Ok(if value.is_none() || is_omit(&value) {
-                    String::new()
-                } else if let Some(s) = value.as_str() {
-                    s.to_owned()
-                } else {
-                    value.to_string()
-                })
-            }
+        if let Kind::Literal = &self.kind {
+            Ok(self.source.clone())
+        } else {
+            let value = self.eval(ctx)?;
+            Ok(if value.is_none() || is_omit(&value) {
+                String::new()
+            } else if let Some(s) = value.as_str() {
+                s.to_owned()
+            } else {
+                value.to_string()
+            })
         }
     }
 
