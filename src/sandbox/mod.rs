@@ -48,6 +48,12 @@ use faults::FaultPlan;
 use rate::{ReportsLimit, Window};
 use state::Org;
 
+/// The ids of the catalog operations the sandbox simulates; every other operation of the
+/// catalog answers 501 `not_implemented` naming itself.
+pub fn simulated_operations() -> &'static [&'static str] {
+    &routes::SIMULATED
+}
+
 /// How to run a sandbox. `Default`: ephemeral port, 10 requests/second, reports 10/minute,
 /// seed 1, no latency, no faults, no state file.
 #[derive(Debug, Clone)]

@@ -37,6 +37,23 @@ use super::error::{GladlyError, RouteResult};
 use super::state::Org;
 use super::{App, gate};
 
+/// The catalog operations the sandbox simulates; every other one answers 501.
+pub(super) const SIMULATED: [&str; 60] = [
+    "getAgents", "getAgent", "addAnswer", "getAnswerById", "updateAnswer", "deleteAnswer",
+    "getAnswerContentByLanguageAndType", "addAnswerContentByLanguageAndType",
+    "deleteAnswerContentByLanguageAndType", "getAudiences", "createItem", "getItem", "deleteItem",
+    "getMedia", "redactContent", "getConversation", "patchConversation", "getConversationItems",
+    "addNoteToConversation", "getNoteFromConversation", "addTopicToConversation",
+    "deleteTopicFromConversation", "findCustomers", "createCustomer", "getCustomer",
+    "updateCustomer", "deleteCustomer", "createCustomerItem", "deleteCustomerItem",
+    "getConversations", "getTasks", "createTask", "getEvents", "findJobs", "getJob", "deleteJob",
+    "getFile", "findSchedules", "getInboxes", "getInbox", "getOrganization", "generateReport",
+    "generateWorkSessionReport", "createTaskAndCustomer", "getTask", "updateTask",
+    "getTaskComments", "createTaskComment", "getTaskComment", "getTeams", "getTeam", "getTopics",
+    "addTopic", "getTopic", "updateTopic", "getWebhooks", "createWebhook", "getWebhook",
+    "updateWebhook", "deleteWebhook",
+];
+
 /// Builds the full router with the gate around the API routes.
 pub(super) fn router(app: App) -> Router {
     let api = Router::new()
@@ -174,5 +191,20 @@ pub(super) fn required<'a>(attr: &str, value: Option<&'a str>) -> Result<&'a str
     match value {
         Some(v) if !v.trim().is_empty() => Ok(v),
         _ => Err(GladlyError::blank(attr, format!("{attr} must be present"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SIMULATED;
+    use crate::catalog;
+
+    #[test]
+    fn every_simulated_operation_is_a_distinct_catalog_operation() {
+        let mut seen = std::collections::HashSet::new();
+        for id in SIMULATED {
+            assert!(catalog::gladly().get(id).is_some(), "{id} is not in the catalog");
+            assert!(seen.insert(id), "{id} is listed twice");
+        }
     }
 }

@@ -274,3 +274,24 @@ async fn the_state_file_carries_the_org_between_runs() {
         409
     );
 }
+
+#[tokio::test]
+async fn every_catalog_operation_is_simulated_or_answers_501() {
+    let api = Api::new().await;
+    let simulated = sandbox::simulated_operations();
+    let mut not_simulated = Vec::new();
+    for op in gladly_runner::catalog::gladly().operations() {
+        let path = op.render_path(&|_| Some("x".to_owned())).unwrap();
+        let method = reqwest::Method::from_bytes(op.method.as_str().as_bytes()).unwrap();
+        let body = op.method.is_write().then(|| json!({}));
+        let reply = api.send(method, &path, body).await;
+        if simulated.contains(&op.id.as_str()) {
+            assert_ne!(reply.status, 501, "{} {path}: {}", op.id, reply.text);
+        } else {
+            reply.assert_error(501, "not_implemented", None);
+            assert!(reply.text.contains(&op.id), "{}", reply.text);
+            not_simulated.push(op.id.clone());
+        }
+    }
+    assert_eq!(not_simulated.len() + simulated.len(), 80, "{not_simulated:?}");
+}

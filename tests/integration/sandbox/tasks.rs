@@ -9,7 +9,7 @@ fn future() -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn task(extra: Value) -> Value {
+fn task(extra: &Value) -> Value {
     let mut body = json!({"assignee": {"inboxId": id("inbox:Billing"), "agentId": id("agent:alice")}, "body": "Refund", "dueAt": future()});
     body.as_object_mut()
         .unwrap()
@@ -23,7 +23,7 @@ async fn create_by_email_finds_or_creates_the_customer() {
     let reply = api
         .post(
             "/api/v1/tasks",
-            task(json!({"id": "t-1", "customer": {"emailAddress": "grace@example.com"}})),
+            task(&json!({"id": "t-1", "customer": {"emailAddress": "grace@example.com"}})),
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
@@ -35,7 +35,7 @@ async fn create_by_email_finds_or_creates_the_customer() {
     let created = api
         .post(
             "/api/v1/tasks",
-            task(json!({"customer": {"emailAddress": "newbie@example.com"}})),
+            task(&json!({"customer": {"emailAddress": "newbie@example.com"}})),
         )
         .await;
     assert_eq!(created.status, 201);
@@ -47,13 +47,13 @@ async fn create_for_a_customer_id_and_its_409() {
     let api = Api::new().await;
     let path = format!("/api/v1/customers/{}/tasks", id("customer:ada"));
     assert_eq!(
-        api.post(&path, task(json!({"id": "t-2"}))).await.status,
+        api.post(&path, task(&json!({"id": "t-2"}))).await.status,
         201
     );
-    api.post(&path, task(json!({"id": "t-2"})))
+    api.post(&path, task(&json!({"id": "t-2"})))
         .await
         .assert_error(409, "taken", Some("newConversationItems"));
-    api.post("/api/v1/customers/nope/tasks", task(json!({})))
+    api.post("/api/v1/customers/nope/tasks", task(&json!({})))
         .await
         .assert_error(404, "not_exist", None);
     assert_eq!(api.state()["tasks"].as_object().unwrap().len(), 4);
@@ -63,22 +63,22 @@ async fn create_for_a_customer_id_and_its_409() {
 async fn create_rules_are_400() {
     let api = Api::new().await;
     let path = format!("/api/v1/customers/{}/tasks", id("customer:ada"));
-    api.post(&path, task(json!({"dueAt": "2001-01-01T00:00:00.000Z"})))
+    api.post(&path, task(&json!({"dueAt": "2001-01-01T00:00:00.000Z"})))
         .await
         .assert_error(400, "invalid", Some("dueAt"));
-    api.post(&path, task(json!({"body": ""})))
+    api.post(&path, task(&json!({"body": ""})))
         .await
         .assert_error(400, "blank", Some("body"));
     api.post(
         &path,
-        task(json!({"assignee": {"inboxId": id("inbox:Returns"), "agentId": id("agent:bob")}})),
+        task(&json!({"assignee": {"inboxId": id("inbox:Returns"), "agentId": id("agent:bob")}})),
     )
     .await
     .assert_error(400, "invalid_state", Some("assignee.agentId"));
-    api.post(&path, task(json!({"assignee": {}})))
+    api.post(&path, task(&json!({"assignee": {}})))
         .await
         .assert_error(400, "blank", Some("assignee.inboxId"));
-    api.post("/api/v1/tasks", task(json!({})))
+    api.post("/api/v1/tasks", task(&json!({})))
         .await
         .assert_error(400, "blank", Some("customer"));
     assert_eq!(api.state()["tasks"].as_object().unwrap().len(), 3);
@@ -110,7 +110,7 @@ async fn a_customers_tasks_are_newest_first_and_filter_by_status() {
     let api = Api::new().await;
     let ada = id("customer:ada");
     let path = format!("/api/v1/customers/{ada}/tasks");
-    api.post(&path, task(json!({"id": "newest"}))).await;
+    api.post(&path, task(&json!({"id": "newest"}))).await;
     let all = api.get(&path).await.json;
     let ids: Vec<&str> = all
         .as_array()
