@@ -39,19 +39,66 @@ use super::{App, gate};
 
 /// The catalog operations the sandbox simulates; every other one answers 501.
 pub(super) const SIMULATED: [&str; 60] = [
-    "getAgents", "getAgent", "addAnswer", "getAnswerById", "updateAnswer", "deleteAnswer",
-    "getAnswerContentByLanguageAndType", "addAnswerContentByLanguageAndType",
-    "deleteAnswerContentByLanguageAndType", "getAudiences", "createItem", "getItem", "deleteItem",
-    "getMedia", "redactContent", "getConversation", "patchConversation", "getConversationItems",
-    "addNoteToConversation", "getNoteFromConversation", "addTopicToConversation",
-    "deleteTopicFromConversation", "findCustomers", "createCustomer", "getCustomer",
-    "updateCustomer", "deleteCustomer", "createCustomerItem", "deleteCustomerItem",
-    "getConversations", "getTasks", "createTask", "getEvents", "findJobs", "getJob", "deleteJob",
-    "getFile", "findSchedules", "getInboxes", "getInbox", "getOrganization", "generateReport",
-    "generateWorkSessionReport", "createTaskAndCustomer", "getTask", "updateTask",
-    "getTaskComments", "createTaskComment", "getTaskComment", "getTeams", "getTeam", "getTopics",
-    "addTopic", "getTopic", "updateTopic", "getWebhooks", "createWebhook", "getWebhook",
-    "updateWebhook", "deleteWebhook",
+    "getAgents",
+    "getAgent",
+    "addAnswer",
+    "getAnswerById",
+    "updateAnswer",
+    "deleteAnswer",
+    "getAnswerContentByLanguageAndType",
+    "addAnswerContentByLanguageAndType",
+    "deleteAnswerContentByLanguageAndType",
+    "getAudiences",
+    "createItem",
+    "getItem",
+    "deleteItem",
+    "getMedia",
+    "redactContent",
+    "getConversation",
+    "patchConversation",
+    "getConversationItems",
+    "addNoteToConversation",
+    "getNoteFromConversation",
+    "addTopicToConversation",
+    "deleteTopicFromConversation",
+    "findCustomers",
+    "createCustomer",
+    "getCustomer",
+    "updateCustomer",
+    "deleteCustomer",
+    "createCustomerItem",
+    "deleteCustomerItem",
+    "getConversations",
+    "getTasks",
+    "createTask",
+    "getEvents",
+    "findJobs",
+    "getJob",
+    "deleteJob",
+    "getFile",
+    "findSchedules",
+    "getInboxes",
+    "getInbox",
+    "getOrganization",
+    "generateReport",
+    "generateWorkSessionReport",
+    "createTaskAndCustomer",
+    "getTask",
+    "updateTask",
+    "getTaskComments",
+    "createTaskComment",
+    "getTaskComment",
+    "getTeams",
+    "getTeam",
+    "getTopics",
+    "addTopic",
+    "getTopic",
+    "updateTopic",
+    "getWebhooks",
+    "createWebhook",
+    "getWebhook",
+    "updateWebhook",
+    "deleteWebhook",
 ];
 
 /// Builds the full router with the gate around the API routes.
@@ -203,7 +250,10 @@ mod tests {
     fn every_simulated_operation_is_a_distinct_catalog_operation() {
         let mut seen = std::collections::HashSet::new();
         for id in SIMULATED {
-            assert!(catalog::gladly().get(id).is_some(), "{id} is not in the catalog");
+            assert!(
+                catalog::gladly().get(id).is_some(),
+                "{id} is not in the catalog"
+            );
             assert!(seen.insert(id), "{id} is listed twice");
         }
     }

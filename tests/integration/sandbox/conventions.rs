@@ -293,5 +293,9 @@ async fn every_catalog_operation_is_simulated_or_answers_501() {
             not_simulated.push(op.id.clone());
         }
     }
-    assert_eq!(not_simulated.len() + simulated.len(), 80, "{not_simulated:?}");
+    assert_eq!(
+        not_simulated.len() + simulated.len(),
+        80,
+        "{not_simulated:?}"
+    );
 }
