@@ -2,6 +2,8 @@
 //! Basic auth, the org and reports rate limits, latency and injected faults, and the
 //! `Ratelimit-*` headers on every response (errors and 429s included).
 //!
+//! A successful write marks the org dirty for the state-file saver.
+//!
 //! Order: log arrival → auth (401, consumes no budget) → per-second window (429) →
 //! reports class (429) → fault decision → latency → [5xx/reset *before*] → route →
 //! [5xx/reset *after*: the change is applied, the response is lost] → slow delay.
@@ -133,12 +135,10 @@ fn is_report(req: &Request) -> bool {
         .is_some_and(|op| op.rate_class == RateClass::Reports)
 }
 
-/// Saves the state file after a successful write.
+/// Marks the org for saving after a successful write.
 fn persist_if_written(app: &App, is_write: bool, response: &Response) {
     if is_write && response.status().is_success() {
-        if let Err(err) = app.save_state() {
-            tracing::warn!(error = %err, "could not save sandbox state");
-        }
+        app.dirty.store(true, Ordering::Release);
     }
 }
 
@@ -163,21 +163,15 @@ fn add_rate_headers(app: &Arc<super::Shared>, response: &mut Response) {
 }
 
 fn log_arrival(app: &App, req: &Request) -> usize {
-    let mut log = app.log.lock().expect("log lock");
-    log.push(LoggedRequest {
+    app.log.arrive(LoggedRequest {
         method: req.method().to_string(),
         path: req.uri().path().to_owned(),
         query: req.uri().query().map(str::to_owned),
         status: 0,
         fault: None,
-    });
-    log.len() - 1
+    })
 }
 
 fn finish_log(app: &App, slot: usize, status: u16, fault: Option<String>) {
-    let mut log = app.log.lock().expect("log lock");
-    if let Some(entry) = log.get_mut(slot) {
-        entry.status = status;
-        entry.fault = fault;
-    }
+    app.log.finish(slot, status, fault);
 }

@@ -24,11 +24,12 @@ pub mod rate;
 pub mod state;
 
 mod gate;
+mod request_log;
 mod routes;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -70,7 +71,8 @@ pub struct SandboxOptions {
     pub faults: FaultSpec,
     /// Seed of the default org's ids and of the fault decisions.
     pub seed: u64,
-    /// Load the org from this file on start (if it exists) and save it after each write and on shutdown.
+    /// Load the org from this file on start (if it exists); save it within 250 ms of each
+    /// write and on shutdown.
     pub state_file: Option<PathBuf>,
     /// The accepted Basic-auth user (the API user's email).
     pub username: String,
@@ -130,7 +132,8 @@ pub struct LoggedRequest {
 #[derive(Debug)]
 struct Shared {
     org: Mutex<Org>,
-    log: Mutex<Vec<LoggedRequest>>,
+    log: request_log::RequestLog,
+    dirty: AtomicBool,
     expected_auth: String,
     limiter: Option<Window>,
     reports: Option<ReportsLimit>,
@@ -160,6 +163,25 @@ impl Shared {
     }
 }
 
+/// Saves the state file at most every 250 ms while writes happen, and once more on stop.
+/// Saving after every write would cost O(org size) per request.
+async fn save_while_running(app: App, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = stopped.changed() => true,
+            () = tokio::time::sleep(Duration::from_millis(250)) => false,
+        };
+        if app.dirty.swap(false, Ordering::AcqRel) {
+            if let Err(err) = app.save_state() {
+                tracing::warn!(error = %err, "could not save sandbox state");
+            }
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
 /// Loads the org from `path` if it exists; otherwise `None`.
 fn load_state(path: &Path) -> std::io::Result<Option<Org>> {
     match std::fs::read_to_string(path) {
@@ -183,6 +205,7 @@ pub struct Sandbox {
     token: String,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    saver: Option<JoinHandle<()>>,
 }
 
 /// Binds `127.0.0.1:port`, builds (or loads) the org, spawns the server on the current
@@ -199,7 +222,8 @@ pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
     let credentials = format!("{}:{}", opts.username, opts.token);
     let app: App = Arc::new(Shared {
         org: Mutex::new(org),
-        log: Mutex::new(Vec::new()),
+        log: request_log::RequestLog::default(),
+        dirty: AtomicBool::new(false),
         expected_auth: format!(
             "Basic {}",
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials)
@@ -218,6 +242,10 @@ pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
     app.save_state()?;
     let router = routes::router(Arc::clone(&app));
     let (stop, stopped) = watch::channel(false);
+    let saver = app
+        .state_file
+        .is_some()
+        .then(|| tokio::spawn(save_while_running(Arc::clone(&app), stopped.clone())));
     let task = tokio::spawn(serve(listener, router, stopped));
     Ok(Sandbox {
         app,
@@ -226,6 +254,7 @@ pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
         token: opts.token,
         stop,
         task: Some(task),
+        saver,
     })
 }
 
@@ -258,7 +287,7 @@ impl Sandbox {
 
     /// Every `/api/v1` request so far, in arrival order.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.app.log.lock().expect("log lock").clone()
+        self.app.log.entries()
     }
 
     /// Stops accepting, lets in-flight requests finish (up to 2 s) and saves the state file.
@@ -266,6 +295,9 @@ impl Sandbox {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(saver) = self.saver.take() {
+            let _ = saver.await;
         }
         if let Err(err) = self.app.save_state() {
             tracing::warn!(error = %err, "could not save sandbox state");

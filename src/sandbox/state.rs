@@ -35,7 +35,16 @@ pub fn now_ts() -> String {
 }
 
 /// Parses an ISO 8601 / RFC 3339 instant (offsets allowed, seconds optional) into UTC.
+///
+/// A `+` offset sent unencoded in a query string arrives as a space; that is read as `+`.
 pub fn parse_ts(text: &str) -> Option<DateTime<Utc>> {
+    parse_exact(text).or_else(|| {
+        let at = text.rfind(' ')?;
+        parse_exact(&format!("{}+{}", &text[..at], &text[at + 1..]))
+    })
+}
+
+fn parse_exact(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Some(at.with_timezone(&Utc));
     }
@@ -408,6 +417,9 @@ pub struct Org {
     pub seed: u64,
     /// Ids generated so far at run time (the generator's position).
     pub next_id: u64,
+    /// The last timestamp handed out by [`Org::now`], in Unix milliseconds.
+    #[serde(default)]
+    pub last_ms: i64,
     /// The organization record.
     pub organization: Organization,
     /// Answer languages configured for the org.
@@ -456,6 +468,7 @@ impl Org {
         Org {
             seed,
             next_id: 0,
+            last_ms: 0,
             organization: Organization {
                 id: gladly_id(seed, "organization"),
                 name: String::new(),
@@ -489,6 +502,14 @@ impl Org {
     pub fn new_id(&mut self) -> String {
         self.next_id += 1;
         gladly_id(self.seed, &format!("generated:{}", self.next_id))
+    }
+
+    /// The current instant in Gladly's format, strictly increasing for this org (by at
+    /// least a millisecond), so records created in one burst keep their creation order in
+    /// every "oldest first" / "newest first" list.
+    pub fn now(&mut self) -> String {
+        self.last_ms = Utc::now().timestamp_millis().max(self.last_ms + 1);
+        format_ts(DateTime::from_timestamp_millis(self.last_ms).unwrap_or_default())
     }
 
     /// The customer owning `email` (normalized comparison), if any.
@@ -569,7 +590,8 @@ impl Org {
         let mut event = Map::new();
         event.insert("id".into(), Value::String(id));
         event.insert("type".into(), Value::String(kind.to_owned()));
-        event.insert("timestamp".into(), Value::String(now_ts()));
+        let now = self.now();
+        event.insert("timestamp".into(), Value::String(now));
         if let Some(initiator) = initiator {
             event.insert("initiator".into(), initiator);
         }
@@ -641,6 +663,17 @@ mod tests {
         assert!(parse_ts("2021-09-28T07:00:00.5Z").is_some());
         assert!(parse_ts("2021-09-28T07:00Z").is_some());
         assert!(parse_ts("yesterday").is_none());
+        assert_eq!(
+            parse_ts("2021-09-28T00:00:00 02:00"),
+            parse_ts("2021-09-27T22:00:00Z")
+        );
+    }
+
+    #[test]
+    fn now_is_strictly_increasing() {
+        let mut org = Org::empty(1);
+        let stamps: Vec<String> = (0..100).map(|_| org.now()).collect();
+        assert!(stamps.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

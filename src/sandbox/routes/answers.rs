@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::{App, JsonBody, check_client_id, check_len, lock, no_content, ok_json, required};
 use crate::sandbox::error::{GladlyError, RouteResult};
-use crate::sandbox::state::{Answer, Org, now_ts};
+use crate::sandbox::state::{Answer, Org};
 
 /// The answer routes.
 pub(super) fn routes() -> Router<App> {
@@ -91,7 +91,7 @@ async fn create(State(app): State<App>, JsonBody(input): JsonBody<AnswerIn>) -> 
             .with_meta("existingAnswerId", owner.id.clone()));
     }
     let id = input.id.unwrap_or_else(|| org.new_id());
-    let now = now_ts();
+    let now = org.now();
     let answer = Answer {
         id: id.clone(),
         name,
@@ -139,7 +139,7 @@ async fn update(
     if let Some(audiences) = input.audience_ids {
         answer.audience_ids = audiences;
     }
-    answer.updated_at = now_ts();
+    answer.updated_at = org.now();
     org.answers.insert(id, answer);
     no_content()
 }
@@ -249,8 +249,9 @@ async fn put_content(
     }
     let content = Value::Object(content);
     org.answer_contents.insert(key, content.clone());
+    let now = org.now();
     if let Some(answer) = org.answers.get_mut(&id) {
-        answer.updated_at = now_ts();
+        answer.updated_at = now;
     }
     ok_json(content)
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{App, JsonBody, capped, created, lock, no_content, ok_json, required, to_json};
 use crate::sandbox::error::{GladlyError, RouteResult};
-use crate::sandbox::state::{Conversation, Item, Org, now_ts};
+use crate::sandbox::state::{Conversation, Item, Org};
 
 /// The conversation routes.
 pub(super) fn routes() -> Router<App> {
@@ -184,7 +184,7 @@ fn apply(org: &mut Org, mut conversation: Conversation, patch: Patch, closing: O
                    "newAssignee": {"inboxId": conversation.inbox_id, "agentId": conversation.agent_id}}),
         );
     }
-    let now = now_ts();
+    let now = org.now();
     let changed = match closing {
         Some(true) if conversation.status != "CLOSED" => {
             conversation.status = "CLOSED".into();
@@ -330,13 +330,14 @@ fn record_topic_change(
     removed: &[String],
 ) {
     let item_id = org.new_id();
+    let now = org.now();
     org.items.insert(
         item_id.clone(),
         Item {
             id: item_id,
             customer_id: conversation.customer_id.clone(),
             conversation_id: Some(conversation.id.clone()),
-            timestamp: now_ts(),
+            timestamp: now,
             initiator: Some(json!({"id": "api", "type": "API"})),
             responder: None,
             content: json!({"type": "TOPIC_CHANGE", "addedTopicIds": added, "removedTopicIds": removed}),
@@ -372,13 +373,14 @@ async fn add_note(
     let body = note.content.and_then(|c| c.body).or(note.body);
     let body = required("content.body", body.as_deref())?.to_owned();
     let note_id = org.new_id();
+    let now = org.now();
     org.items.insert(
         note_id.clone(),
         Item {
             id: note_id.clone(),
             customer_id: conversation.customer_id.clone(),
             conversation_id: Some(id.clone()),
-            timestamp: now_ts(),
+            timestamp: now.clone(),
             initiator: Some(json!({"id": "api", "type": "API"})),
             responder: None,
             content: json!({"type": "CONVERSATION_NOTE", "body": body}),

@@ -12,9 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::{App, JsonBody, check_client_id, created, lock, no_content, ok_json, to_json};
 use crate::sandbox::error::{GladlyError, RouteResult};
-use crate::sandbox::state::{
-    Customer, Email, Org, Phone, normalize_email, normalize_phone, now_ts,
-};
+use crate::sandbox::state::{Customer, Email, Org, Phone, normalize_email, normalize_phone};
 
 /// The customer-profile routes.
 pub(super) fn routes() -> Router<App> {
@@ -206,7 +204,7 @@ async fn create(
         Some(id) => id,
         None => org.new_id(),
     };
-    let now = now_ts();
+    let now = org.now();
     let mut customer = Customer {
         id: id.clone(),
         name: None,
@@ -365,7 +363,7 @@ async fn update(
         .cloned()
         .ok_or_else(|| not_found(&id))?;
     apply_fields(&org, &mut customer, body)?;
-    customer.updated_at = now_ts();
+    customer.updated_at = org.now();
     org.customers.insert(id.clone(), customer);
     org.emit("CUSTOMER_PROFILE/UPDATED", None, json!({"customerId": id}));
     no_content()
@@ -412,7 +410,7 @@ pub(super) fn find_or_create(
         .and_then(|r| r.get("mobilePhone"))
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty());
-    let now = now_ts();
+    let now = org.now();
     let (emails, phones) = match (email, mobile) {
         (Some(email), None) => {
             if let Some(customer) = org.customer_by_email(email) {

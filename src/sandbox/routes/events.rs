@@ -3,7 +3,7 @@
 //! filtered by entity (the part of the type before `/`) and by timestamp.
 
 use axum::extract::{Query, State};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use super::{App, lock, text};
@@ -87,6 +87,13 @@ pub(super) async fn stream(
         ));
     }
     let org = lock(&app);
+    // Without endAt, "now" includes events stamped in the current millisecond burst
+    // (the org clock runs strictly ahead by a millisecond per record).
+    let end = if param("endAt").is_some() {
+        end
+    } else {
+        DateTime::from_timestamp_millis(org.last_ms).map_or(end, |last| end.max(last))
+    };
     let mut body = String::new();
     for event in &org.events {
         let kind = event.get("type").and_then(Value::as_str).unwrap_or("");

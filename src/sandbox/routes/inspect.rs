@@ -21,12 +21,11 @@ pub(super) async fn state(State(app): State<App>) -> RouteResult {
 
 /// `GET /__sandbox/requests`: every API request so far, in arrival order.
 pub(super) async fn requests(State(app): State<App>) -> RouteResult {
-    let log = app.log.lock().expect("log lock").clone();
-    ok_json(log)
+    ok_json(app.log.entries())
 }
 
 /// `DELETE /__sandbox/reset-log`: forgets the request log (between phases of a test).
 pub(super) async fn clear_log(State(app): State<App>) -> RouteResult {
-    app.log.lock().expect("log lock").clear();
+    app.log.clear();
     no_content()
 }

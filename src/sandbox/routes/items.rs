@@ -12,7 +12,7 @@ use super::{
     App, JsonBody, check_client_id, check_len, created, lock, no_content, ok_json, required,
 };
 use crate::sandbox::error::{GladlyError, RouteResult};
-use crate::sandbox::state::{Item, Org, now_ts, parse_ts};
+use crate::sandbox::state::{Item, Org, parse_ts};
 
 /// The conversation-item routes.
 pub(super) fn routes() -> Router<App> {
@@ -135,18 +135,22 @@ fn check_new_item(
         }
     }
     let mut content = content.clone();
-    content.insert("receivedAt".into(), json!(now_ts()));
     content.entry("expandByDefault").or_insert(json!(false));
     Ok((id, Value::Object(content)))
 }
 
 fn insert_item(org: &mut Org, id: Option<String>, customer_id: String, content: Value) -> Item {
     let id = id.unwrap_or_else(|| org.new_id());
+    let received = org.now();
     let timestamp = content
         .get("occurredAt")
         .and_then(Value::as_str)
         .and_then(parse_ts)
-        .map_or_else(now_ts, crate::sandbox::state::format_ts);
+        .map_or_else(|| received.clone(), crate::sandbox::state::format_ts);
+    let mut content = content;
+    if let Some(fields) = content.as_object_mut() {
+        fields.insert("receivedAt".into(), json!(received));
+    }
     let item = Item {
         id: id.clone(),
         customer_id,

@@ -13,7 +13,7 @@ use super::{
     required, to_json,
 };
 use crate::sandbox::error::{GladlyError, RouteResult};
-use crate::sandbox::state::{Comment, Org, Task, format_ts, now_ts, parse_ts};
+use crate::sandbox::state::{Comment, Org, Task, format_ts, parse_ts};
 
 /// The task routes.
 pub(super) fn routes() -> Router<App> {
@@ -125,12 +125,13 @@ fn insert(
         None,
         json!({"taskId": id, "customerId": customer_id}),
     );
+    let now = org.now();
     org.tasks.insert(
         id.clone(),
         Task {
             id: id.clone(),
             customer_id,
-            timestamp: now_ts(),
+            timestamp: now,
             created_by: json!({"id": "api", "type": "API"}),
             assignee,
             body,
@@ -307,6 +308,7 @@ async fn add_comment(
     let comment = required("comment", new.comment.as_deref())?.to_owned();
     check_len("comment", Some(&comment), 10_000)?;
     let id = new.id.unwrap_or_else(|| org.new_id());
+    let now = org.now();
     org.comments.insert(
         id.clone(),
         Comment {
@@ -314,7 +316,7 @@ async fn add_comment(
             task_id: task_id.clone(),
             agent_id: agent,
             comment,
-            created_at: now_ts(),
+            created_at: now,
         },
     );
     org.emit(

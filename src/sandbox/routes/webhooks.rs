@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::{App, JsonBody, created, lock, no_content, ok_json, required};
 use crate::sandbox::error::{GladlyError, RouteResult};
-use crate::sandbox::state::{Org, Webhook, now_ts};
+use crate::sandbox::state::{Org, Webhook};
 
 /// Gladly's cap on webhooks per organization.
 const MAX_WEBHOOKS: usize = 20;
@@ -115,7 +115,7 @@ async fn create(
         return Err(GladlyError::blank("events", "events must be present"));
     }
     let id = org.new_id();
-    let now = now_ts();
+    let now = org.now();
     let mut hook = Webhook {
         id: id.clone(),
         name: String::new(),
@@ -156,7 +156,7 @@ async fn update(
         .cloned()
         .ok_or_else(|| not_found(&id))?;
     apply(&org, &mut hook, body)?;
-    hook.updated_at = now_ts();
+    hook.updated_at = org.now();
     org.webhooks.insert(id, hook);
     no_content()
 }

@@ -186,7 +186,7 @@ async fn events_stream_json_lines_for_the_chosen_entities() {
             stamp(Duration::minutes(1))
         ))
         .await;
-    assert_eq!(profiles.text.lines().count(), 1);
+    assert_eq!(profiles.text.lines().count(), 1, "{}", profiles.text);
 }
 
 #[tokio::test]

@@ -175,3 +175,21 @@ async fn comments_are_201_and_closed_tasks_refuse_them() {
     .assert_error(400, "invalid_state", None);
     assert_eq!(api.state()["comments"].as_object().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_customers_tasks_are_capped_at_2000() {
+    let api = Api::new().await;
+    let path = format!("/api/v1/customers/{}/tasks", id("customer:katherine"));
+    for n in 0..2001 {
+        assert_eq!(
+            api.post(&path, task(&json!({"id": format!("bulk-{n:04}")})))
+                .await
+                .status,
+            201
+        );
+    }
+    let reply = api.get(&path).await;
+    assert_eq!(reply.json.as_array().unwrap().len(), 2000);
+    assert_eq!(reply.header("gladly-limited-data"), "true");
+    assert_eq!(reply.json[0]["id"], "bulk-2000", "newest first");
+}
