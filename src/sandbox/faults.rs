@@ -102,7 +102,7 @@ pub struct FaultSpecError {
 
 impl fmt::Display for FaultSpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid fault item `{}`: {}", self.item, self.reason)
+        write!(f, "`{}`: {}", self.item, self.reason)
     }
 }
 
