@@ -301,19 +301,16 @@ async fn find(State(app): State<App>, Query(query): Query<Vec<(String, String)>>
             )
         });
     };
+    // A `+` not sent as `%2B` arrives as a space (`a+tag@x.com`, `+1415…`).
+    let wanted = wanted.replace(' ', "+");
+    let (email, phone) = (normalize_email(&wanted), normalize_phone(&wanted));
     let org = lock(&app);
     let mut found: Vec<&Customer> = org
         .customers
         .values()
         .filter(|c| match key.as_str() {
-            "email" => c
-                .emails
-                .iter()
-                .any(|e| e.normalized == normalize_email(wanted)),
-            "phoneNumber" => c
-                .phones
-                .iter()
-                .any(|p| p.normalized == normalize_phone(wanted)),
+            "email" => c.emails.iter().any(|e| e.normalized == email),
+            "phoneNumber" => c.phones.iter().any(|p| p.normalized == phone),
             _ => c.external_customer_id.as_deref() == Some(wanted.as_str()),
         })
         .collect();

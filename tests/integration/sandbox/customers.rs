@@ -113,6 +113,10 @@ async fn find_by_exactly_one_filter() {
     let by_phone = api
         .get("/api/v1/customer-profiles?phoneNumber=%2B14155550102")
         .await;
+    let raw_plus = api
+        .get("/api/v1/customer-profiles?phoneNumber=+14155550102")
+        .await;
+    assert_eq!(raw_plus.json, by_phone.json);
     assert_eq!(by_phone.json[0]["id"], id("customer:grace"));
     let by_external = api
         .get("/api/v1/customer-profiles?externalCustomerId=EXT-1001")
