@@ -147,14 +147,22 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    let word = word.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
+    let mut one_edit: Option<&str> = None;
     for candidate in candidates {
-        let score = strsim::jaro_winkler(&word.to_lowercase(), &candidate.to_lowercase());
+        let lower = candidate.to_lowercase();
+        let score = strsim::jaro_winkler(&word, &lower);
         if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, candidate));
         }
+        // Jaro-Winkler misses swapped letters in short words (`cvs` for `csv`).
+        if one_edit.is_none() && word.len() >= 3 && strsim::damerau_levenshtein(&word, &lower) == 1
+        {
+            one_edit = Some(candidate);
+        }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, c)| c).or(one_edit)
 }
 
 #[cfg(test)]
@@ -205,5 +213,7 @@ mod tests {
             Some("request")
         );
         assert_eq!(did_you_mean("zzz", ["request", "name"]), None);
+        assert_eq!(did_you_mean("cvs", ["jsonl", "csv"]), Some("csv"));
+        assert_eq!(did_you_mean("ab", ["ba"]), None);
     }
 }

@@ -3,8 +3,10 @@
 //! never prints and never picks an exit code; `cli` does both.
 
 mod error;
+pub mod event;
 pub mod plan;
 pub mod render;
 
 pub use error::{ExecError, RowFailure};
+pub use event::{Event, Listener, RunSummary, Silent, Stop};
 pub use plan::{PlanOptions, PlanSummary, StepCount, dry_run, resolve_params};

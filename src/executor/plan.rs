@@ -12,8 +12,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
 use super::error::{ExecError, RowFailure};
 use super::render::{BaseContext, RowContext, render_message, render_request, step_applies};
 use crate::catalog::{Method, RateClass};
@@ -78,14 +76,34 @@ impl PlanSummary {
 /// How many failed rows a summary keeps for display.
 const SHOWN_FAILURES: usize = 10;
 
+/// Rows handed to the workers at a time: enough to keep both cores busy, small enough to
+/// keep memory flat.
+const BATCH: usize = 2048;
+
+/// What planning one row produced, before it is merged into the files and the summary.
+struct Planned {
+    result: RowResult,
+    /// The row's plan lines, already serialised.
+    plan: Vec<u8>,
+    /// Index of each step that would send a request.
+    requests: Vec<usize>,
+    /// Requests in the reports rate class.
+    reports: u64,
+    /// Why the row failed, when it did.
+    failure: Option<RowFailure>,
+}
+
 /// Runs the dry run over `rows`, writing the results CSV and the plan file.
+///
+/// Rows are read on one thread, rendered in batches by one worker per core, and written
+/// in input order by the calling thread, so the files are the same as a sequential run's.
 pub fn dry_run<I>(
     manifest: &Manifest,
     rows: I,
     options: &PlanOptions,
 ) -> Result<PlanSummary, ExecError>
 where
-    I: Iterator<Item = Result<Row, RowError>>,
+    I: Iterator<Item = Result<Row, RowError>> + Send,
 {
     let captures = capture_columns(manifest);
     let mut results = ResultsWriter::create(
@@ -101,25 +119,30 @@ where
         ..PlanSummary::default()
     };
     let host = options.host.as_deref().unwrap_or("");
-    for item in rows {
-        summary.rows += 1;
-        let result = match item {
-            Ok(row) => plan_row(manifest, &base, &row, host, &mut plan, &mut summary)
-                .map_err(|e| output_error(&options.plan_path, &e))?,
-            Err(e) => {
-                let result = failed_input(&e);
-                if summary.failures.len() < SHOWN_FAILURES {
-                    let failure = RowFailure::input(result.detail.clone());
-                    summary.failures.push((result.row, result.line, failure));
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    std::thread::scope(|scope| {
+        let (batches, receive) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
+        scope.spawn(move || {
+            let mut rows = rows;
+            loop {
+                let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
+                if batch.is_empty() || batches.send(batch).is_err() {
+                    break;
                 }
-                result
             }
-        };
-        *summary.by_result.entry(result.result).or_default() += 1;
-        results
-            .write_buffered(&result)
-            .map_err(|e| output_error(&options.results_path, &e))?;
-    }
+        });
+        for batch in receive {
+            for planned in plan_batch(manifest, &base, host, batch, workers) {
+                merge(&mut summary, &planned);
+                plan.write_all(&planned.plan)
+                    .map_err(|e| output_error(&options.plan_path, &e))?;
+                results
+                    .write_buffered(&planned.result)
+                    .map_err(|e| output_error(&options.results_path, &e))?;
+            }
+        }
+        Ok::<(), ExecError>(())
+    })?;
     results
         .flush()
         .map_err(|e| output_error(&options.results_path, &e))?;
@@ -129,58 +152,130 @@ where
     Ok(summary)
 }
 
-fn plan_row(
+/// Plans a batch on `workers` threads, each taking a contiguous share; returns the rows in
+/// input order.
+fn plan_batch(
     manifest: &Manifest,
     base: &BaseContext,
-    row: &Row,
     host: &str,
-    plan: &mut impl Write,
-    summary: &mut PlanSummary,
-) -> std::io::Result<RowResult> {
-    let mut result = RowResult::new(row.number, row.line, ResultKind::Planned);
-    result.keys = key_values(manifest, row);
-    let mut ctx = RowContext::new(base, row);
-    let outcome = check_required(manifest, row).and_then(|()| ctx.eval_vars(manifest));
-    if let Err(failure) = outcome {
-        return Ok(record_failure(result, failure, summary));
+    batch: Vec<Result<Row, RowError>>,
+    workers: usize,
+) -> Vec<Planned> {
+    let plan_one = |item: Result<Row, RowError>| match item {
+        Ok(row) => plan_row(manifest, base, row, host),
+        Err(e) => {
+            let result = failed_input(&e);
+            let failure = Some(RowFailure::input(result.detail.clone()));
+            Planned {
+                result,
+                plan: Vec::new(),
+                requests: Vec::new(),
+                reports: 0,
+                failure,
+            }
+        }
+    };
+    if workers < 2 || batch.len() < 64 {
+        return batch.into_iter().map(plan_one).collect();
+    }
+    let share = batch.len().div_ceil(workers);
+    let mut chunks: Vec<Vec<_>> = Vec::new();
+    let mut rest = batch.into_iter();
+    loop {
+        let chunk: Vec<_> = rest.by_ref().take(share).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(|| chunk.into_iter().map(plan_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a planning worker panicked"))
+            .collect()
+    })
+}
+
+fn merge(summary: &mut PlanSummary, planned: &Planned) {
+    summary.rows += 1;
+    *summary.by_result.entry(planned.result.result).or_default() += 1;
+    for &step in &planned.requests {
+        summary.requests[step].count += 1;
+    }
+    summary.report_requests += planned.reports;
+    if let Some(failure) = &planned.failure
+        && summary.failures.len() < SHOWN_FAILURES
+    {
+        summary
+            .failures
+            .push((planned.result.row, planned.result.line, failure.clone()));
+    }
+}
+
+fn plan_row(manifest: &Manifest, base: &BaseContext, row: Row, host: &str) -> Planned {
+    let mut planned = Planned {
+        result: RowResult::new(row.number, row.line, ResultKind::Planned),
+        plan: Vec::new(),
+        requests: Vec::new(),
+        reports: 0,
+        failure: None,
+    };
+    planned.result.keys = key_values(manifest, &row);
+    if let Err(failure) = check_required(manifest, &row) {
+        return failed(planned, failure);
+    }
+    let mut ctx = RowContext::new(base, row.values);
+    if let Err(failure) = ctx.eval_vars(manifest) {
+        return failed(planned, failure);
     }
     for (index, step) in manifest.steps().iter().enumerate() {
         match step_applies(step, &ctx) {
             Ok(true) => {}
             Ok(false) => continue,
-            Err(failure) => return Ok(record_failure(result, failure, summary)),
+            Err(failure) => return failed(planned, failure),
         }
-        result.step.clone_from(&step.name);
+        planned.result.step.clone_from(&step.name);
         match &step.kind {
             StepKind::Decide(action) => {
-                let (kind, word) = match action {
-                    Action::Skip => (ResultKind::Skipped, "skipped"),
-                    _ => (ResultKind::Failed, "failed"),
-                };
-                result.result = kind;
-                result.outcome = step.outcome.clone().unwrap_or_else(|| word.to_owned());
-                result.detail = step
-                    .message
-                    .as_ref()
-                    .map(|m| render_message(m, &ctx))
-                    .unwrap_or_default();
-                return Ok(result);
+                decide(&mut planned.result, step, *action, &ctx);
+                return planned;
             }
             StepKind::Request(request) => match render_request(step, request, &ctx) {
                 Ok(rendered) => {
-                    write_plan_line(plan, row.number, &step.name, host, &rendered)?;
-                    summary.requests[index].count += 1;
+                    let row = planned.result.row;
+                    write_plan_line(&mut planned.plan, row, &step.name, host, &rendered)
+                        .expect("writing to memory cannot fail");
+                    planned.requests.push(index);
                     if request.operation.rate_class == RateClass::Reports {
-                        summary.report_requests += 1;
+                        planned.reports += 1;
                     }
                     ctx.set_step(&step.name, planned_captures(&step.name, request, &ctx));
                 }
-                Err(failure) => return Ok(record_failure(result, failure, summary)),
+                Err(failure) => return failed(planned, failure),
             },
         }
     }
-    result.captures = ctx.capture_texts(manifest);
-    Ok(result)
+    planned.result.captures = ctx.capture_texts(manifest);
+    planned
+}
+
+/// A step without a request decided the row.
+fn decide(result: &mut RowResult, step: &crate::manifest::Step, action: Action, ctx: &RowContext) {
+    let (kind, word) = match action {
+        Action::Skip => (ResultKind::Skipped, "skipped"),
+        _ => (ResultKind::Failed, "failed"),
+    };
+    result.result = kind;
+    result.outcome = step.outcome.clone().unwrap_or_else(|| word.to_owned());
+    result.detail = step
+        .message
+        .as_ref()
+        .map(|m| render_message(m, ctx))
+        .unwrap_or_default();
 }
 
 /// Captures a dry run can know: those that do not read the response (a stable id, a row
@@ -218,20 +313,17 @@ fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
     Ok(())
 }
 
-fn record_failure(
-    mut result: RowResult,
-    failure: RowFailure,
-    summary: &mut PlanSummary,
-) -> RowResult {
+fn failed(mut planned: Planned, failure: RowFailure) -> Planned {
+    let result = &mut planned.result;
     result.result = ResultKind::Failed;
     "failed".clone_into(&mut result.outcome);
     result.step.clone_from(&failure.step);
     failure.code.clone_into(&mut result.error_code);
     result.detail = failure.to_string();
-    if summary.failures.len() < SHOWN_FAILURES {
-        summary.failures.push((result.row, result.line, failure));
-    }
-    result
+    // Requests of earlier steps stay in the plan: a real run would send them before
+    // reaching the step that fails.
+    planned.failure = Some(failure);
+    planned
 }
 
 fn failed_input(error: &RowError) -> RowResult {
@@ -297,6 +389,34 @@ fn estimate(manifest: &Manifest, summary: &PlanSummary) -> f64 {
     default as f64 / manifest.per_second() + summary.report_requests as f64 * 60.0 / per_minute
 }
 
+/// One line of the plan file.
+#[derive(serde::Serialize)]
+struct PlanLine<'a> {
+    row: u64,
+    step: &'a str,
+    method: &'a str,
+    url: String,
+    #[serde(skip_serializing_if = "Headers::is_empty")]
+    headers: Headers<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a serde_json::Value>,
+}
+
+/// Request headers written as a JSON object.
+struct Headers<'a>(&'a [(String, String)]);
+
+impl Headers<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl serde::Serialize for Headers<'_> {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        out.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
 fn write_plan_line(
     plan: &mut impl Write,
     row: u64,
@@ -304,23 +424,14 @@ fn write_plan_line(
     host: &str,
     request: &super::render::RenderedRequest,
 ) -> std::io::Result<()> {
-    let mut line = json!({
-        "row": row,
-        "step": step,
-        "method": request.method.as_str(),
-        "url": format!("{host}{}", request.path_and_query),
-    });
-    if !request.headers.is_empty() {
-        line["headers"] = request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-    }
-    if let Some(body) = &request.body {
-        line["body"] = body.clone();
-    }
+    let line = PlanLine {
+        row,
+        step,
+        method: request.method.as_str(),
+        url: format!("{host}{}", request.path_and_query),
+        headers: Headers(&request.headers),
+        body: request.body.as_ref(),
+    };
     serde_json::to_writer(&mut *plan, &line)?;
     plan.write_all(b"\n")
 }

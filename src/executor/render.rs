@@ -10,7 +10,6 @@ use minijinja::Value;
 use super::error::RowFailure;
 use crate::catalog::Method;
 use crate::manifest::{Manifest, PathPart, Request, Step};
-use crate::source::Row;
 use crate::template::{self, LOOKUPS_KEY, OFFLINE_KEY, Template, TemplateError};
 
 /// Values every row sees: params, job, lookup tables.
@@ -48,19 +47,28 @@ impl BaseContext {
 #[derive(Debug)]
 pub struct RowContext {
     entries: BTreeMap<String, Value>,
+    /// `entries` as one template value, rebuilt only when an entry changes (every
+    /// template of every step reads it).
+    value: Value,
 }
 
 impl RowContext {
     /// Starts a row: the base context plus `row`.
-    pub fn new(base: &BaseContext, row: &Row) -> Self {
+    pub fn new(base: &BaseContext, values: serde_json::Map<String, serde_json::Value>) -> Self {
         let mut entries = base.entries.clone();
-        entries.insert("row".to_owned(), Value::from_serialize_map(&row.values));
-        RowContext { entries }
+        entries.insert("row".to_owned(), template::from_json_map(values));
+        let value = Value::from(entries.clone());
+        RowContext { entries, value }
     }
 
     /// The context as a template value.
     pub fn value(&self) -> Value {
-        Value::from(self.entries.clone())
+        self.value.clone()
+    }
+
+    fn set(&mut self, key: &str, value: Value) {
+        self.entries.insert(key.to_owned(), value);
+        self.value = Value::from(self.entries.clone());
     }
 
     /// Evaluates the manifest's `vars` in order; each sees the ones before it.
@@ -80,7 +88,7 @@ impl RowContext {
 
     /// Makes a step's captures visible to later steps (`NAME.capture`).
     pub fn set_step(&mut self, step: &str, captures: Value) {
-        self.entries.insert(step.to_owned(), captures);
+        self.set(step, captures);
     }
 
     /// The captured values of every step, in results-column order; values not captured
@@ -105,18 +113,7 @@ impl RowContext {
 
     /// Makes the last response visible to `capture` and rule templates.
     pub fn set_response(&mut self, response: Value) {
-        self.entries.insert("response".to_owned(), response);
-    }
-}
-
-/// Helper to get a template value from a row map without evaluating anything in it.
-trait FromSerializeMap {
-    fn from_serialize_map(map: &serde_json::Map<String, serde_json::Value>) -> Value;
-}
-
-impl FromSerializeMap for Value {
-    fn from_serialize_map(map: &serde_json::Map<String, serde_json::Value>) -> Value {
-        Value::from(minijinja::value::Serde(map))
+        self.set("response", response);
     }
 }
 

@@ -14,6 +14,10 @@ use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 #[derive(Default)]
 pub(super) struct Decoder {
     pub(super) diagnostics: Vec<Diagnostic>,
+    /// Keys already reported, by the position of their mapping: a misspelt key's likely
+    /// meaning, a key whose value has the wrong type, or `*` for a mapping that is not one.
+    /// Validation then does not also call those keys missing.
+    pub(super) spoiled: Vec<(Span, String)>,
 }
 
 /// The entries of a mapping whose keys were checked against the known ones.
@@ -45,6 +49,7 @@ impl Decoder {
                     format!("{what} must be a mapping, found {}", node.type_name()),
                     node.span,
                 );
+                self.spoiled.push((node.span, "*".into()));
             }
             return None;
         };
@@ -57,13 +62,20 @@ impl Decoder {
                 let hint = did_you_mean(name, known.iter().copied());
                 let diagnostic = self.error(format!("unknown key `{name}` in {what}"), key.span);
                 match hint {
-                    Some(hint) => diagnostic.label = Some(format!("did you mean `{hint}`?")),
+                    Some(hint) => {
+                        diagnostic.label = Some(format!("did you mean `{hint}`?"));
+                        self.spoiled.push((node.span, hint.to_owned()));
+                    }
                     None => diagnostic
                         .notes
                         .push(format!("{what} takes: {}", known.join(", "))),
                 }
-            } else if entries[..i].iter().any(|(k, _)| k.as_str() == Some(name)) {
-                self.error(format!("duplicate key `{name}` in {what}"), key.span);
+            } else if let Some((first, _)) =
+                entries[..i].iter().find(|(k, _)| k.as_str() == Some(name))
+            {
+                let line = first.span.line;
+                self.error(format!("duplicate key `{name}` in {what}"), key.span)
+                    .label = Some(format!("`{name}` is already set on line {line}"));
             }
         }
         Some(Fields { entries })
@@ -156,11 +168,13 @@ impl Decoder {
             let Some(name) = self.string(Some(key), what) else {
                 continue;
             };
-            if out.iter().any(|(k, _)| k.value == name.value) {
+            if let Some((first, _)) = out.iter().find(|(k, _)| k.value == name.value) {
+                let line = first.span.line;
                 self.error(
                     format!("duplicate key `{}` in `{what}`", name.value),
                     key.span,
-                );
+                )
+                .label = Some(format!("`{}` is already set on line {line}", name.value));
                 continue;
             }
             let label = format!("{what}.{}", name.value);
@@ -202,12 +216,13 @@ impl Decoder {
                 self.error(
                     format!("`steps` must be a list, found {}", other.type_name()),
                     other.span,
-                );
+                )
+                .label = Some("start each step with `- name: …`".into());
                 Vec::new()
             }
             _ => Vec::new(),
         };
-        RawManifest {
+        let raw = RawManifest {
             version: self.scalar(get("version"), "version", "a whole number"),
             name: self.string(get("name"), "name"),
             description: self.string(get("description"), "description"),
@@ -221,6 +236,25 @@ impl Decoder {
             results: get("results").and_then(|n| self.results(n)),
             steps,
             span: root.span,
+        };
+        self.spoil_ill_typed(root);
+        raw
+    }
+
+    /// Notes every key whose value was reported as having the wrong type.
+    fn spoil_ill_typed(&mut self, node: &Node) {
+        match &node.kind {
+            NodeKind::Map(entries) => {
+                for (key, value) in entries {
+                    let reported = self.diagnostics.iter().any(|d| d.span == Some(value.span));
+                    if let (true, Some(name)) = (reported, key.as_str()) {
+                        self.spoiled.push((node.span, name.to_owned()));
+                    }
+                    self.spoil_ill_typed(value);
+                }
+            }
+            NodeKind::Seq(items) => items.iter().for_each(|i| self.spoil_ill_typed(i)),
+            NodeKind::Scalar { .. } => {}
         }
     }
 
@@ -327,10 +361,18 @@ impl Decoder {
         ];
         let fields = self.fields(node, "a step", KEYS);
         let get = |key| fields.as_ref().and_then(|f| f.get(key));
+        let request = self.string(get("request"), "request");
+        if get("request").is_some_and(|r| r.as_map().is_some()) {
+            let d = self.diagnostics.last_mut().expect("reported by `string`");
+            d.label = Some(
+                "write `request: METHOD /path`; `body`, `query` and `headers` are keys of the step"
+                    .into(),
+            );
+        }
         RawStep {
             name: self.string(get("name"), "name"),
             when: self.string(get("when"), "when"),
-            request: self.string(get("request"), "request"),
+            request,
             operation: self.string(get("operation"), "operation"),
             params: self.templates(get("params"), "params"),
             query: self.entries(get("query"), "query", |_, v, _| Some(AnyValue(v.clone()))),
@@ -355,6 +397,15 @@ impl Decoder {
 
     fn rule(&mut self, node: &Node, what: &str) -> Option<RawRule> {
         const KEYS: &[&str] = &["when", "action", "step", "outcome", "message"];
+        if let Some(action) = node.as_str().filter(|_| !node.is_null()) {
+            let status = what.strip_prefix("on.").unwrap_or(what);
+            self.error(
+                format!("rule `{what}` must be a mapping, found a scalar"),
+                node.span,
+            )
+            .label = Some(format!("write `{status}: {{ action: {action} }}`"));
+            return None;
+        }
         let f = self.fields(node, &format!("rule `{what}`"), KEYS)?;
         Some(RawRule {
             when: self.string(f.get("when"), &format!("{what}.when")),
@@ -432,6 +483,58 @@ mod tests {
         let (_, diags) = decode("name: a\nname: b\nparams:\n  x: {}\n  x: {}\n");
         assert_eq!(diags.len(), 2);
         assert!(diags[0].message.contains("duplicate key `name`"));
+        assert_eq!(
+            diags[0].label.as_deref(),
+            Some("`name` is already set on line 1")
+        );
         assert!(diags[1].message.contains("duplicate key `x`"));
+    }
+
+    #[test]
+    fn duplicate_entries_and_request_mappings_say_the_fix() {
+        let (_, diags) = decode(
+            "steps:\n  - name: a\n    request: { method: GET }\n    capture: { a: x, a: y }\n",
+        );
+        assert_eq!(diags[0].message, "`request` must be text, found a mapping");
+        assert!(
+            diags[0]
+                .label
+                .as_deref()
+                .unwrap()
+                .starts_with("write `request: METHOD /path`")
+        );
+        assert_eq!(
+            diags[1].label.as_deref(),
+            Some("`a` is already set on line 4")
+        );
+    }
+
+    #[test]
+    fn a_rule_written_as_its_action_shows_the_mapping() {
+        let (_, diags) = decode("steps:\n  - name: a\n    on: { 404: skip }\n");
+        assert_eq!(
+            diags[0].message,
+            "rule `on.404` must be a mapping, found a scalar"
+        );
+        assert_eq!(
+            diags[0].label.as_deref(),
+            Some("write `404: { action: skip }`")
+        );
+    }
+
+    #[test]
+    fn remembers_keys_it_reported() {
+        let root = yaml::parse("version: x\nnmae: a\nsteps:\n  - 1\n")
+            .unwrap()
+            .unwrap();
+        let mut d = Decoder::default();
+        d.manifest(&root);
+        let keys: Vec<_> = d.spoiled.iter().map(|(_, k)| k.as_str()).collect();
+        assert_eq!(keys, ["name", "*", "version"]);
+        assert!(
+            d.spoiled
+                .iter()
+                .all(|(span, k)| k == "*" || *span == root.span)
+        );
     }
 }

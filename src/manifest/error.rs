@@ -1,7 +1,6 @@
 //! The error returned when a manifest cannot be used: the file, its text and every problem.
 
-use std::fmt;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::path::Path;
 
 use crate::diagnostic::Diagnostic;

@@ -56,13 +56,15 @@ impl Manifest {
                 ));
             }
             Err(e) => {
-                let d = Diagnostic::error(format!("invalid YAML: {}", e.message), Some(e.span));
+                let mut d = Diagnostic::error(format!("invalid YAML: {}", e.message), Some(e.span));
+                d.label = yaml::hint(&e.message).map(str::to_owned);
                 return Err(ManifestError::new(path, text.to_owned(), vec![d]));
             }
         };
         let mut decoder = decode::Decoder::default();
         let raw = decoder.manifest(&root);
-        let validator = validate::Validator::new(&raw, path);
+        let mut validator = validate::Validator::new(&raw, path);
+        validator.spoiled = std::mem::take(&mut decoder.spoiled);
         let (manifest, validator) = validator.run(path, text);
         let mut diagnostics = decoder.diagnostics;
         diagnostics.extend(validator.diagnostics);

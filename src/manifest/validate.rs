@@ -4,6 +4,7 @@
 //! by position) instead of stopping at the first, and suggests the closest valid word for
 //! misspelt keys, step and capture names, params, lookups, operations and enum values.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -43,6 +44,8 @@ pub(super) struct Validator<'a> {
     pub(super) row_refs: Vec<(String, Span)>,
     /// Steps validated so far: name and capture names.
     pub(super) seen_steps: Vec<(String, Vec<String>)>,
+    /// Keys the decoder reported, by mapping position (see `Decoder::spoiled`).
+    pub(super) spoiled: Vec<(Span, String)>,
 }
 
 impl<'a> Validator<'a> {
@@ -58,6 +61,7 @@ impl<'a> Validator<'a> {
             warnings: Vec::new(),
             row_refs: Vec::new(),
             seen_steps: Vec::new(),
+            spoiled: Vec::new(),
         }
     }
 
@@ -65,6 +69,14 @@ impl<'a> Validator<'a> {
         self.diagnostics
             .push(Diagnostic::error(message, Some(span)));
         self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    /// True when the decoder already reported one of `keys` of the mapping at `map` as
+    /// misspelt or unusable: saying it is missing too would only repeat that.
+    pub(super) fn spoiled(&self, map: Span, keys: &[&str]) -> bool {
+        self.spoiled
+            .iter()
+            .any(|(span, key)| *span == map && (key == "*" || keys.contains(&key.as_str())))
     }
 
     pub(super) fn hint(diagnostic: &mut Diagnostic, suggestion: Option<&str>) {
@@ -120,6 +132,7 @@ impl<'a> Validator<'a> {
 
     fn check_version(&mut self) {
         match &self.raw.version {
+            None if self.spoiled(self.raw.span, &["version"]) => {}
             None => {
                 self.error("missing `version`", Span::new(1, 1, 1))
                     .notes
@@ -135,6 +148,9 @@ impl<'a> Validator<'a> {
 
     fn check_name(&mut self) -> Option<String> {
         let Some(name) = &self.raw.name else {
+            if self.spoiled(self.raw.span, &["name"]) {
+                return None;
+            }
             self.error("missing `name`", Span::new(1, 1, 1))
                 .notes
                 .push("add `name: my-job` (lowercase letters, digits and dashes)".into());
@@ -146,8 +162,23 @@ impl<'a> Validator<'a> {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !ok {
+            let fixed: String = name
+                .value
+                .trim()
+                .chars()
+                .filter_map(|c| match c {
+                    ' ' | '-' => Some('-'),
+                    c if c.is_ascii_alphanumeric() || c == '_' => Some(c.to_ascii_lowercase()),
+                    _ => None,
+                })
+                .collect();
+            let label = if fixed.is_empty() {
+                "use lowercase letters, digits, `-` and `_`".to_owned()
+            } else {
+                format!("use lowercase letters, digits, `-` and `_`, e.g. `{fixed}`")
+            };
             self.error(format!("invalid job name `{}`", name.value), name.span)
-                .label = Some("use lowercase letters, digits, `-` and `_`".into());
+                .label = Some(label);
             return None;
         }
         Some(name.value.clone())
@@ -155,30 +186,37 @@ impl<'a> Validator<'a> {
 
     fn check_input(&mut self) -> Option<Input> {
         let Some(raw) = &self.raw.input else {
+            if self.spoiled(self.raw.span, &["input"]) {
+                return None;
+            }
             self.error("missing `input`", self.raw.span)
                 .notes
                 .push("add `input: { csv: data/rows.csv }`".into());
             return None;
         };
-        let sources: Vec<(&Spanned<String>, InputFormat)> = [
-            (&raw.csv, InputFormat::Csv { delimiter: b',' }),
-            (&raw.jsonl, InputFormat::Jsonl),
-            (&raw.json, InputFormat::Json),
+        let sources: Vec<(&Spanned<String>, InputFormat, &str)> = [
+            (&raw.csv, InputFormat::Csv { delimiter: b',' }, "csv"),
+            (&raw.jsonl, InputFormat::Jsonl, "jsonl"),
+            (&raw.json, InputFormat::Json, "json"),
         ]
         .into_iter()
-        .filter_map(|(path, format)| path.as_ref().map(|p| (p, format)))
+        .filter_map(|(path, format, key)| path.as_ref().map(|p| (p, format, key)))
         .collect();
         let (file, mut format) = match sources.as_slice() {
             [one] => (one.0, one.1),
             [] => {
-                self.error("`input` needs one of `csv`, `jsonl` or `json`", raw.span);
+                if !self.spoiled(raw.span, &["csv", "jsonl", "json"]) {
+                    self.error("`input` needs one of `csv`, `jsonl` or `json`", raw.span)
+                        .label = Some("this `input` names no file".into());
+                }
                 return None;
             }
-            [_, second, ..] => {
+            [first, second, ..] => {
                 self.error(
                     "`input` takes only one of `csv`, `jsonl` or `json`",
                     second.0.span,
-                );
+                )
+                .label = Some(format!("`{}` already names the input file", first.2));
                 return None;
             }
         };
@@ -200,11 +238,12 @@ impl<'a> Validator<'a> {
         let scope = Scope::default();
         let key = raw.key.as_ref().and_then(|k| self.template(k, scope));
         let after = raw.after.as_ref().and_then(|a| self.template(a, scope));
-        if after.is_some() && key.is_none() {
+        if let (Some(after), None) = (&raw.after, &raw.key) {
             self.error(
                 "`input.after` needs `input.key` to say which row is which",
-                raw.span,
-            );
+                after.span,
+            )
+            .label = Some("add a `key`, e.g. `key: \"{{ row.id }}\"`".into());
         }
         Some(Input {
             path: self.dir.join(&file.value),
@@ -235,7 +274,7 @@ impl<'a> Validator<'a> {
         for (name, param) in &self.raw.params.0 {
             if !is_identifier(&name.value) {
                 self.error(format!("invalid param name `{}`", name.value), name.span)
-                    .label = Some("use letters, digits and `_`".into());
+                    .label = Some(identifier_fix(&name.value));
             }
             out.push(Param {
                 name: name.value.clone(),
@@ -250,7 +289,8 @@ impl<'a> Validator<'a> {
         let mut out = Vec::new();
         for (name, raw) in &self.raw.lookups.0 {
             if !is_identifier(&name.value) {
-                self.error(format!("invalid lookup name `{}`", name.value), name.span);
+                self.error(format!("invalid lookup name `{}`", name.value), name.span)
+                    .label = Some(identifier_fix(&name.value));
             }
             if let Some(lookup) = self.check_lookup(name, raw) {
                 out.push(lookup);
@@ -260,27 +300,25 @@ impl<'a> Validator<'a> {
     }
 
     fn check_lookup(&mut self, name: &Spanned<String>, raw: &RawLookup) -> Option<Lookup> {
-        let key = if let Some(key) = &raw.key {
-            self.template(
+        let key = match &raw.key {
+            Some(key) => self.template(
                 key,
                 Scope {
                     item: true,
                     ..Scope::default()
                 },
-            )
-        } else {
-            self.error(format!("lookup `{}` needs a `key`", name.value), raw.span)
-                .notes
-                .push("for example `key: \"{{ item.name }}\"`".into());
-            None
+            ),
+            None if self.spoiled(raw.span, &["key"]) => None,
+            None => {
+                self.error(format!("lookup `{}` needs a `key`", name.value), name.span)
+                    .notes
+                    .push("for example `key: \"{{ item.name }}\"`".into());
+                None
+            }
         };
         let (operation, path) = match (&raw.request, &raw.operation) {
             (Some(request), None) => {
                 let (method, parts, op) = self.request_line(request)?;
-                if method != Method::Get {
-                    self.error("a lookup must be a `GET` request", request.span);
-                    return None;
-                }
                 let path = parts
                     .iter()
                     .map(|p| match p {
@@ -288,32 +326,45 @@ impl<'a> Validator<'a> {
                         PathPart::Template(_) => "",
                     })
                     .collect::<String>();
+                if method != Method::Get {
+                    let d = self.error("a lookup must be a `GET` request", request.span);
+                    if crate::catalog::gladly()
+                        .resolve(Method::Get, &path)
+                        .is_some()
+                    {
+                        d.label = Some(format!("lookups only read: write `GET {path}`"));
+                    }
+                    return None;
+                }
                 if parts.iter().any(|p| matches!(p, PathPart::Template(_))) {
-                    self.error("a lookup path cannot use templates", request.span);
+                    self.error("a lookup path cannot use templates", request.span)
+                        .label = Some("a lookup is fetched once per run, before any row".into());
                 }
                 (op, path)
             }
             (None, Some(op)) => {
                 let operation = self.operation(op)?;
                 if operation.method != Method::Get || !operation.path_params.is_empty() {
-                    self.error(
+                    let d = self.error(
                         format!(
                             "lookup operation `{}` must be a GET without path parameters",
                             op.value
                         ),
                         op.span,
                     );
+                    Self::hint(d, list_operation(&operation.path));
                     return None;
                 }
                 (operation, operation.path.clone())
             }
+            (None, None) if self.spoiled(raw.span, &["request", "operation"]) => return None,
             _ => {
                 self.error(
                     format!(
                         "lookup `{}` needs exactly one of `request` or `operation`",
                         name.value
                     ),
-                    raw.span,
+                    name.span,
                 );
                 return None;
             }
@@ -330,7 +381,8 @@ impl<'a> Validator<'a> {
         let mut out = Vec::new();
         for (i, (name, tpl)) in self.raw.vars.0.iter().enumerate() {
             if !is_identifier(&name.value) {
-                self.error(format!("invalid var name `{}`", name.value), name.span);
+                self.error(format!("invalid var name `{}`", name.value), name.span)
+                    .label = Some(identifier_fix(&name.value));
             }
             let scope = Scope {
                 vars: Some(i),
@@ -373,13 +425,10 @@ impl<'a> Validator<'a> {
     fn check_results(&mut self, name: Option<&str>, input: Option<&Input>) -> ResultsSpec {
         let raw = self.raw.results.as_ref();
         let path = match raw.and_then(|r| r.path.as_ref()) {
-            Some(p) => {
-                let rendered = p.value.replace("{{ job.name }}", name.unwrap_or("job"));
-                if rendered.contains("{{") {
-                    self.error("`results` may only use `{{ job.name }}`", p.span);
-                }
-                rendered
-            }
+            Some(p) => with_job_name(&p.value, name.unwrap_or("job")).unwrap_or_else(|| {
+                self.error("`results` may only use `{{ job.name }}`", p.span);
+                p.value.clone()
+            }),
             None => format!("results/{}.csv", name.unwrap_or("job")),
         };
         let columns = match raw.map(|r| &r.columns) {
@@ -397,7 +446,11 @@ impl<'a> Validator<'a> {
     fn check_steps(&mut self) -> Vec<Step> {
         let raw = self.raw;
         if raw.steps.is_empty() {
-            self.error("the job has no `steps`", raw.span);
+            if !self.spoiled(raw.span, &["steps"]) {
+                self.error("the job has no `steps`", raw.span)
+                    .notes
+                    .push("add `steps:`, a list of requests to send for each row".into());
+            }
             return Vec::new();
         }
         let names: Vec<&str> = raw
@@ -435,18 +488,25 @@ impl<'a> Validator<'a> {
                 StepKind::Request(Box::new(request?))
             }
             (None, None, None) => {
-                self.error(
-                    format!("step `{name}` needs `request`, `operation` or `action`"),
-                    raw.span,
-                );
+                if !self.spoiled(raw.span, &["request", "operation", "action"]) {
+                    self.error(
+                        format!("step `{name}` needs `request`, `operation` or `action`"),
+                        raw.span,
+                    );
+                }
                 return None;
             }
             _ => {
-                self.error(
+                let d = self.error(
                     format!(
                         "step `{name}` has more than one of `request`, `operation` and `action`"
                     ),
                     raw.span,
+                );
+                d.notes.push(
+                    "keep one: `request: METHOD /path`, `operation: ID`, \
+                     or `action:` to decide without a request"
+                        .into(),
                 );
                 return None;
             }
@@ -473,7 +533,9 @@ impl<'a> Validator<'a> {
 
     fn step_name(&mut self, index: usize, raw: &RawStep) -> Option<String> {
         let Some(name) = &raw.name else {
-            self.error(format!("step {} has no `name`", index + 1), raw.span);
+            if !self.spoiled(raw.span, &["name"]) {
+                self.error(format!("step {} has no `name`", index + 1), raw.span);
+            }
             return None;
         };
         if !is_identifier(&name.value) {
@@ -488,11 +550,14 @@ impl<'a> Validator<'a> {
             self.error(format!("step name `{}` is reserved", name.value), name.span);
             return None;
         }
-        if self.raw.steps[..index]
+        if let Some(first) = self.raw.steps[..index]
             .iter()
-            .any(|s| s.name.as_ref().is_some_and(|n| n.value == name.value))
+            .filter_map(|s| s.name.as_ref())
+            .find(|n| n.value == name.value)
         {
-            self.error(format!("duplicate step name `{}`", name.value), name.span);
+            let line = first.span.line;
+            self.error(format!("duplicate step name `{}`", name.value), name.span)
+                .label = Some(format!("the step on line {line} already has this name"));
             return None;
         }
         Some(name.value.clone())
@@ -556,13 +621,20 @@ impl<'a> Validator<'a> {
         };
         let (method, path, operation) = match (&raw.request, &raw.operation) {
             (Some(line), _) => {
+                let resolved = self.request_line(line);
                 if let Some((first, _)) = raw.params.0.first() {
-                    self.error(
+                    let d = self.error(
                         "`params` go with `operation`; write them into the request path",
                         first.span,
                     );
+                    if let Some((_, _, op)) = &resolved {
+                        d.label = Some(format!(
+                            "or write `operation: {}` instead of `request`",
+                            op.id
+                        ));
+                    }
                 }
-                self.request_line(line)?
+                resolved?
             }
             (_, Some(op)) => {
                 let operation = self.operation(op)?;
@@ -571,7 +643,7 @@ impl<'a> Validator<'a> {
             }
             _ => unreachable!("checked by the caller"),
         };
-        let query = self.check_query(&raw.query, scope);
+        let query = self.check_query(operation, &raw.query, raw.span, scope);
         let headers = self.check_headers(raw, scope);
         let (body, body_span) =
             match self.check_body(method, operation, raw.body.as_ref(), raw.span, scope) {
@@ -585,7 +657,8 @@ impl<'a> Validator<'a> {
         let mut capture = Vec::new();
         for (name, tpl) in &raw.capture.0 {
             if !is_identifier(&name.value) {
-                self.error(format!("invalid capture name `{}`", name.value), name.span);
+                self.error(format!("invalid capture name `{}`", name.value), name.span)
+                    .label = Some(identifier_fix(&name.value));
             }
             if let Some(t) = self.template(tpl, capture_scope) {
                 capture.push((name.value.clone(), t));
@@ -625,15 +698,195 @@ pub(super) fn is_identifier(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// `path` with every `{{ job.name }}` (however spaced) replaced by `name`; `None` when it
+/// holds any other template.
+fn with_job_name(path: &str, name: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find("{{") {
+        let end = start + rest[start..].find("}}")?;
+        if rest[start + 2..end].trim() != "job.name" {
+            return None;
+        }
+        out.push_str(&rest[..start]);
+        out.push_str(name);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// How to fix a name that is not an identifier: templates read it as `x.NAME`.
+fn identifier_fix(name: &str) -> String {
+    let fixed = name.replace(['-', ' ', '.'], "_");
+    if is_identifier(&fixed) {
+        format!("use letters, digits and `_`, e.g. `{fixed}`")
+    } else {
+        "use letters, digits and `_`, not starting with a digit".to_owned()
+    }
+}
+
+/// The list operation (`getInboxes`) for an item operation's path (`/api/v1/inboxes/{id}`).
+fn list_operation(path: &str) -> Option<&'static str> {
+    let (list, _) = path.rsplit_once("/{")?;
+    crate::catalog::gladly()
+        .operations()
+        .iter()
+        .find(|o| o.method == Method::Get && o.path == list)
+        .map(|o| o.id.as_str())
+}
+
 fn is_delete(step: &Step) -> bool {
     matches!(&step.kind, StepKind::Request(r) if r.method == Method::Delete)
 }
 
 fn hex_sha256(text: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(text.as_bytes()) {
-        let _ = write!(out, "{b:02x}");
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::new(), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every problem in `text`: (message, label, span).
+    fn problems(text: &str) -> Vec<(String, Option<String>, Option<Span>)> {
+        let err = Manifest::parse(Path::new("t.yaml"), text).expect_err("the manifest is invalid");
+        err.diagnostics
+            .into_iter()
+            .map(|d| (d.message, d.label, d.span))
+            .collect()
     }
-    out
+
+    fn messages(text: &str) -> Vec<String> {
+        problems(text).into_iter().map(|p| p.0).collect()
+    }
+
+    const STEP: &str = "steps:\n  - name: a\n    request: GET /api/v1/topics\n";
+
+    #[test]
+    fn keys_the_decoder_reported_are_not_also_missing() {
+        let input = "input: { csv: x.csv }\n";
+        assert_eq!(
+            messages(&format!("version: 1\nname: t\n{input}stpes: []\n")),
+            ["unknown key `stpes` in the manifest"]
+        );
+        assert_eq!(
+            messages(&format!("version: one\nname: t\n{input}{STEP}")),
+            ["`version` must be a whole number, found `one`"]
+        );
+        assert_eq!(
+            messages(&format!(
+                "version: 1\nname: t\n{input}steps:\n  - name: a\n    reqest: x\n"
+            )),
+            ["unknown key `reqest` in a step"]
+        );
+        assert_eq!(
+            messages(&format!(
+                "version: 1\nname: t\ninput: {{ cvs: x.csv }}\n{STEP}"
+            )),
+            ["unknown key `cvs` in `input`"]
+        );
+        assert_eq!(
+            messages(&format!("version: 1\nname: t\n{input}steps: [create]\n")),
+            ["a step must be a mapping, found a scalar"]
+        );
+        // A section that is not a mapping does not make every name in it unknown.
+        let text = format!(
+            "version: 1\nname: t\n{input}params: [p]\nlookups: [l]\n\
+             steps:\n  - name: a\n    request: GET /api/v1/topics/{{{{ params.p ~ lookup('l', 1) }}}}\n"
+        );
+        assert_eq!(
+            messages(&text),
+            [
+                "`params` must be a mapping, found a list",
+                "`lookups` must be a mapping, found a list"
+            ]
+        );
+        // Without a close key, the missing one is still reported.
+        assert_eq!(
+            messages(&format!("version: 1\nname: t\n{input}zzz: []\n")),
+            [
+                "the job has no `steps`",
+                "unknown key `zzz` in the manifest"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_and_inputs_suggest_a_fix() {
+        let all = problems(&format!(
+            "version: 1\nname: Close Them\ninput: {{ csv: a, json: b }}\n{STEP}"
+        ));
+        assert_eq!(
+            all[0].1.as_deref(),
+            Some("use lowercase letters, digits, `-` and `_`, e.g. `close-them`")
+        );
+        assert_eq!(
+            all[1].1.as_deref(),
+            Some("`csv` already names the input file")
+        );
+        let all = problems(&format!(
+            "version: 1\nname: t\ninput:\n  csv: a\n  after: \"{{{{ row.p }}}}\"\n{STEP}"
+        ));
+        assert_eq!(all[0].2, Some(Span::new(5, 10, 13)));
+    }
+
+    #[test]
+    fn lookup_problems_point_at_the_lookup_and_suggest_a_list() {
+        let head = "version: 1\nname: t\ninput: { csv: a }\nlookups:\n  inboxes:\n";
+        let all = problems(&format!("{head}    operation: getInboxes\n{STEP}"));
+        assert_eq!(all[0].0, "lookup `inboxes` needs a `key`");
+        assert_eq!(all[0].2, Some(Span::new(5, 3, 7)));
+        let all = problems(&format!(
+            "{head}    operation: getInbox\n    key: x\n{STEP}"
+        ));
+        assert_eq!(all[0].1.as_deref(), Some("did you mean `getInboxes`?"));
+        let all = problems(&format!(
+            "{head}    request: POST /api/v1/topics\n    key: x\n{STEP}"
+        ));
+        assert_eq!(
+            all[0].1.as_deref(),
+            Some("lookups only read: write `GET /api/v1/topics`")
+        );
+        assert_eq!(
+            list_operation("/api/v1/topics/{topicId}"),
+            Some("getTopics")
+        );
+        assert_eq!(list_operation("/api/v1/organization"), None);
+        assert_eq!(
+            identifier_fix("due-at"),
+            "use letters, digits and `_`, e.g. `due_at`"
+        );
+        assert!(identifier_fix("1st").ends_with("not starting with a digit"));
+    }
+
+    #[test]
+    fn results_paths_take_job_name_however_spaced() {
+        assert_eq!(
+            with_job_name("r/{{job.name}}-{{ job.name }}.csv", "j").as_deref(),
+            Some("r/j-j.csv")
+        );
+        assert_eq!(with_job_name("r/{{ now() }}.csv", "j"), None);
+        assert_eq!(with_job_name("r/{{ job.name", "j"), None);
+    }
+
+    #[test]
+    fn steps_explain_their_conflicts() {
+        let text = "version: 1\nname: t\ninput: { csv: a }\nsteps:\n  - name: a\n    action: skip\n  \
+                    - name: a\n    action: fail\n";
+        let all = problems(text);
+        assert_eq!(all[0].0, "duplicate step name `a`");
+        assert_eq!(
+            all[0].1.as_deref(),
+            Some("the step on line 5 already has this name")
+        );
+        let text = "version: 1\nname: t\ninput: { csv: a }\nvars:\n  a: \"{{ vars.b }}\"\n  b: x\n";
+        let all = problems(&format!("{text}{STEP}"));
+        assert_eq!(all[0].0, "var `b` is defined after this one");
+    }
 }

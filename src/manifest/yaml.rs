@@ -125,9 +125,11 @@ fn plain_scalar_to_json(text: &str) -> serde_json::Value {
     Value::String(text.to_owned())
 }
 
-/// Parses the first document of `source`. An empty document yields `Ok(None)`.
+/// Parses the one document of `source`. An empty document yields `Ok(None)`; a second
+/// document with content is an error (it would otherwise be silently ignored).
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder::default();
+    let mut second: Option<Span> = None;
     for item in Parser::new_from_str(source) {
         let (event, span) = item.map_err(|e| YamlError {
             span: Span::new(e.marker().line(), e.marker().col() + 1, 1),
@@ -136,11 +138,51 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
         let start = span.start;
         let len = span.end.index().saturating_sub(start.index());
         let at = Span::new(start.line(), start.col() + 1, len);
-        if builder.push(event, at) {
-            break;
+        if builder.root.is_none() {
+            builder.push(event, at);
+            continue;
+        }
+        match event {
+            Event::DocumentStart(_) => second = Some(at),
+            Event::Scalar(text, ScalarStyle::Plain, ..) if is_null_text(&text) => {}
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) => {
+                return Err(YamlError {
+                    span: second.map_or(at, |s| Span { len: 3, ..s }),
+                    message: "a manifest is one YAML document, but a second one starts here".into(),
+                });
+            }
+            _ => {}
         }
     }
     Ok(builder.root)
+}
+
+/// A fix for the YAML mistakes people make most in manifests, by the parser's message.
+pub fn hint(message: &str) -> Option<&'static str> {
+    let hints = [
+        (
+            "mapping values are not allowed",
+            "quote text that contains `: `, e.g. `\"not found: check the id\"`",
+        ),
+        (
+            "expected ',' or '}'",
+            "a `{` before this point is never closed",
+        ),
+        (
+            "expected ',' or ']'",
+            "a `[` before this point is never closed",
+        ),
+        ("tab", "indent with spaces: YAML does not allow tabs here"),
+        (
+            "expected '-' indicator",
+            "check this line's indentation against the list above it",
+        ),
+        ("a second one starts here", "put each job in its own file"),
+    ];
+    hints
+        .iter()
+        .find(|(needle, _)| message.contains(needle))
+        .map(|(_, h)| *h)
 }
 
 /// Builds the tree from parser events with an explicit stack (no recursion limit issues).
@@ -277,6 +319,31 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.span.line >= 1);
         assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn a_second_document_is_an_error() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.span, Span::new(2, 1, 3));
+        assert_eq!(hint(&err.message), Some("put each job in its own file"));
+        assert_eq!(parse("a: 1\n---\n").unwrap(), parse("a: 1\n").unwrap());
+        assert!(parse("a: 1\n...\n").is_ok());
+    }
+
+    #[test]
+    fn common_mistakes_get_a_hint() {
+        let err = parse("a: x: y\n").unwrap_err();
+        assert!(
+            hint(&err.message).unwrap().starts_with("quote text"),
+            "{}",
+            err.message
+        );
+        let err = parse("a: { b: 1\nc: 2\n").unwrap_err();
+        assert_eq!(
+            hint(&err.message),
+            Some("a `{` before this point is never closed")
+        );
+        assert_eq!(hint("something else"), None);
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub fn stable_id(parts: &[&str]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-#[allow(clippy::needless_pass_by_value)] // minijinja passes rest arguments by value
+#[allow(clippy::needless_pass_by_value)] // minijinja hands function arguments over by value
 fn stable_id_fn(parts: Rest<Value>) -> Result<String, Error> {
     if parts.is_empty() {
         return Err(Error::new(

@@ -10,6 +10,7 @@
 mod body;
 mod error;
 mod functions;
+mod json;
 
 use std::sync::LazyLock;
 
@@ -20,6 +21,7 @@ use crate::diagnostic::Span;
 pub use body::BodyTemplate;
 pub use error::{TemplateError, TemplateErrorKind};
 pub use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, stable_id, unknown};
+pub use json::{from_json, from_json_map, to_json};
 
 /// Names every template may use without declaring them: functions and `omit`.
 pub const GLOBALS: &[&str] = &[
@@ -161,18 +163,17 @@ impl Template {
 
     /// Renders to text (paths, headers, messages): native values are stringified.
     pub fn render(&self, ctx: &Value) -> Result<String, TemplateError> {
-        if let Kind::Literal = &self.kind {
-            Ok(self.source.clone())
-        } else {
-            let value = self.eval(ctx)?;
-            Ok(if value.is_none() || is_omit(&value) {
-                String::new()
-            } else if let Some(s) = value.as_str() {
-                s.to_owned()
-            } else {
-                value.to_string()
-            })
+        if let Kind::Literal = self.kind {
+            return Ok(self.source.clone());
         }
+        let value = self.eval(ctx)?;
+        Ok(if value.is_none() || is_omit(&value) {
+            String::new()
+        } else if let Some(s) = value.as_str() {
+            s.to_owned()
+        } else {
+            value.to_string()
+        })
     }
 
     /// Evaluates a condition: true when the value is truthy (`omit` is false).
@@ -196,19 +197,6 @@ fn single_expression(source: &str) -> Option<&str> {
         return None;
     }
     Some(inner.trim())
-}
-
-/// Converts a rendered value to JSON. Strings stay strings; undefined becomes null.
-pub fn to_json(value: &Value) -> serde_json::Value {
-    if value.is_undefined() {
-        return serde_json::Value::Null;
-    }
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
-}
-
-/// Builds a template value from JSON data (rows, captures, responses) without evaluating it.
-pub fn from_json(value: &serde_json::Value) -> Value {
-    Value::from(minijinja::value::Serde(value))
 }
 
 #[cfg(test)]
