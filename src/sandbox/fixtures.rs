@@ -40,6 +40,7 @@ pub fn default_org(seed: u64, username: &str, base_url: &str) -> Org {
     b.tasks();
     b.answers();
     b.webhooks();
+    b.extras();
     b.export();
     b.events();
     b.org
@@ -609,6 +610,68 @@ impl Builder {
                 .answer_contents
                 .insert(format!("{id}/{language}/{kind}"), content);
         }
+    }
+
+    /// Business hours, freeform-topic definitions, campaigns, a help center, a live call,
+    /// a call transcript, an email attachment and the org's sender addresses.
+    fn extras(&mut self) {
+        let hours = self.id("business-hours:standard");
+        let day = json!([{"start": "09:00", "stop": "17:00"}]);
+        self.org.business_hours.insert(
+            format!("bh_{hours}"),
+            json!({
+                "id": format!("bh_{hours}"), "version": 1, "createdAt": self.ago(60 * 1440), "updatedAt": self.ago(60 * 1440),
+                "name": "Standard Hours", "primary": true,
+                "officeHours": {"timezone": "America/Los_Angeles", "monday": day, "tuesday": day, "wednesday": day,
+                                "thursday": day, "friday": day, "saturday": [], "sunday": [], "exceptions": []},
+            }),
+        );
+        for (key, label, deactivated) in [
+            ("order_number", "Order number", false),
+            ("sku", "SKU", false),
+            ("legacy_code", "Legacy code", true),
+        ] {
+            let id = self.id(&format!("custom-attribute:{key}"));
+            let definition = json!({"id": id, "key": key, "label": label, "deactivated": deactivated,
+                                    "createdAt": self.ago(90 * 1440), "createdBy": self.id("agent:api")});
+            self.org.custom_attributes.insert(id, definition);
+        }
+        for (name, kind) in [("Spring Sale", "EMAIL"), ("Delivery Reminders", "SMS")] {
+            let id = self.id(&format!("campaign:{name}"));
+            self.org
+                .campaigns
+                .insert(id.clone(), json!({"id": id, "name": name, "type": kind}));
+        }
+        let placed = ["How to: Say Hello", "Return Policy"]
+            .iter()
+            .map(|n| self.id(&format!("answer:{n}")))
+            .collect();
+        self.org
+            .help_centers
+            .insert(self.id("help-center:main"), placed);
+        let dave = self.id("agent:dave");
+        let live = json!({"agentId": dave, "customerId": self.id("customer:margaret"),
+                          "conversationItemId": self.id("item:margaret-live-call"), "recording": true});
+        self.org.live_calls.insert(dave, live);
+        let call = self.id("item:alan-call");
+        let transcript = json!({
+            "paragraphs": [
+                {"transcript": "Hi, my parcel has not arrived.", "speaker": 0, "startTime": 0.5, "endTime": 3.2},
+                {"transcript": "Let me check with the carrier.", "speaker": 1, "startTime": 3.8, "endTime": 6.1},
+            ],
+            "customerId": self.id("customer:alan"), "numberOfSpeakers": 2, "language": "en-us",
+            "createdAt": self.ago(1430), "updatedAt": self.ago(1430),
+        });
+        self.org.transcripts.insert(call, transcript);
+        let email = self.id("item:grace-email-0");
+        let attachment = json!([{"id": self.id("attachment:invoice-2002"), "contentType": "application/pdf",
+                                 "filename": "invoice-2002.pdf", "fileSize": 1234}]);
+        if let Some(item) = self.org.items.get_mut(&email) {
+            item.content["attachments"] = attachment;
+        }
+        self.org.sender_addresses =
+            vec!["billing@acme.example".into(), "support@acme.example".into()];
+        self.org.sender_numbers = vec!["+18005550000".into()];
     }
 
     fn webhooks(&mut self) {

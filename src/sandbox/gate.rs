@@ -4,10 +4,10 @@
 //!
 //! A successful write marks the org dirty for the state-file saver.
 //!
-//! Order: log arrival → auth (401, consumes no budget) → per-second window (429) →
-//! reports class (429) → fault decision → latency → [5xx/reset *before*] → route →
-//! [5xx/reset *after*: the change is applied, the response is lost] → slow delay.
-//! `/__sandbox/*` inspection routes bypass the gate.
+//! Order: log arrival → auth (401, consumes no budget; public answers need none) →
+//! per-second window (429) → reports class (429) → fault decision → latency →
+//! [5xx/reset *before*] → route → [5xx/reset *after*: the change is applied, the response
+//! is lost] → slow delay. `/__sandbox/*` inspection routes bypass the gate.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -44,12 +44,13 @@ pub(super) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
 
 /// Runs auth, limits, faults and the route. `None` = reset the connection.
 async fn pass(app: &App, req: Request, next: Next) -> (Option<Response>, Option<String>) {
-    if req
+    // Public answers are readable without a token, as Gladly documents them.
+    let public = req.uri().path().starts_with("/api/v1/orgs/");
+    let auth = req
         .headers()
         .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        != Some(app.expected_auth.as_str())
-    {
+        .and_then(|v| v.to_str().ok());
+    if !public && auth != Some(app.expected_auth.as_str()) {
         return (Some(GladlyError::unauthorized().into_response()), None);
     }
     let now = Instant::now();

@@ -11,7 +11,7 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use gladly_runner::sandbox::{self, SandboxOptions};
-//! let sandbox = sandbox::start(SandboxOptions { rate_limit: None, ..SandboxOptions::default() }).await?;
+//! let sandbox = sandbox::start(SandboxOptions::unlimited()).await?;
 //! println!("{} {}:{}", sandbox.base_url(), sandbox.username(), sandbox.token());
 //! sandbox.shutdown().await;
 //! # Ok(()) }

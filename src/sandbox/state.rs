@@ -460,6 +460,33 @@ pub struct Org {
     pub export_jobs: BTreeMap<String, ExportJob>,
     /// The event stream, oldest first.
     pub events: Vec<Value>,
+    /// Business-hours configurations by id (`bh_…`).
+    #[serde(default)]
+    pub business_hours: BTreeMap<String, Value>,
+    /// Conversation custom-attribute (freeform topic) definitions by id.
+    #[serde(default)]
+    pub custom_attributes: BTreeMap<String, Value>,
+    /// Proactive campaigns by id (`{id, name, type}`).
+    #[serde(default)]
+    pub campaigns: BTreeMap<String, Value>,
+    /// Recipient collections added to campaigns, by id.
+    #[serde(default)]
+    pub recipient_collections: BTreeMap<String, Value>,
+    /// Help centers: id → the answers placed in it.
+    #[serde(default)]
+    pub help_centers: BTreeMap<String, Vec<String>>,
+    /// Calls in progress by agent id (`{agentId, customerId, conversationItemId, recording}`).
+    #[serde(default)]
+    pub live_calls: BTreeMap<String, Value>,
+    /// Voice transcripts by conversation-item id.
+    #[serde(default)]
+    pub transcripts: BTreeMap<String, Value>,
+    /// Email addresses the org sends from.
+    #[serde(default)]
+    pub sender_addresses: Vec<String>,
+    /// Phone numbers the org sends texts from.
+    #[serde(default)]
+    pub sender_numbers: Vec<String>,
 }
 
 impl Org {
@@ -495,6 +522,15 @@ impl Org {
             export_schedules: Vec::new(),
             export_jobs: BTreeMap::new(),
             events: Vec::new(),
+            business_hours: BTreeMap::new(),
+            custom_attributes: BTreeMap::new(),
+            campaigns: BTreeMap::new(),
+            recipient_collections: BTreeMap::new(),
+            help_centers: BTreeMap::new(),
+            live_calls: BTreeMap::new(),
+            transcripts: BTreeMap::new(),
+            sender_addresses: Vec::new(),
+            sender_numbers: Vec::new(),
         }
     }
 
@@ -528,6 +564,11 @@ impl Org {
                 .iter()
                 .any(|p| p.kind.as_deref() == Some("MOBILE") && p.normalized == wanted)
         })
+    }
+
+    /// The agent the API user (the token's owner) is.
+    pub fn api_agent_id(&self) -> String {
+        gladly_id(self.seed, "agent:api")
     }
 
     /// Whether `agent_id` may be assigned work in `inbox_id`.
@@ -618,6 +659,8 @@ impl Org {
             "webhooks": self.webhooks.len(),
             "exportJobs": self.export_jobs.len(),
             "events": self.events.len(),
+            "businessHours": self.business_hours.len(),
+            "recipientCollections": self.recipient_collections.len(),
         })
     }
 }

@@ -33,3 +33,40 @@ pub(super) async fn not_simulated(req: Request) -> Response {
         .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn catalog_operations_without_a_route_are_501_naming_the_operation() {
+        let req = Request::builder()
+            .method("GET")
+            .uri("/api/v1/business-hours")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = not_simulated(req).await;
+        assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["errors"][0]["code"], "not_implemented");
+        assert!(
+            body["errors"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("getBusinessHours")
+        );
+    }
+
+    #[tokio::test]
+    async fn other_paths_are_404() {
+        let req = Request::builder()
+            .method("GET")
+            .uri("/nowhere")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(not_simulated(req).await.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -29,3 +29,36 @@ pub(super) async fn clear_log(State(app): State<App>) -> RouteResult {
     app.log.clear();
     no_content()
 }
+
+/// `GET /__sandbox/attachments/{itemId}/{attachmentId}`: where attachment redirects lead;
+/// answers placeholder bytes with the attachment's content type.
+pub(super) async fn attachment(
+    State(app): State<App>,
+    axum::extract::Path((item, attachment)): axum::extract::Path<(String, String)>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let org = lock(&app);
+    let found = org.items.get(&item).and_then(|i| {
+        i.content
+            .get("attachments")?
+            .as_array()?
+            .iter()
+            .find(|a| a["id"] == attachment.as_str())
+            .cloned()
+    });
+    match found {
+        Some(meta) => {
+            let kind = meta["contentType"]
+                .as_str()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let name = meta["filename"].as_str().unwrap_or("attachment").to_owned();
+            (
+                [(axum::http::header::CONTENT_TYPE, kind)],
+                format!("sandbox placeholder for {name}\n"),
+            )
+                .into_response()
+        }
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,10 +1,13 @@
 //! Conversation items: get one, create a `CUSTOMER_ACTIVITY` (for a customer found or
 //! created by email / mobile, or known by id: 200 with the item), delete an activity,
-//! redact a message or call (201 + `Location`, content blanked), and a call's recording.
+//! redact a message or call (201 + `Location`, content blanked), reply to a customer's
+//! message (201 + `Location`; assigns an unassigned conversation to the API user), and a
+//! call's recording, transcript and attachments (303 to a sandbox download URL).
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use serde_json::{Map, Value, json};
 
@@ -23,6 +26,15 @@ pub(super) fn routes() -> Router<App> {
             get(get_one).delete(remove),
         )
         .route("/api/v1/conversation-items/{id}/redact", post(redact))
+        .route("/api/v1/conversation-items/{id}/reply", post(reply))
+        .route(
+            "/api/v1/conversation-items/{id}/voice-transcript",
+            get(transcript),
+        )
+        .route(
+            "/api/v1/conversation-items/{id}/attachments/{attachment}",
+            get(attachment),
+        )
         .route(
             "/api/v1/conversation-items/{id}/media/recording",
             get(recording),
@@ -256,4 +268,191 @@ async fn recording(State(app): State<App>, Path(id): Path<String>) -> RouteResul
         [(axum::http::header::CONTENT_TYPE, "audio/mpeg")],
         bytes,
     )))
+}
+
+/// Channels a reply can be sent on.
+const REPLY_TYPES: [&str; 7] = [
+    "EMAIL",
+    "CHAT_MESSAGE",
+    "FACEBOOK_MESSAGE",
+    "INSTAGRAM_DIRECT",
+    "SMS",
+    "TWITTER",
+    "WHATSAPP",
+];
+
+/// Checks a quick-reply request's options: 1 to 10, ids URL-safe and unique, labels ≤ 50.
+fn check_options(content: &Map<String, Value>) -> Result<(), GladlyError> {
+    let options = content
+        .get("messageData")
+        .and_then(|d| d.get("options"))
+        .and_then(Value::as_array);
+    let options = options.filter(|o| (1..=10).contains(&o.len()));
+    let options = options.ok_or_else(|| {
+        GladlyError::invalid(
+            "content.messageData.options",
+            "a quick reply needs 1 to 10 options",
+        )
+    })?;
+    let mut ids = Vec::new();
+    for option in options {
+        let id = option["id"].as_str().unwrap_or("");
+        let label = option["label"].as_str().unwrap_or("");
+        let id_ok = !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok || ids.contains(&id) || label.is_empty() || label.chars().count() > 50 {
+            return Err(GladlyError::invalid(
+                "content.messageData.options",
+                "options need unique ids (letters, digits, - and _) and labels of at most 50 characters",
+            ));
+        }
+        ids.push(id);
+    }
+    Ok(())
+}
+
+/// Builds the reply's content on the channel of the message it answers.
+fn reply_content(org: &Org, original: &Item, content: &Map<String, Value>) -> Value {
+    let kind = content["type"].as_str().unwrap_or_default();
+    let body = content["body"].as_str().unwrap_or_default();
+    let customer = org.customers.get(&original.customer_id);
+    match kind {
+        "EMAIL" => {
+            let to = customer
+                .and_then(|c| c.emails.first())
+                .map(|e| e.original.clone())
+                .unwrap_or_default();
+            let subject = original.content["subject"]
+                .as_str()
+                .map_or_else(String::new, |s| format!("Re: {s}"));
+            let from = org.sender_addresses.first().cloned().unwrap_or_default();
+            let plain = content
+                .get("bodyPlain")
+                .and_then(Value::as_str)
+                .unwrap_or(body);
+            json!({"type": "EMAIL", "from": from, "to": [to], "subject": subject, "content": plain})
+        }
+        "SMS" => {
+            let to = original.content["from"].clone();
+            json!({"type": "SMS", "from": org.sender_numbers.first(), "to": to, "content": body})
+        }
+        "CHAT_MESSAGE" => {
+            let mut chat = json!({"type": "CHAT_MESSAGE", "messageType": content.get("messageType").and_then(Value::as_str).unwrap_or("TEXT"),
+                                  "sessionId": original.content["sessionId"], "content": body});
+            if let Some(data) = content.get("messageData") {
+                chat["messageData"] = data.clone();
+            }
+            chat
+        }
+        other => json!({"type": other, "content": body}),
+    }
+}
+
+async fn reply(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> RouteResult {
+    let mut org = lock(&app);
+    let original = org.items.get(&id).cloned().ok_or_else(|| not_found(&id))?;
+    let content = body
+        .get("content")
+        .and_then(Value::as_object)
+        .ok_or_else(|| GladlyError::blank("content", "content must be present"))?;
+    let kind = required("content.type", content.get("type").and_then(Value::as_str))?;
+    if !REPLY_TYPES.contains(&kind) {
+        return Err(GladlyError::invalid(
+            "content.type",
+            format!("cannot reply with [{kind}]"),
+        ));
+    }
+    let text = required("content.body", content.get("body").and_then(Value::as_str))?;
+    check_len("content.body", Some(text), 2048)?;
+    if content.get("messageType").and_then(Value::as_str) == Some("QUICK_REPLY_REQUEST") {
+        check_options(content)?;
+    }
+    let from_customer = original
+        .initiator
+        .as_ref()
+        .is_some_and(|i| i["type"] == "CUSTOMER");
+    if !from_customer || !REPLY_TYPES.contains(&content_type(&original)) {
+        return Err(GladlyError::invalid(
+            "itemId",
+            "only a customer's message can be replied to",
+        ));
+    }
+    let conversation_id = original
+        .conversation_id
+        .clone()
+        .ok_or_else(|| GladlyError::invalid("itemId", "the item is not part of a conversation"))?;
+    let mut conversation = org
+        .conversations
+        .get(&conversation_id)
+        .cloned()
+        .ok_or_else(|| not_found(&id))?;
+    if conversation.status == "CLOSED" {
+        return Err(GladlyError::invalid("itemId", "the conversation is closed"));
+    }
+    let reply_content = reply_content(&org, &original, content);
+    let api_agent = org.api_agent_id();
+    if conversation.agent_id.is_none() {
+        // Replying assigns an unassigned conversation to the API user.
+        conversation.agent_id = Some(api_agent.clone());
+    }
+    let reply_id = org.new_id();
+    let timestamp = org.now();
+    org.items.insert(
+        reply_id.clone(),
+        Item {
+            id: reply_id.clone(),
+            customer_id: original.customer_id.clone(),
+            conversation_id: Some(conversation_id.clone()),
+            timestamp,
+            initiator: Some(json!({"id": api_agent, "type": "AGENT"})),
+            responder: None,
+            content: reply_content,
+        },
+    );
+    org.conversations.insert(conversation_id, conversation);
+    drop(org);
+    created(&format!("/api/v1/conversation-items/{reply_id}"))
+}
+
+async fn attachment(
+    State(app): State<App>,
+    Path((id, attachment)): Path<(String, String)>,
+) -> RouteResult {
+    let org = lock(&app);
+    let item = org.items.get(&id).ok_or_else(|| not_found(&id))?;
+    let attachments = item
+        .content
+        .get("attachments")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty());
+    let attachments =
+        attachments.ok_or_else(|| GladlyError::invalid("itemId", "the item has no attachments"))?;
+    if !attachments.iter().any(|a| a["id"] == attachment.as_str()) {
+        return Err(GladlyError::not_exist(format!(
+            "attachment [{attachment}] does not exist"
+        )));
+    }
+    let location = format!("{}/__sandbox/attachments/{id}/{attachment}", app.base_url);
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&location) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+async fn transcript(State(app): State<App>, Path(id): Path<String>) -> RouteResult {
+    let org = lock(&app);
+    org.items.get(&id).ok_or_else(|| not_found(&id))?;
+    let transcript = org.transcripts.get(&id).ok_or_else(|| {
+        GladlyError::not_exist(format!("voice transcript for [{id}] does not exist"))
+    })?;
+    ok_json(transcript)
 }

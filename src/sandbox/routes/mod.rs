@@ -1,20 +1,26 @@
-//! The router: which Gladly paths the sandbox simulates, and the small response helpers
-//! every resource shares (JSON bodies parsed into Gladly errors, 201 + `Location`, capped
-//! lists with `Gladly-Limited-Data`). One file per Gladly resource; anything else under
-//! `/api/v1` answers a 501 in Gladly's error shape.
+//! The router: which Gladly paths the sandbox simulates (every operation of the catalog),
+//! and the small response helpers every resource shares (JSON bodies parsed into Gladly
+//! errors, 201 + `Location`, capped lists with `Gladly-Limited-Data`). One file per Gladly
+//! resource; a request no route matches answers 501 (a catalog operation) or 404.
 
 mod agents;
 mod answers;
 mod audiences;
+mod business_hours;
+mod campaigns;
+mod communications;
 mod conversations;
+mod custom_attributes;
 mod customers;
 mod events;
 mod export;
 mod fallback;
+mod identity;
 mod inboxes;
 mod inspect;
 mod items;
 mod organization;
+mod public_answers;
 mod reports;
 mod tasks;
 mod teams;
@@ -37,10 +43,13 @@ use super::error::{GladlyError, RouteResult};
 use super::state::Org;
 use super::{App, gate};
 
-/// The catalog operations the sandbox simulates; every other one answers 501.
-pub(super) const SIMULATED: [&str; 60] = [
+/// The catalog operations the sandbox simulates: all 80 of them. A request the router
+/// does not match still gets a 501 naming its operation, should the catalog grow.
+pub(super) const SIMULATED: [&str; 80] = [
     "getAgents",
     "getAgent",
+    "getAgentCallRecording",
+    "updateAgentCallRecording",
     "addAnswer",
     "getAnswerById",
     "updateAnswer",
@@ -49,11 +58,22 @@ pub(super) const SIMULATED: [&str; 60] = [
     "addAnswerContentByLanguageAndType",
     "deleteAnswerContentByLanguageAndType",
     "getAudiences",
+    "getBusinessHours",
+    "createBusinessHours",
+    "getBusinessHoursById",
+    "updateBusinessHours",
+    "deleteBusinessHours",
+    "createRecipientCollection",
+    "sendEmail",
+    "sendSMS",
     "createItem",
     "getItem",
     "deleteItem",
+    "getAttachment",
     "getMedia",
     "redactContent",
+    "replyToMessage",
+    "getVoiceTranscript",
     "getConversation",
     "patchConversation",
     "getConversationItems",
@@ -61,6 +81,8 @@ pub(super) const SIMULATED: [&str; 60] = [
     "getNoteFromConversation",
     "addTopicToConversation",
     "deleteTopicFromConversation",
+    "getCustomAttribute",
+    "updateConversationCustomAttributes",
     "findCustomers",
     "createCustomer",
     "getCustomer",
@@ -80,6 +102,10 @@ pub(super) const SIMULATED: [&str; 60] = [
     "getInboxes",
     "getInbox",
     "getOrganization",
+    "listAnswers",
+    "searchAnswers",
+    "getAnswer",
+    "getAnswerTitles",
     "generateReport",
     "generateWorkSessionReport",
     "createTaskAndCustomer",
@@ -94,6 +120,7 @@ pub(super) const SIMULATED: [&str; 60] = [
     "addTopic",
     "getTopic",
     "updateTopic",
+    "createUserIdentityJWT",
     "getWebhooks",
     "createWebhook",
     "getWebhook",
@@ -114,6 +141,19 @@ pub(super) fn router(app: App) -> Router {
         .route("/api/v1/inboxes/{id}", get(inboxes::get_one))
         .route("/api/v1/agents", get(agents::list))
         .route("/api/v1/agents/{id}", get(agents::get_one))
+        .route(
+            "/api/v1/agents/{id}/call-recorder",
+            get(agents::get_recorder).patch(agents::set_recorder),
+        )
+        .merge(business_hours::routes())
+        .merge(custom_attributes::routes())
+        .merge(communications::routes())
+        .merge(public_answers::routes())
+        .route(
+            "/api/v1/campaigns/{id}/recipient-collections",
+            post(campaigns::create),
+        )
+        .route("/api/v1/user-identity-jwt", post(identity::create))
         .route("/api/v1/teams", get(teams::list))
         .route("/api/v1/teams/{id}", get(teams::get_one))
         .route("/api/v1/audiences", get(audiences::list))
@@ -129,6 +169,10 @@ pub(super) fn router(app: App) -> Router {
         .route("/__sandbox/state", get(inspect::state))
         .route("/__sandbox/requests", get(inspect::requests))
         .route("/__sandbox/reset-log", delete(inspect::clear_log))
+        .route(
+            "/__sandbox/attachments/{item}/{attachment}",
+            get(inspect::attachment),
+        )
         .fallback(fallback::not_simulated)
         .method_not_allowed_fallback(fallback::not_simulated);
     api.layer(axum::middleware::from_fn_with_state(

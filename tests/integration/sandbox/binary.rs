@@ -1,4 +1,4 @@
-//! `runner sandbox` as a user runs it: three paste-ready lines, Basic auth, Ctrl-C saves state.
+//! `runner sandbox` as a user runs it: three paste-ready lines, Basic auth, Ctrl-C saves.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -9,6 +9,7 @@ mod conversations;
 mod customers;
 mod directory;
 mod export;
+mod extras;
 mod faults;
 mod items;
 mod reports_events;
