@@ -1,6 +1,14 @@
-//! `runner sandbox`: serves the built-in Gladly simulator (placeholder until it lands).
+//! `runner sandbox`: serves the built-in Gladly simulator until Ctrl-C.
+//!
+//! Builds the tokio runtime, starts [`crate::sandbox`], prints the three lines a shell or
+//! `.env` needs (`GLADLY_HOST`, `GLADLY_USERNAME`, `GLADLY_API_TOKEN`) and waits. The token
+//! printed is the sandbox's own local fake credential, never a real one.
+
+use std::io::Write as _;
+use std::path::PathBuf;
 
 use super::Exit;
+use crate::sandbox::{self, FaultSpec, Latency, SandboxOptions};
 
 /// Arguments of `runner sandbox`.
 #[derive(Debug, clap::Args)]
@@ -8,9 +16,90 @@ pub(crate) struct SandboxArgs {
     /// Port to listen on (127.0.0.1); 0 picks a free one.
     #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// Keep the org in FILE: loaded on start if it exists, saved after each write and on exit.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Org-wide requests per second (0 turns the limit off, reports included).
+    #[arg(long, value_name = "R", default_value_t = 10)]
+    rate_limit: u32,
+    /// Added latency in milliseconds: fixed (100) or a uniform range (50-150).
+    #[arg(long, value_name = "MS", value_parser = Latency::parse)]
+    latency: Option<Latency>,
+    /// Injected faults, e.g. `5xx=0.2:after,reset=0.05,slow=0.01:30s,burst429=20@3s,on=writes`.
+    #[arg(long, value_name = "SPEC", value_parser = FaultSpec::parse)]
+    faults: Option<FaultSpec>,
+    /// Seed of the default org's ids and of fault decisions.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+    /// Basic-auth user the sandbox accepts.
+    #[arg(long, value_name = "U", default_value = "api@example.com")]
+    username: String,
+    /// API token the sandbox accepts.
+    #[arg(long, value_name = "T", default_value = "sandbox-token")]
+    token: String,
+    /// Send `Retry-After: 1` on rate-limit 429s (the real API sends none).
+    #[arg(long)]
+    retry_after: bool,
 }
 
+impl SandboxArgs {
+    fn options(&self) -> SandboxOptions {
+        let limited = self.rate_limit > 0;
+        SandboxOptions {
+            port: self.port,
+            rate_limit: limited.then_some(self.rate_limit),
+            reports_per_minute: limited.then_some(10),
+            latency: self.latency,
+            faults: self.faults.clone().unwrap_or_default(),
+            seed: self.seed,
+            state_file: self.state.clone(),
+            username: self.username.clone(),
+            token: self.token.clone(),
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+/// Runs the sandbox in the foreground until Ctrl-C.
 pub(crate) fn run(args: &SandboxArgs) -> Exit {
-    eprintln!("error: the sandbox is not built yet (port {})", args.port);
-    Exit::Fatal
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return Exit::Fatal;
+        }
+    };
+    runtime.block_on(serve(args.options()))
+}
+
+async fn serve(options: SandboxOptions) -> Exit {
+    let port = options.port;
+    let sandbox = match sandbox::start(options).await {
+        Ok(sandbox) => sandbox,
+        Err(err) => {
+            eprintln!("error: cannot start the sandbox on 127.0.0.1:{port}: {err}");
+            return Exit::Fatal;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let printed = writeln!(
+        stdout,
+        "GLADLY_HOST={}\nGLADLY_USERNAME={}\nGLADLY_API_TOKEN={}",
+        sandbox.base_url(),
+        sandbox.username(),
+        sandbox.token()
+    )
+    .and_then(|()| stdout.flush());
+    drop(stdout);
+    if printed.is_err() {
+        sandbox.shutdown().await;
+        return Exit::Fatal;
+    }
+    eprintln!("sandbox: serving the default org; Ctrl-C stops it");
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    Exit::Ok
 }

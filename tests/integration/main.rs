@@ -5,4 +5,5 @@ mod dry_run;
 // harness API for them (this binary exports nothing).
 #[allow(dead_code, unreachable_pub)]
 mod harness;
+mod sandbox;
 mod validate;

@@ -1,0 +1,22 @@
+//! Inboxes: list and get (`{id, name, disabled}`).
+
+use axum::extract::{Path, State};
+
+use super::{App, lock, ok_json};
+use crate::sandbox::error::{GladlyError, RouteResult};
+
+/// `GET /api/v1/inboxes`.
+pub(super) async fn list(State(app): State<App>) -> RouteResult {
+    let org = lock(&app);
+    ok_json(org.inboxes.values().collect::<Vec<_>>())
+}
+
+/// `GET /api/v1/inboxes/{id}`.
+pub(super) async fn get_one(State(app): State<App>, Path(id): Path<String>) -> RouteResult {
+    let org = lock(&app);
+    ok_json(
+        org.inboxes
+            .get(&id)
+            .ok_or_else(|| GladlyError::not_exist(format!("inbox [{id}] does not exist")))?,
+    )
+}

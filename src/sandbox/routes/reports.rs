@@ -1,0 +1,621 @@
+//! The Reports API: `POST /api/v1/reports` answers `text/csv` for the metric sets the
+//! sandbox simulates (contact, conversation, agent-timestamp and task exports) and a 400
+//! listing them for any other; `POST /api/v1/reports/work-session-events` answers the
+//! work-session CSV. Rows are derived from the org's conversations, items, tasks and
+//! events. The reports rate class (10/minute, 2 at once) is enforced by the gate.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::{Map, Value};
+
+use super::{App, JsonBody, lock, required};
+use crate::sandbox::error::{GladlyError, RouteResult};
+use crate::sandbox::state::{Item, Org, format_ts, gladly_id, parse_ts};
+
+/// Metric sets the sandbox generates, with the filters each accepts.
+const SUPPORTED: [(&str, &[&str]); 5] = [
+    ("ContactExportReportV3", &["channel", "inboxes"]),
+    ("ContactExportReport", &["channel", "inboxes"]),
+    ("ConversationExportReport", &["channel", "inboxes"]),
+    ("AgentTimestampsReport", &["teams"]),
+    ("TaskExportReport", &["inboxes"]),
+];
+
+const AGGREGATION_LEVELS: [&str; 5] = ["halfHourly", "daily", "weekly", "monthly", "quarterly"];
+const CHANNELS: [&str; 9] = [
+    "allChannels",
+    "chat",
+    "email",
+    "fbMessenger",
+    "sms",
+    "twitter",
+    "voice",
+    "whatsapp",
+    "instagramDirect",
+];
+
+fn supported_list() -> String {
+    SUPPORTED
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `POST /api/v1/reports`.
+pub(super) async fn generate(
+    State(app): State<App>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> RouteResult {
+    let text = |k: &str| body.get(k).and_then(Value::as_str);
+    let metric = required("metricSet", text("metricSet"))?;
+    let Some((_, filters_allowed)) = SUPPORTED.iter().find(|(name, _)| *name == metric) else {
+        return Err(GladlyError::invalid(
+            "metricSet",
+            format!(
+                "metricSet [{metric}] is not simulated by the sandbox; supported: {}",
+                supported_list()
+            ),
+        ));
+    };
+    if let Some(level) = text("aggregationLevel").filter(|l| !AGGREGATION_LEVELS.contains(l)) {
+        return Err(GladlyError::invalid(
+            "aggregationLevel",
+            format!("[{level}] must be one of {}", AGGREGATION_LEVELS.join(", ")),
+        ));
+    }
+    let org = lock(&app);
+    let (start, end) = window(&org, metric, &body)?;
+    let filters = check_filters(&org, filters_allowed, body.get("filters"))?;
+    let rows = match metric {
+        "ConversationExportReport" => conversation_rows(&org, start, end, &filters),
+        "AgentTimestampsReport" => agent_rows(&org, start, end, &filters),
+        "TaskExportReport" => task_rows(&org, start, end, &filters),
+        _ => contact_rows(&org, start, end, &filters),
+    };
+    let filename = format!(
+        "{metric}-{}-{}.csv",
+        start.format("%Y%m%d"),
+        end.format("%Y%m%d")
+    );
+    Ok(csv_response(&filename, &rows))
+}
+
+/// The report window in UTC: `startAtTime`/`endAtTime`, or whole days in `timezone`.
+fn window(
+    org: &Org,
+    metric: &str,
+    body: &Map<String, Value>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), GladlyError> {
+    let text = |k: &str| body.get(k).and_then(Value::as_str);
+    if text("startAtTime").is_some() || text("endAtTime").is_some() {
+        if !metric.starts_with("ContactExportReport") {
+            return Err(GladlyError::invalid(
+                "startAtTime",
+                format!("startAtTime is not applicable to {metric}"),
+            ));
+        }
+        if let Some(extra) = ["startAt", "endAt", "timezone"]
+            .into_iter()
+            .find(|k| body.contains_key(*k))
+        {
+            return Err(GladlyError::new(
+                StatusCode::BAD_REQUEST,
+                Some(extra),
+                "present",
+                format!("{extra} must be absent when startAtTime is given"),
+            ));
+        }
+        let start = instant("startAtTime", text("startAtTime"))?;
+        let end = instant("endAtTime", text("endAtTime"))?;
+        if end < start {
+            return Err(GladlyError::invalid(
+                "startAtTime",
+                "startAtTime must be before endAtTime",
+            ));
+        }
+        return Ok((start, end));
+    }
+    let zone_name = text("timezone").unwrap_or(&org.organization.timezone);
+    let zone: chrono_tz::Tz = zone_name.parse().map_err(|_| {
+        GladlyError::invalid(
+            "timezone",
+            format!("[{zone_name}] is not an IANA time zone"),
+        )
+    })?;
+    let day = |attr: &str| -> Result<NaiveDate, GladlyError> {
+        let t = required(attr, text(attr))?;
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map_err(|_| GladlyError::invalid(attr, format!("[{t}] must be a YYYY-mm-dd date")))
+    };
+    let (first, last) = (day("startAt")?, day("endAt")?);
+    if last < first {
+        return Err(GladlyError::invalid(
+            "startAt",
+            "startAt must not be after endAt",
+        ));
+    }
+    let midnight = |d: NaiveDate| {
+        zone.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .earliest()
+            .map_or_else(
+                || d.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+                |t| t.with_timezone(&Utc),
+            )
+    };
+    Ok((midnight(first), midnight(last.succ_opt().unwrap_or(last))))
+}
+
+fn instant(attr: &str, value: Option<&str>) -> Result<DateTime<Utc>, GladlyError> {
+    let t = required(attr, value)?;
+    parse_ts(t)
+        .ok_or_else(|| GladlyError::invalid(attr, format!("[{t}] is not an ISO 8601 date-time")))
+}
+
+/// Validated filters: `channel` (lower-case report name), `inboxes` and `teams` ids.
+#[derive(Debug, Default)]
+struct Filters {
+    channel: Option<String>,
+    inboxes: Vec<String>,
+    teams: Vec<String>,
+}
+
+fn check_filters(
+    org: &Org,
+    allowed: &[&str],
+    filters: Option<&Value>,
+) -> Result<Filters, GladlyError> {
+    let mut out = Filters::default();
+    let Some(filters) = filters.and_then(Value::as_object) else {
+        return Ok(out);
+    };
+    let ids = |key: &str, value: &Value| -> Result<Vec<String>, GladlyError> {
+        serde_json::from_value(value.clone())
+            .map_err(|_| GladlyError::invalid(&format!("filters.{key}"), "must be a list of ids"))
+    };
+    for (key, value) in filters {
+        if !allowed.contains(&key.as_str()) {
+            return Err(GladlyError::invalid(
+                &format!("filters.{key}"),
+                format!("filter [{key}] is not applicable to this metricSet"),
+            ));
+        }
+        match key.as_str() {
+            "channel" => {
+                let channel = value.as_str().unwrap_or_default();
+                if !CHANNELS.contains(&channel) {
+                    return Err(GladlyError::invalid(
+                        "filters.channel",
+                        format!("[{channel}] must be one of {}", CHANNELS.join(", ")),
+                    ));
+                }
+                out.channel = (channel != "allChannels").then(|| channel.to_owned());
+            }
+            "inboxes" => out.inboxes = ids(key, value)?,
+            _ => out.teams = ids(key, value)?,
+        }
+    }
+    let unknown = |attr: &str, id: &String| {
+        GladlyError::new(
+            StatusCode::BAD_REQUEST,
+            Some(attr),
+            "present",
+            format!("[{id}] does not exist"),
+        )
+    };
+    if let Some(bad) = out.inboxes.iter().find(|i| !org.inboxes.contains_key(*i)) {
+        return Err(unknown("filters.inboxes", bad));
+    }
+    if let Some(bad) = out.teams.iter().find(|t| !org.teams.contains_key(*t)) {
+        return Err(unknown("filters.teams", bad));
+    }
+    Ok(out)
+}
+
+fn csv_response(filename: &str, rows: &[Vec<String>]) -> axum::response::Response {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row).expect("writing to memory");
+    }
+    let bytes = writer.into_inner().expect("writing to memory");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename={filename}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn within(ts: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    parse_ts(ts).is_some_and(|at| at >= start && at < end)
+}
+
+fn header_row(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// A contact: one channel session of a conversation, derived from its message items.
+struct Contact {
+    id: String,
+    conversation_id: String,
+    customer_id: String,
+    channel: &'static str,
+    direction: &'static str,
+    inbox_id: String,
+    agent_id: String,
+    created_at: String,
+    ended_at: String,
+    answered: bool,
+}
+
+fn channel_of(item: &Item) -> Option<&'static str> {
+    match item.content.get("type").and_then(Value::as_str)? {
+        "CHAT_MESSAGE" => Some("CHAT"),
+        "EMAIL" => Some("EMAIL"),
+        "SMS" => Some("SMS"),
+        "PHONE_CALL" => Some("PHONE_CALL"),
+        "VOICEMAIL" => Some("VOICEMAIL"),
+        "WHATSAPP" => Some("WHATSAPP"),
+        "FACEBOOK_MESSAGE" => Some("FB_MESSENGER"),
+        "INSTAGRAM_DIRECT" => Some("INSTAGRAM_DIRECT"),
+        _ => None,
+    }
+}
+
+fn who(item: &Item) -> &str {
+    item.initiator
+        .as_ref()
+        .and_then(|i| i.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn contacts(org: &Org) -> Vec<Contact> {
+    let mut groups: BTreeMap<(String, &'static str), Vec<&Item>> = BTreeMap::new();
+    for item in org.items.values() {
+        if let (Some(conversation), Some(channel)) = (&item.conversation_id, channel_of(item)) {
+            groups
+                .entry((conversation.clone(), channel))
+                .or_default()
+                .push(item);
+        }
+    }
+    let mut out = Vec::new();
+    for ((conversation_id, channel), mut items) in groups {
+        items.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        let (first, last) = (items[0], items[items.len() - 1]);
+        let conversation = org.conversations.get(&conversation_id);
+        out.push(Contact {
+            id: gladly_id(org.seed, &format!("contact:{}", first.id)),
+            customer_id: first.customer_id.clone(),
+            channel,
+            direction: if who(first) == "CUSTOMER" {
+                "INBOUND"
+            } else {
+                "OUTBOUND"
+            },
+            inbox_id: conversation.map(|c| c.inbox_id.clone()).unwrap_or_default(),
+            agent_id: conversation
+                .and_then(|c| c.agent_id.clone())
+                .unwrap_or_default(),
+            created_at: first.timestamp.clone(),
+            ended_at: last.timestamp.clone(),
+            answered: items.iter().any(|i| who(i) == "AGENT") || channel == "PHONE_CALL",
+            conversation_id,
+        });
+    }
+    out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    out
+}
+
+fn channel_matches(filter: Option<&str>, channel: &str) -> bool {
+    let wanted = match filter {
+        None => return true,
+        Some("chat") => "CHAT",
+        Some("email") => "EMAIL",
+        Some("sms") => "SMS",
+        Some("voice") => "PHONE_CALL",
+        Some("whatsapp") => "WHATSAPP",
+        Some("fbMessenger") => "FB_MESSENGER",
+        Some("instagramDirect") => "INSTAGRAM_DIRECT",
+        Some(_) => "TWITTER",
+    };
+    wanted == channel
+}
+
+fn contact_rows(
+    org: &Org,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    filters: &Filters,
+) -> Vec<Vec<String>> {
+    let mut rows = vec![header_row(&[
+        "Contact ID",
+        "Conversation ID",
+        "Customer ID",
+        "Channel",
+        "Direction",
+        "Inbox ID",
+        "Inbox Name",
+        "Agent ID",
+        "Agent Email",
+        "Created At",
+        "Ended At",
+        "Status",
+    ])];
+    for c in contacts(org) {
+        if !within(&c.created_at, start, end)
+            || !channel_matches(filters.channel.as_deref(), c.channel)
+            || (!filters.inboxes.is_empty() && !filters.inboxes.contains(&c.inbox_id))
+        {
+            continue;
+        }
+        let inbox = org
+            .inboxes
+            .get(&c.inbox_id)
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
+        let agent = org
+            .agents
+            .get(&c.agent_id)
+            .map(|a| a.email_address.clone())
+            .unwrap_or_default();
+        let status = if c.answered { "ANSWERED" } else { "UNANSWERED" };
+        rows.push(vec![
+            c.id,
+            c.conversation_id,
+            c.customer_id,
+            c.channel.into(),
+            c.direction.into(),
+            c.inbox_id,
+            inbox,
+            c.agent_id,
+            agent,
+            c.created_at,
+            c.ended_at,
+            status.into(),
+        ]);
+    }
+    rows
+}
+
+fn conversation_rows(
+    org: &Org,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    filters: &Filters,
+) -> Vec<Vec<String>> {
+    let mut rows = vec![header_row(&[
+        "Conversation ID",
+        "Customer ID",
+        "Customer Name",
+        "Inbox ID",
+        "Inbox Name",
+        "Agent ID",
+        "Status",
+        "Created At",
+        "Closed At",
+        "Topic IDs",
+        "Topic Names",
+    ])];
+    let mut list: Vec<_> = org
+        .conversations
+        .values()
+        .filter(|c| within(&c.created_at, start, end))
+        .collect();
+    list.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    for c in list {
+        if !filters.inboxes.is_empty() && !filters.inboxes.contains(&c.inbox_id) {
+            continue;
+        }
+        let customer = org
+            .customers
+            .get(&c.customer_id)
+            .and_then(|x| x.name.clone())
+            .unwrap_or_default();
+        let inbox = org
+            .inboxes
+            .get(&c.inbox_id)
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
+        let names: Vec<String> = c
+            .topic_ids
+            .iter()
+            .filter_map(|t| org.topics.get(t))
+            .map(|t| t.name.clone())
+            .collect();
+        rows.push(vec![
+            c.id.clone(),
+            c.customer_id.clone(),
+            customer,
+            c.inbox_id.clone(),
+            inbox,
+            c.agent_id.clone().unwrap_or_default(),
+            c.status.clone(),
+            c.created_at.clone(),
+            c.closed_at.clone().unwrap_or_default(),
+            c.topic_ids.join("|"),
+            names.join("|"),
+        ]);
+    }
+    rows
+}
+
+fn agent_rows(
+    org: &Org,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    filters: &Filters,
+) -> Vec<Vec<String>> {
+    let mut rows = vec![header_row(&[
+        "Agent ID",
+        "Agent Name",
+        "Agent Email",
+        "Event Type",
+        "Timestamp",
+        "Available For",
+    ])];
+    let in_teams = |agent: &str| {
+        filters.teams.is_empty()
+            || filters.teams.iter().any(|t| {
+                org.teams
+                    .get(t)
+                    .is_some_and(|team| team.agent_ids.iter().any(|a| a == agent))
+            })
+    };
+    for event in &org.events {
+        let kind = event["type"].as_str().unwrap_or("");
+        let agent_id = event["content"]["agentId"].as_str().unwrap_or("");
+        let at = event["timestamp"].as_str().unwrap_or("");
+        if !(kind.starts_with("AGENT_STATUS/") || kind.starts_with("AGENT_AVAILABILITY/"))
+            || !within(at, start, end)
+            || !in_teams(agent_id)
+        {
+            continue;
+        }
+        let agent = org.agents.get(agent_id);
+        let available: Vec<&str> = event["content"]["availableFor"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        rows.push(vec![
+            agent_id.to_owned(),
+            agent.map(|a| a.name.clone()).unwrap_or_default(),
+            agent.map(|a| a.email_address.clone()).unwrap_or_default(),
+            kind.to_owned(),
+            at.to_owned(),
+            available.join("|"),
+        ]);
+    }
+    rows
+}
+
+fn task_rows(
+    org: &Org,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    filters: &Filters,
+) -> Vec<Vec<String>> {
+    let mut rows = vec![header_row(&[
+        "Task ID",
+        "Customer ID",
+        "Inbox ID",
+        "Agent ID",
+        "Status",
+        "Body",
+        "Created At",
+        "Due At",
+    ])];
+    let mut list: Vec<_> = org
+        .tasks
+        .values()
+        .filter(|t| within(&t.timestamp, start, end))
+        .collect();
+    list.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+    for t in list {
+        let inbox = t.assignee["inboxId"].as_str().unwrap_or("").to_owned();
+        if !filters.inboxes.is_empty() && !filters.inboxes.contains(&inbox) {
+            continue;
+        }
+        let agent = t.assignee["agentId"].as_str().unwrap_or("").to_owned();
+        rows.push(vec![
+            t.id.clone(),
+            t.customer_id.clone(),
+            inbox,
+            agent,
+            t.status.clone(),
+            t.body.clone(),
+            t.timestamp.clone(),
+            t.due_at.clone(),
+        ]);
+    }
+    rows
+}
+
+/// `POST /api/v1/reports/work-session-events`.
+pub(super) async fn work_sessions(
+    State(app): State<App>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> RouteResult {
+    let text = |k: &str| body.get(k).and_then(Value::as_str);
+    let start = instant("startAtTime", text("startAtTime"))?;
+    let end = instant("endAtTime", text("endAtTime"))?;
+    if end < start {
+        return Err(GladlyError::invalid(
+            "startAtTime",
+            "startAtTime must be before endAtTime",
+        ));
+    }
+    // The end is inclusive up to one minute past.
+    let end_inclusive = end + chrono::Duration::minutes(1);
+    let org = lock(&app);
+    let mut rows = vec![header_row(&[
+        "id",
+        "contact_session_id",
+        "contact_session_created_at",
+        "customer_id",
+        "conversation_id",
+        "inbox_id",
+        "channel",
+        "direction",
+        "agent_accepted_at",
+        "contact_session_routed_at",
+        "agent_id",
+        "sla_fulfilled_at",
+        "contact_session_ended_at",
+        "status",
+        "within_sla",
+        "work_session_handle_time_sec",
+        "work_session_after_contact_time_sec",
+        "work_session_unknown_time_sec",
+        "accepted_inbox_id",
+    ])];
+    for c in contacts(&org) {
+        if !within(&c.ended_at, start, end_inclusive) {
+            continue;
+        }
+        let handle = match (parse_ts(&c.created_at), parse_ts(&c.ended_at)) {
+            (Some(a), Some(b)) => (b - a).num_seconds().max(30),
+            _ => 30,
+        };
+        let status = if c.answered { "ANSWERED" } else { "UNANSWERED" };
+        rows.push(vec![
+            gladly_id(org.seed, &format!("work-session:{}", c.id)),
+            c.id.clone(),
+            c.created_at.clone(),
+            c.customer_id.clone(),
+            c.conversation_id.clone(),
+            c.inbox_id.clone(),
+            c.channel.into(),
+            c.direction.into(),
+            c.created_at.clone(),
+            c.created_at.clone(),
+            c.agent_id.clone(),
+            c.ended_at.clone(),
+            c.ended_at.clone(),
+            status.into(),
+            "true".into(),
+            handle.to_string(),
+            "15".into(),
+            "0".into(),
+            c.inbox_id.clone(),
+        ]);
+    }
+    let filename = format!(
+        "WorkSessionEventsReport-{}-{}.csv",
+        format_ts(start),
+        format_ts(end)
+    );
+    Ok(csv_response(&filename, &rows))
+}

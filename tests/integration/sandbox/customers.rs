@@ -1,0 +1,318 @@
+//! Customer profiles: create, uniqueness, find, get, merged ids, patch, delete.
+
+use serde_json::json;
+
+use super::{Api, id, is_gladly_id};
+
+#[tokio::test]
+async fn create_answers_201_with_location_and_no_body() {
+    let api = Api::new().await;
+    let reply = api
+        .post(
+            "/api/v1/customer-profiles",
+            json!({"name": "Nia Nova", "emails": [{"original": "Nia@Example.com"}],
+                   "phones": [{"original": "(415) 555-0199", "type": "MOBILE"}]}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert!(reply.text.is_empty());
+    let location = reply.header("location");
+    let new_id = location
+        .strip_prefix("/api/v1/customer-profiles/")
+        .expect("location");
+    assert!(is_gladly_id(new_id));
+    let stored = &api.state()["customers"][new_id];
+    assert_eq!(stored["emails"][0]["normalized"], "nia@example.com");
+    assert_eq!(stored["phones"][0]["normalized"], "+14155550199");
+    assert_eq!(api.get(location).await.json["name"], "Nia Nova");
+}
+
+#[tokio::test]
+async fn create_with_a_client_id_keeps_it() {
+    let api = Api::new().await;
+    let reply = api
+        .post(
+            "/api/v1/customer-profiles",
+            json!({"id": "crm-42", "name": "Ola"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.header("location"), "/api/v1/customer-profiles/crm-42");
+    assert_eq!(api.state()["customers"]["crm-42"]["name"], "Ola");
+}
+
+#[tokio::test]
+async fn client_ids_must_be_url_safe_and_short() {
+    let api = Api::new().await;
+    for bad in ["has space", "slash/no", &"x".repeat(50)] {
+        let reply = api
+            .post("/api/v1/customer-profiles", json!({"id": bad}))
+            .await;
+        reply.assert_error(400, "invalid", Some("id"));
+    }
+    assert_eq!(api.state()["customers"].as_object().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn a_taken_customer_id_is_409() {
+    let api = Api::new().await;
+    let reply = api
+        .post(
+            "/api/v1/customer-profiles",
+            json!({"id": id("customer:ada")}),
+        )
+        .await;
+    reply.assert_error(409, "taken", Some("id"));
+}
+
+#[tokio::test]
+async fn every_email_is_unique_across_customers() {
+    let api = Api::new().await;
+    let reply = api
+        .post("/api/v1/customer-profiles", json!({"emails": [{"original": "new@example.com"}, {"original": "ADA.L@work.example"}]}))
+        .await;
+    reply.assert_error(409, "taken", Some("emails"));
+    assert!(
+        reply.json["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ADA.L@work.example")
+    );
+    assert_eq!(api.state()["customers"].as_object().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn mobile_phones_are_unique_but_other_phones_are_not() {
+    let api = Api::new().await;
+    let taken = api
+        .post(
+            "/api/v1/customer-profiles",
+            json!({"phones": [{"original": "+14155550101", "type": "MOBILE"}]}),
+        )
+        .await;
+    taken.assert_error(409, "taken", Some("phones"));
+    // Alan's number is a HOME phone: sharing it is allowed.
+    let shared = api
+        .post(
+            "/api/v1/customer-profiles",
+            json!({"phones": [{"original": "+14155550103", "type": "HOME"}]}),
+        )
+        .await;
+    assert_eq!(shared.status, 201);
+    assert_eq!(api.state()["customers"].as_object().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn find_by_exactly_one_filter() {
+    let api = Api::new().await;
+    let by_email = api
+        .get("/api/v1/customer-profiles?email=ADA%40example.com")
+        .await;
+    assert_eq!(by_email.status, 200);
+    assert_eq!(by_email.json[0]["id"], id("customer:ada"));
+    let by_phone = api
+        .get("/api/v1/customer-profiles?phoneNumber=%2B14155550102")
+        .await;
+    let raw_plus = api
+        .get("/api/v1/customer-profiles?phoneNumber=+14155550102")
+        .await;
+    assert_eq!(raw_plus.json, by_phone.json);
+    assert_eq!(by_phone.json[0]["id"], id("customer:grace"));
+    let by_external = api
+        .get("/api/v1/customer-profiles?externalCustomerId=EXT-1001")
+        .await;
+    assert_eq!(by_external.json[0]["id"], id("customer:katherine"));
+    let none = api
+        .get("/api/v1/customer-profiles?email=nobody%40example.com")
+        .await;
+    assert_eq!(none.json, json!([]));
+    api.get("/api/v1/customer-profiles")
+        .await
+        .assert_error(400, "blank", None);
+    api.get("/api/v1/customer-profiles?email=a%40b.c&phoneNumber=%2B1415")
+        .await
+        .assert_error(400, "invalid", None);
+}
+
+#[tokio::test]
+async fn find_caps_at_50_newest_updated_first_with_limited_data_header() {
+    let api = Api::new().await;
+    for n in 0..51 {
+        let reply = api
+            .post(
+                "/api/v1/customer-profiles",
+                json!({"id": format!("bulk-{n:02}"), "externalCustomerId": "SHARED"}),
+            )
+            .await;
+        assert_eq!(reply.status, 201);
+    }
+    api.patch(
+        "/api/v1/customer-profiles/bulk-00",
+        json!({"name": "Touched"}),
+    )
+    .await;
+    let reply = api
+        .get("/api/v1/customer-profiles?externalCustomerId=SHARED")
+        .await;
+    assert_eq!(reply.json.as_array().unwrap().len(), 50);
+    assert_eq!(reply.header("gladly-limited-data"), "true");
+    assert_eq!(
+        reply.json[0]["id"], "bulk-00",
+        "the most recently updated comes first"
+    );
+    let few = api
+        .get("/api/v1/customer-profiles?email=ada%40example.com")
+        .await;
+    assert!(few.headers.get("gladly-limited-data").is_none());
+}
+
+#[tokio::test]
+async fn get_unknown_is_404_and_merged_is_301_moved() {
+    let api = Api::new().await;
+    api.get("/api/v1/customer-profiles/nope")
+        .await
+        .assert_error(404, "not_exist", None);
+    let old = id("customer:ada-old");
+    let moved = api.get(&format!("/api/v1/customer-profiles/{old}")).await;
+    moved.assert_error(301, "moved", Some("customerId"));
+    assert_eq!(
+        moved.json["errors"][0]["meta"],
+        json!({"old": old, "new": id("customer:ada")})
+    );
+}
+
+#[tokio::test]
+async fn patch_replaces_arrays_whole_and_answers_204() {
+    let api = Api::new().await;
+    let ada = id("customer:ada");
+    let reply = api
+        .patch(&format!("/api/v1/customer-profiles/{ada}"), json!({"emails": [{"original": "ada@new.example", "primary": true}], "address": "1 New St"}))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    let stored = &api.state()["customers"][&ada];
+    assert_eq!(stored["emails"].as_array().unwrap().len(), 1);
+    assert_eq!(stored["emails"][0]["original"], "ada@new.example");
+    assert_eq!(stored["address"], "1 New St");
+    assert_eq!(
+        stored["phones"].as_array().unwrap().len(),
+        1,
+        "absent fields stay"
+    );
+    // The freed address can now be used by someone else.
+    let reuse = api
+        .post(
+            "/api/v1/customer-profiles",
+            json!({"emails": [{"original": "ada@example.com"}]}),
+        )
+        .await;
+    assert_eq!(reuse.status, 201);
+}
+
+#[tokio::test]
+async fn patch_a_taken_email_is_409_and_changes_nothing() {
+    let api = Api::new().await;
+    let grace = id("customer:grace");
+    let reply = api
+        .patch(
+            &format!("/api/v1/customer-profiles/{grace}"),
+            json!({"emails": [{"original": "ada@example.com"}]}),
+        )
+        .await;
+    reply.assert_error(409, "taken", Some("emails"));
+    assert_eq!(
+        api.state()["customers"][&grace]["emails"][0]["original"],
+        "grace@example.com"
+    );
+}
+
+#[tokio::test]
+async fn patch_of_a_merged_id_is_404() {
+    let api = Api::new().await;
+    let reply = api
+        .patch(
+            &format!("/api/v1/customer-profiles/{}", id("customer:ada-old")),
+            json!({"name": "x"}),
+        )
+        .await;
+    reply.assert_error(404, "not_exist", None);
+}
+
+#[tokio::test]
+async fn delete_is_refused_while_a_conversation_is_open_or_waiting() {
+    let api = Api::new().await;
+    for customer in ["ada", "grace"] {
+        let reply = api
+            .delete(&format!(
+                "/api/v1/customer-profiles/{}",
+                id(&format!("customer:{customer}"))
+            ))
+            .await;
+        reply.assert_error(400, "invalid_state", Some("conversation"));
+    }
+    assert!(api.state()["customers"].get(id("customer:ada")).is_some());
+}
+
+#[tokio::test]
+async fn delete_removes_the_profile_and_its_closed_conversations() {
+    let api = Api::new().await;
+    let alan = id("customer:alan");
+    assert_eq!(
+        api.delete(&format!("/api/v1/customer-profiles/{alan}"))
+            .await
+            .status,
+        204
+    );
+    let state = api.state();
+    assert!(state["customers"].get(&alan).is_none());
+    assert!(
+        state["conversations"]
+            .get(id("conversation:alan-call"))
+            .is_none()
+    );
+    assert!(state["tasks"].get(id("task:alan-followup")).is_none());
+    api.get(&format!("/api/v1/customer-profiles/{alan}"))
+        .await
+        .assert_error(404, "not_exist", None);
+    api.delete(&format!("/api/v1/customer-profiles/{alan}"))
+        .await
+        .assert_error(404, "not_exist", None);
+}
+
+#[tokio::test]
+async fn invalid_fields_are_400() {
+    let api = Api::new().await;
+    api.post(
+        "/api/v1/customer-profiles",
+        json!({"emails": [{"original": "not-an-email"}]}),
+    )
+    .await
+    .assert_error(400, "invalid", Some("emails.original"));
+    api.post("/api/v1/customer-profiles", json!({"emails": [{}]}))
+        .await
+        .assert_error(400, "blank", Some("emails.original"));
+    api.post(
+        "/api/v1/customer-profiles",
+        json!({"phones": [{"original": "+14155550000", "type": "CAR"}]}),
+    )
+    .await
+    .assert_error(400, "invalid", Some("phones.type"));
+    api.post(
+        "/api/v1/customer-profiles",
+        json!({"createdAt": "2020-01-01T00:00:00.000Z"}),
+    )
+    .await
+    .assert_error(400, "present", Some("createdAt"));
+    api.post(
+        "/api/v1/customer-profiles",
+        json!({"favouriteColour": "red"}),
+    )
+    .await
+    .assert_error(400, "invalid", Some("favouriteColour"));
+    api.send(reqwest::Method::POST, "/api/v1/customer-profiles", None)
+        .await;
+    assert_eq!(
+        api.state()["customers"].as_object().unwrap().len(),
+        6,
+        "only the empty-body create succeeded"
+    );
+}

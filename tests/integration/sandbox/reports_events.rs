@@ -1,0 +1,217 @@
+//! Reports (CSV, supported metric sets, validation) and the Events stream (JSON Lines).
+
+use chrono::{Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::{Api, id};
+
+fn week() -> (String, String) {
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::America::Los_Angeles)
+        .date_naive();
+    ((today - Duration::days(7)).to_string(), today.to_string())
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn supported_metric_sets_answer_csv() {
+    let api = Api::new().await;
+    let (start, end) = week();
+    let expectations = [
+        ("ContactExportReportV3", "Contact ID", 4),
+        ("ConversationExportReport", "Conversation ID", 4),
+        ("AgentTimestampsReport", "Agent ID", 15),
+        ("TaskExportReport", "Task ID", 3),
+    ];
+    for (metric, first_column, rows) in expectations {
+        let reply = api.post("/api/v1/reports", json!({"metricSet": metric, "timezone": "America/Los_Angeles", "startAt": start, "endAt": end})).await;
+        assert_eq!(reply.status, 200, "{metric}: {}", reply.text);
+        assert_eq!(reply.header("content-type"), "text/csv");
+        assert!(
+            reply
+                .header("content-disposition")
+                .contains(&format!("filename={metric}-"))
+        );
+        let table = csv_rows(&reply.text);
+        assert_eq!(table[0][0], first_column);
+        assert_eq!(table.len() - 1, rows, "{metric}:\n{}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn report_filters_and_windows_apply() {
+    let api = Api::new().await;
+    let (start, end) = week();
+    let email_only = api
+        .post("/api/v1/reports", json!({"metricSet": "ContactExportReportV3", "startAt": start, "endAt": end, "filters": {"channel": "email"}}))
+        .await;
+    let table = csv_rows(&email_only.text);
+    assert_eq!(table.len(), 2);
+    assert_eq!(table[1][3], "EMAIL");
+    let billing = api
+        .post("/api/v1/reports", json!({"metricSet": "TaskExportReport", "startAt": start, "endAt": end, "filters": {"inboxes": [id("inbox:Billing")]}}))
+        .await;
+    assert_eq!(csv_rows(&billing.text).len(), 3);
+    let old = api.post("/api/v1/reports", json!({"metricSet": "TaskExportReport", "startAt": "2001-01-01", "endAt": "2001-01-31"})).await;
+    assert_eq!(csv_rows(&old.text).len(), 1, "header only");
+    let hour = Utc::now() - Duration::minutes(150);
+    let by_time = api
+        .post("/api/v1/reports", json!({"metricSet": "ContactExportReportV3", "startAtTime": hour.format("%Y-%m-%dT%H:%MZ").to_string(), "endAtTime": Utc::now().format("%Y-%m-%dT%H:%MZ").to_string()}))
+        .await;
+    assert_eq!(by_time.status, 200, "{}", by_time.text);
+    let rows = csv_rows(&by_time.text);
+    assert_eq!(
+        rows.len(),
+        2,
+        "only Ada's chat started in the last 150 minutes"
+    );
+    assert_eq!(rows[1][2], id("customer:ada"));
+}
+
+#[tokio::test]
+async fn other_metric_sets_and_bad_requests_are_400() {
+    let api = Api::new().await;
+    let (start, end) = week();
+    let other = api
+        .post(
+            "/api/v1/reports",
+            json!({"metricSet": "AgentSummary", "startAt": start, "endAt": end}),
+        )
+        .await;
+    other.assert_error(400, "invalid", Some("metricSet"));
+    assert!(
+        other.json["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ContactExportReportV3, ")
+    );
+    api.post("/api/v1/reports", json!({"startAt": start}))
+        .await
+        .assert_error(400, "blank", Some("metricSet"));
+    api.post(
+        "/api/v1/reports",
+        json!({"metricSet": "TaskExportReport", "startAt": end, "endAt": start}),
+    )
+    .await
+    .assert_error(400, "invalid", Some("startAt"));
+    api.post(
+        "/api/v1/reports",
+        json!({"metricSet": "TaskExportReport", "startAt": "May 1", "endAt": end}),
+    )
+    .await
+    .assert_error(400, "invalid", Some("startAt"));
+    api.post("/api/v1/reports", json!({"metricSet": "TaskExportReport", "startAt": start, "endAt": end, "timezone": "Mars/Base"})).await.assert_error(400, "invalid", Some("timezone"));
+    api.post("/api/v1/reports", json!({"metricSet": "TaskExportReport", "startAt": start, "endAt": end, "aggregationLevel": "hourly"})).await.assert_error(400, "invalid", Some("aggregationLevel"));
+    api.post("/api/v1/reports", json!({"metricSet": "TaskExportReport", "startAt": start, "endAt": end, "filters": {"channel": "email"}})).await.assert_error(400, "invalid", Some("filters.channel"));
+    api.post("/api/v1/reports", json!({"metricSet": "TaskExportReport", "startAt": start, "endAt": end, "filters": {"inboxes": ["nope"]}})).await.assert_error(400, "present", Some("filters.inboxes"));
+    api.post("/api/v1/reports", json!({"metricSet": "TaskExportReport", "startAtTime": "2024-01-01T00:00Z", "endAtTime": "2024-01-02T00:00Z"})).await.assert_error(400, "invalid", Some("startAtTime"));
+}
+
+#[tokio::test]
+async fn work_session_events_answer_csv() {
+    let api = Api::new().await;
+    let now = Utc::now();
+    let body = json!({"startAtTime": (now - Duration::days(7)).format("%Y-%m-%dT%H:%M-07:00").to_string(), "endAtTime": now.format("%Y-%m-%dT%H:%MZ").to_string()});
+    let reply = api.post("/api/v1/reports/work-session-events", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("content-type"), "text/csv");
+    let table = csv_rows(&reply.text);
+    assert_eq!(table[0][15], "work_session_handle_time_sec");
+    assert_eq!(table.len() - 1, 4);
+    let backwards = json!({"startAtTime": "2024-01-02T00:00Z", "endAtTime": "2024-01-01T00:00Z"});
+    api.post("/api/v1/reports/work-session-events", backwards)
+        .await
+        .assert_error(400, "invalid", Some("startAtTime"));
+    api.post("/api/v1/reports/work-session-events", json!({}))
+        .await
+        .assert_error(400, "blank", Some("startAtTime"));
+}
+
+fn stamp(ago: Duration) -> String {
+    (Utc::now() - ago).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[tokio::test]
+async fn events_stream_json_lines_for_the_chosen_entities() {
+    let api = Api::new().await;
+    let start = stamp(Duration::hours(23));
+    let reply = api
+        .get(&format!(
+            "/api/v1/events?startAt={start}&entities=CONTACT&entities=AGENT_AVAILABILITY"
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("content-type"), "application/x-jsonlines");
+    let events: Vec<Value> = reply
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(events.iter().all(|e| {
+        let kind = e["type"].as_str().unwrap();
+        kind.starts_with("CONTACT/") || kind.starts_with("AGENT_AVAILABILITY/")
+    }));
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["type"] == "CONTACT/HOLD_STARTED")
+            .count(),
+        2
+    );
+    let outbound = events
+        .iter()
+        .filter(|e| e["type"] == "CONTACT/STARTED" && e["content"]["direction"] == "OUTBOUND")
+        .count();
+    assert_eq!(outbound, 3);
+    let stamps: Vec<&str> = events
+        .iter()
+        .map(|e| e["timestamp"].as_str().unwrap())
+        .collect();
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    // A write shows up in the stream.
+    api.post("/api/v1/customer-profiles", json!({"name": "Eve"}))
+        .await;
+    let profiles = api
+        .get(&format!(
+            "/api/v1/events?startAt={}&entities=CUSTOMER_PROFILE",
+            stamp(Duration::minutes(1))
+        ))
+        .await;
+    assert_eq!(profiles.text.lines().count(), 1, "{}", profiles.text);
+}
+
+#[tokio::test]
+async fn events_validate_the_window_and_entities() {
+    let api = Api::new().await;
+    let start = stamp(Duration::hours(2));
+    api.get("/api/v1/events?entities=CONTACT")
+        .await
+        .assert_error(400, "blank", Some("startAt"));
+    api.get(&format!(
+        "/api/v1/events?startAt={}&entities=CONTACT",
+        stamp(Duration::hours(30))
+    ))
+    .await
+    .assert_error(400, "invalid", Some("startAt"));
+    api.get(&format!(
+        "/api/v1/events?startAt={start}&endAt={}&entities=CONTACT",
+        stamp(Duration::hours(3))
+    ))
+    .await
+    .assert_error(400, "invalid", Some("startAt"));
+    api.get(&format!("/api/v1/events?startAt={start}"))
+        .await
+        .assert_error(400, "blank", Some("entities"));
+    api.get(&format!("/api/v1/events?startAt={start}&entities=ORDERS"))
+        .await
+        .assert_error(400, "invalid", Some("entities"));
+}
