@@ -1,9 +1,11 @@
 //! The single integration-test binary: every test runs the real parts end to end.
 
+mod apply;
 mod dry_run;
 // Shared by every test module; not each module uses every helper, and `pub` marks the
 // harness API for them (this binary exports nothing).
 #[allow(dead_code, unreachable_pub)]
 mod harness;
+mod resume;
 mod sandbox;
 mod validate;
