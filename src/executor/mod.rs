@@ -4,6 +4,7 @@
 
 mod error;
 pub mod event;
+pub mod limiter;
 pub mod plan;
 pub mod render;
 
