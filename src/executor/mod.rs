@@ -5,6 +5,7 @@
 pub mod client;
 mod error;
 pub mod event;
+pub mod limiter;
 pub mod plan;
 pub mod render;
 pub mod run;
