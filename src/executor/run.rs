@@ -392,12 +392,10 @@ async fn run_one(
     let mut result = RowResult::new(row.number, row.line, ResultKind::Done);
     result.keys = key_values(&shared.manifest, &row);
     for (mut wait, must_succeed) in waits {
-        let ok = match wait.wait_for(Option::is_some).await {
-            Ok(state) => state.unwrap_or(true),
-            // The signal closed before saying anything (its row never ran), or was made
-            // closed on purpose for a dependency cycle.
-            Err(_) => *wait.borrow() == Some(true),
-        };
+        let waited = wait.wait_for(Option::is_some).await.map(|state| state.unwrap_or(true));
+        // A signal that closed before saying anything belongs to a row that never ran; a
+        // dependency cycle gets one closed on purpose.
+        let ok = waited.unwrap_or_else(|_| *wait.borrow() == Some(true));
         if must_succeed && !ok {
             let failure = RowFailure::input(
                 "the row it depends on (`input.after`) did not succeed, or the rows depend on each other in a cycle",
