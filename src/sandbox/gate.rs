@@ -187,6 +187,7 @@ fn log_arrival(app: &App, req: &Request) -> usize {
         path: req.uri().path().to_owned(),
         query: req.uri().query().map(str::to_owned),
         status: 0,
+        at_ms: u64::try_from(app.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         fault: None,
     })
 }
