@@ -35,7 +35,7 @@ pub(crate) struct SandboxArgs {
     /// (the seed picks per request; the default). Same seed and request order, same faults.
     #[arg(long, value_name = "SPEC", value_parser = FaultSpec::parse)]
     faults: Option<FaultSpec>,
-    /// Seed of the default org's ids and of fault decisions.
+    /// Seed of the default org's ids and of fault decisions (an org loaded by --state keeps its ids).
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
     /// Basic-auth user the sandbox accepts.
