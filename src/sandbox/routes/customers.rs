@@ -227,7 +227,9 @@ async fn create(
     created(&format!("/api/v1/customer-profiles/{id}"))
 }
 
-/// Applies the profile fields present in `body` (arrays replaced whole), checking uniqueness.
+/// Applies the profile fields present in `body`, checking uniqueness. Arrays (`emails`,
+/// `phones`) are replaced whole; `customAttributes` merges by key (a `null` value removes
+/// the key); `null` clears a scalar field.
 fn apply_fields(
     org: &Org,
     customer: &mut Customer,
