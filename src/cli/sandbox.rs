@@ -16,7 +16,7 @@ pub(crate) struct SandboxArgs {
     /// Port to listen on (127.0.0.1); 0 picks a free one.
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Keep the org in FILE: loaded on start if it exists, saved after each write and on exit.
+    /// Keep the org in FILE: loaded on start if it exists, saved shortly after writes and on exit.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// Org-wide requests per second (0 turns the limit off, reports included).
@@ -26,9 +26,16 @@ pub(crate) struct SandboxArgs {
     #[arg(long, value_name = "MS", value_parser = Latency::parse)]
     latency: Option<Latency>,
     /// Injected faults, e.g. `5xx=0.2:after,reset=0.05,slow=0.01:30s,burst429=20@3s,on=writes`.
+    ///
+    /// Comma-separated items: `5xx=P[:WHEN]` (500/502/503 evenly), `500=P[:WHEN]` (also
+    /// 502, 503), `reset=P[:WHEN]` (connection dropped, no response), `slow=P:DURATION`,
+    /// `burst429=N@START` (N 429s from request number START, or from the first request
+    /// after a duration such as 3s), `on=all|reads|writes`. P is a share (0.05 or 5%).
+    /// WHEN is `before` (nothing applied), `after` (applied, response lost) or `either`
+    /// (the seed picks per request; the default). Same seed and request order, same faults.
     #[arg(long, value_name = "SPEC", value_parser = FaultSpec::parse)]
     faults: Option<FaultSpec>,
-    /// Seed of the default org's ids and of fault decisions.
+    /// Seed of the default org's ids and of fault decisions (an org loaded by --state keeps its ids).
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
     /// Basic-auth user the sandbox accepts.

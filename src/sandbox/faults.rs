@@ -15,7 +15,7 @@
 //! 5xx=P[:WHEN]          share P of requests answered 500, 502 or 503 (evenly)
 //! 500=P[:WHEN]          likewise for one status (also 502=, 503=)
 //! reset=P[:WHEN]        share P of connections dropped without any response
-//! slow=P:DURATION       share P answered only after DURATION (e.g. 30s)
+//! slow=P:DURATION       share P applied, then answered only after DURATION (e.g. 30s)
 //! burst429=N@START      N consecutive 429s, starting at request number START (1-based)
 //!                       or with the first request at/after START as a duration (3s, 500ms)
 //! on=all|reads|writes   which requests faults hit (latency always applies to all)

@@ -6,6 +6,30 @@
 //! jobs in the last 14 days. Names and emails are readable (inbox "Billing", agent
 //! `alice@example.com`, customer `ada@example.com`). This module only builds data; the
 //! rules that apply to it live in `state` and the routes.
+//!
+//! What it holds (the label in brackets gives the id: `gladly_id(seed, "customer:ada")`):
+//!
+//! - Inboxes Billing, Support, Returns, VIP and Legacy (disabled) `[inbox:NAME]`.
+//! - Agents alice (Billing, Support), bob (Support), carol (Billing, Returns), dave
+//!   (Returns, VIP) `@example.com`, and the API user (the `--username`, Support)
+//!   `[agent:alice]`…`[agent:api]`; teams Tier 1 and Escalations `[team:NAME]`; audiences
+//!   Audience 1, Audience 2, VIP Customers `[audience:NAME]`.
+//! - Topics: Contact Reason (required to close) > Billing Question, Shipping > Late
+//!   Delivery, Returns > Wrong Size; VIP; Loyalty Program (ARCHIVED, disabled) `[topic:NAME]`.
+//! - Customers Ada Lovelace, Grace Hopper, Alan Turing, Katherine Johnson, Margaret
+//!   Hamilton (`FIRSTNAME@example.com`) `[customer:ada]`…; `[customer:ada-old]` is merged
+//!   into Ada.
+//! - Conversations: Ada's OPEN chat awaiting a reply `[conversation:ada-chat]`, Grace's
+//!   WAITING email `[conversation:grace-email]`, Alan's CLOSED phone call with a recording,
+//!   note and topic change `[conversation:alan-call]`, Margaret's OPEN SMS without topic
+//!   `[conversation:margaret-sms]`.
+//! - Tasks `[task:grace-refund]` (open, one comment), `[task:ada-invoice]` (open),
+//!   `[task:alan-followup]` (closed).
+//! - Answers How to: Say Hello, Return Policy (en-us and fr-ca content) and Internal
+//!   Escalation (in use) `[answer:NAME]`; help center `[help-center:main]`.
+//! - Export jobs completed (four files), in-progress, failed, and one 20 days old
+//!   `[export-job:KEY]`; a webhook, business hours, freeform-topic definitions, two
+//!   campaigns, a live call for dave, and a day of agent and contact events.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::GladlyError;
 use super::faults::Fault;
-use super::rate::UNLIMITED_ANNOUNCED;
+use super::rate::{ReportSlot, UNLIMITED_ANNOUNCED};
 use super::{App, ConnKill, LoggedRequest};
 use crate::catalog::RateClass;
 
@@ -44,6 +44,27 @@ pub(super) async fn gate(State(app): State<App>, req: Request, next: Next) -> Re
 
 /// Runs auth, limits, faults and the route. `None` = reset the connection.
 async fn pass(app: &App, req: Request, next: Next) -> (Option<Response>, Option<String>) {
+    let _report_slot = match admit(app, &req) {
+        Ok(slot) => slot,
+        Err(refused) => return (Some(refused.into_response()), None),
+    };
+    let n = app.arrivals.fetch_add(1, Ordering::Relaxed) + 1;
+    let is_write = req.method() != Method::GET;
+    let decision = app.faults.decide(n, app.started.elapsed(), is_write);
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    let (response, label) = handle(app, decision.fault, is_write, req, next).await;
+    if let (Some(delay), Some(_)) = (decision.slow, &response) {
+        tokio::time::sleep(delay).await;
+        return (response, Some(format!("slow:{}ms", delay.as_millis())));
+    }
+    (response, label)
+}
+
+/// Basic auth, then the per-second window, then the reports class. The reports slot is
+/// held until the response is ready.
+fn admit(app: &App, req: &Request) -> Result<Option<ReportSlot>, GladlyError> {
     // Public answers are readable without a token, as Gladly documents them.
     let public = req.uri().path().starts_with("/api/v1/orgs/");
     let auth = req
@@ -51,7 +72,7 @@ async fn pass(app: &App, req: Request, next: Next) -> (Option<Response>, Option<
         .get("authorization")
         .and_then(|v| v.to_str().ok());
     if !public && auth != Some(app.expected_auth.as_str()) {
-        return (Some(GladlyError::unauthorized().into_response()), None);
+        return Err(GladlyError::unauthorized());
     }
     let now = Instant::now();
     if let Some(window) = &app.limiter {
@@ -60,70 +81,67 @@ async fn pass(app: &App, req: Request, next: Next) -> (Option<Response>, Option<
                 "rate limit of {} requests per second reached",
                 window.limit()
             );
-            return (Some(too_many(app, &detail)), None);
+            return Err(too_many(app, &detail));
         }
     }
-    let _report_slot = if is_report(&req) {
-        match app.reports.as_ref().map(|r| r.try_acquire(now)) {
-            Some(Err(why)) => return (Some(too_many(app, why)), None),
-            Some(Ok(slot)) => Some(slot),
-            None => None,
-        }
-    } else {
-        None
-    };
-    let n = app.arrivals.fetch_add(1, Ordering::Relaxed) + 1;
-    let is_write = req.method() != Method::GET;
-    let decision = app.faults.decide(n, app.started.elapsed(), is_write);
+    if !is_report(req) {
+        return Ok(None);
+    }
+    match app.reports.as_ref().map(|r| r.try_acquire(now)) {
+        Some(Err(why)) => Err(too_many(app, why)),
+        Some(Ok(slot)) => Ok(Some(slot)),
+        None => Ok(None),
+    }
+}
+
+/// Runs the route, or not, as the injected fault says; returns the response (`None` =
+/// drop the connection) and the fault's label for the log.
+async fn handle(
+    app: &App,
+    fault: Option<Fault>,
+    is_write: bool,
+    req: Request,
+    next: Next,
+) -> (Option<Response>, Option<String>) {
     let kill = req.extensions().get::<ConnKill>().cloned();
-    if !decision.latency.is_zero() {
-        tokio::time::sleep(decision.latency).await;
+    let (after, label) = match fault {
+        None => {
+            let response = next.run(req).await;
+            persist_if_written(app, is_write, &response);
+            return (Some(response), None);
+        }
+        Some(Fault::Burst429) => {
+            return (
+                Some(too_many(app, "rate limit reached (scripted burst)").into_response()),
+                Some("burst429".into()),
+            );
+        }
+        Some(Fault::Status { status, after }) => (after, format!("{status}:{}", when(after))),
+        Some(Fault::Reset { after }) => (after, format!("reset:{}", when(after))),
+    };
+    if after {
+        // The change is applied; only its response is lost.
+        let applied = next.run(req).await;
+        persist_if_written(app, is_write, &applied);
     }
-    let (response, label) = match decision.fault {
-        Some(Fault::Burst429) => (
-            Some(too_many(app, "rate limit reached (scripted burst)")),
-            Some("burst429".to_owned()),
-        ),
-        Some(Fault::Status { status, after }) => {
-            let label = format!("{status}:{}", when(after));
-            if after {
-                let applied = next.run(req).await;
-                persist_if_written(app, is_write, &applied);
-            }
+    match (fault, kill) {
+        (Some(Fault::Reset { .. }), Some(kill)) => {
+            kill.0.notify_one();
+            (None, Some(label))
+        }
+        (Some(Fault::Status { status, .. }), _) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (
                 Some(GladlyError::injected(status).into_response()),
                 Some(label),
             )
         }
-        Some(Fault::Reset { after }) => {
-            let label = format!("reset:{}", when(after));
-            if after {
-                let applied = next.run(req).await;
-                persist_if_written(app, is_write, &applied);
-            }
-            match kill {
-                Some(kill) => {
-                    kill.0.notify_one();
-                    (None, Some(label))
-                }
-                None => (
-                    Some(GladlyError::injected(StatusCode::BAD_GATEWAY).into_response()),
-                    Some(label),
-                ),
-            }
-        }
-        None => {
-            let response = next.run(req).await;
-            persist_if_written(app, is_write, &response);
-            (Some(response), None)
-        }
-    };
-    if let (Some(delay), Some(_)) = (decision.slow, &response) {
-        tokio::time::sleep(delay).await;
-        return (response, Some(format!("slow:{}ms", delay.as_millis())));
+        // A reset without a killable connection (never on the sandbox's own server).
+        _ => (
+            Some(GladlyError::injected(StatusCode::BAD_GATEWAY).into_response()),
+            Some(label),
+        ),
     }
-    (response, label)
 }
 
 fn when(after: bool) -> &'static str {
@@ -143,14 +161,14 @@ fn persist_if_written(app: &App, is_write: bool, response: &Response) {
     }
 }
 
-fn too_many(app: &App, detail: &str) -> Response {
-    let mut response = GladlyError::rate_limited(detail).into_response();
+/// A 429, with `Retry-After: 1` when the sandbox was asked to send it.
+fn too_many(app: &App, detail: &str) -> GladlyError {
+    let error = GladlyError::rate_limited(detail);
     if app.retry_after {
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from_static("1"));
+        error.with_header("retry-after", "1".to_owned())
+    } else {
+        error
     }
-    response
 }
 
 fn add_rate_headers(app: &Arc<super::Shared>, response: &mut Response) {
@@ -169,6 +187,7 @@ fn log_arrival(app: &App, req: &Request) -> usize {
         path: req.uri().path().to_owned(),
         query: req.uri().query().map(str::to_owned),
         status: 0,
+        at_ms: u64::try_from(app.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         fault: None,
     })
 }

@@ -123,6 +123,8 @@ pub struct LoggedRequest {
     pub query: Option<String>,
     /// Status answered; 0 when the connection was reset instead.
     pub status: u16,
+    /// Arrival time in milliseconds since the sandbox started (for rate assertions).
+    pub at_ms: u64,
     /// The injected fault, if any (`500:after`, `reset:before`, `burst429`, `slow`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,

@@ -76,6 +76,7 @@ mod tests {
             path: path.into(),
             query: None,
             status: 0,
+            at_ms: 0,
             fault: None,
         }
     }

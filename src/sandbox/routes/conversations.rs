@@ -6,12 +6,14 @@
 //! it) and, while the customer's last message is unanswered, `status.force: true`.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{App, JsonBody, capped, created, lock, no_content, ok_json, required, to_json};
+use super::{
+    App, JsonBody, QueryParams, capped, created, lock, no_content, ok_json, required, to_json,
+};
 use crate::sandbox::error::{GladlyError, RouteResult};
 use crate::sandbox::state::{Conversation, Item, Org};
 
@@ -249,7 +251,7 @@ struct ItemsQuery {
 async fn list_items(
     State(app): State<App>,
     Path(id): Path<String>,
-    Query(query): Query<ItemsQuery>,
+    QueryParams(query): QueryParams<ItemsQuery>,
 ) -> RouteResult {
     let org = lock(&app);
     existing(&org, &id)?;

@@ -5,12 +5,14 @@
 //! and every mobile phone, and the find-or-create that items and tasks use.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{App, JsonBody, check_client_id, created, lock, no_content, ok_json, to_json};
+use super::{
+    App, JsonBody, QueryParams, check_client_id, created, lock, no_content, ok_json, to_json,
+};
 use crate::sandbox::error::{GladlyError, RouteResult};
 use crate::sandbox::state::{Customer, Email, Org, Phone, normalize_email, normalize_phone};
 
@@ -225,7 +227,9 @@ async fn create(
     created(&format!("/api/v1/customer-profiles/{id}"))
 }
 
-/// Applies the profile fields present in `body` (arrays replaced whole), checking uniqueness.
+/// Applies the profile fields present in `body`, checking uniqueness. Arrays (`emails`,
+/// `phones`) are replaced whole; `customAttributes` merges by key (a `null` value removes
+/// the key); `null` clears a scalar field.
 fn apply_fields(
     org: &Org,
     customer: &mut Customer,
@@ -279,7 +283,10 @@ fn or_empty_object(value: Value) -> Value {
     if value.is_null() { json!({}) } else { value }
 }
 
-async fn find(State(app): State<App>, Query(query): Query<Vec<(String, String)>>) -> RouteResult {
+async fn find(
+    State(app): State<App>,
+    QueryParams(query): QueryParams<Vec<(String, String)>>,
+) -> RouteResult {
     let filters: Vec<&(String, String)> = query
         .iter()
         .filter(|(k, v)| {

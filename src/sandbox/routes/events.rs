@@ -2,11 +2,11 @@
 //! the org's events of the last 24 hours as JSON Lines (`application/x-jsonlines`),
 //! filtered by entity (the part of the type before `/`) and by timestamp.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use super::{App, lock, text};
+use super::{App, QueryParams, lock, text};
 use crate::sandbox::error::{GladlyError, RouteResult};
 use crate::sandbox::state::parse_ts;
 
@@ -35,7 +35,7 @@ fn entity_of(kind: &str) -> &str {
 /// `GET /api/v1/events`.
 pub(super) async fn stream(
     State(app): State<App>,
-    Query(query): Query<Vec<(String, String)>>,
+    QueryParams(query): QueryParams<Vec<(String, String)>>,
 ) -> RouteResult {
     let param = |name: &str| {
         query

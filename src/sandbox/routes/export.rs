@@ -3,14 +3,14 @@
 //! delete (only COMPLETED or FAILED jobs; otherwise 400 `temporary_failure`).
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{App, lock, no_content, ok_json, text};
+use super::{App, QueryParams, lock, no_content, ok_json, text};
 use crate::sandbox::error::{GladlyError, RouteResult};
 use crate::sandbox::state::{ExportJob, parse_ts};
 
@@ -50,7 +50,10 @@ struct JobsQuery {
     end_at: Option<String>,
 }
 
-async fn list_jobs(State(app): State<App>, Query(query): Query<JobsQuery>) -> RouteResult {
+async fn list_jobs(
+    State(app): State<App>,
+    QueryParams(query): QueryParams<JobsQuery>,
+) -> RouteResult {
     let now = Utc::now();
     let instant =
         |attr: &str, text: Option<&str>| -> Result<Option<chrono::DateTime<Utc>>, GladlyError> {

@@ -30,7 +30,8 @@ mod webhooks;
 use std::sync::MutexGuard;
 
 use axum::Router;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -209,6 +210,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         serde_json::from_slice(text)
             .map(JsonBody)
             .map_err(|e| GladlyError::invalid("body", format!("request body is not valid: {e}")))
+    }
+}
+
+/// Query parameters whose parse failures answer Gladly-shaped 400s.
+pub(super) struct QueryParams<T>(pub(super) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = GladlyError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(value)| QueryParams(value))
+            .map_err(|e| {
+                GladlyError::invalid(
+                    "query",
+                    format!("query string is not valid: {}", e.body_text()),
+                )
+            })
     }
 }
 

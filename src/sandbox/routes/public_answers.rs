@@ -4,12 +4,12 @@
 //! These are the only API routes that work without a token, as Gladly documents.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{App, capped, lock, ok_json};
+use super::{App, QueryParams, capped, lock, ok_json};
 use crate::sandbox::error::{GladlyError, RouteResult};
 use crate::sandbox::state::Org;
 
@@ -70,7 +70,7 @@ fn titles_only(answers: Vec<Value>) -> Vec<Value> {
 async fn list(
     State(app): State<App>,
     Path(org_id): Path<String>,
-    Query(filter): Query<Filter>,
+    QueryParams(filter): QueryParams<Filter>,
 ) -> RouteResult {
     let org = lock(&app);
     check_org(&org, &org_id)?;
@@ -80,7 +80,7 @@ async fn list(
 async fn search(
     State(app): State<App>,
     Path(org_id): Path<String>,
-    Query(filter): Query<Filter>,
+    QueryParams(filter): QueryParams<Filter>,
 ) -> RouteResult {
     let org = lock(&app);
     check_org(&org, &org_id)?;
@@ -100,7 +100,7 @@ async fn search(
 async fn get_one(
     State(app): State<App>,
     Path((org_id, answer)): Path<(String, String)>,
-    Query(filter): Query<Filter>,
+    QueryParams(filter): QueryParams<Filter>,
 ) -> RouteResult {
     let org = lock(&app);
     check_org(&org, &org_id)?;
@@ -113,7 +113,7 @@ async fn get_one(
 async fn titles(
     State(app): State<App>,
     Path((org_id, center)): Path<(String, String)>,
-    Query(filter): Query<Filter>,
+    QueryParams(filter): QueryParams<Filter>,
 ) -> RouteResult {
     let org = lock(&app);
     check_org(&org, &org_id)?;

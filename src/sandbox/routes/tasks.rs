@@ -3,14 +3,14 @@
 //! comments (closed tasks refuse new ones).
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    App, JsonBody, capped, check_client_id, check_len, created, lock, no_content, ok_json,
-    required, to_json,
+    App, JsonBody, QueryParams, capped, check_client_id, check_len, created, lock, no_content,
+    ok_json, required, to_json,
 };
 use crate::sandbox::error::{GladlyError, RouteResult};
 use crate::sandbox::state::{Comment, Org, Task, format_ts, parse_ts};
@@ -240,7 +240,7 @@ struct TasksQuery {
 async fn list_for_customer(
     State(app): State<App>,
     Path(customer): Path<String>,
-    Query(query): Query<TasksQuery>,
+    QueryParams(query): QueryParams<TasksQuery>,
 ) -> RouteResult {
     let org = lock(&app);
     if !org.customers.contains_key(&customer) {

@@ -59,8 +59,9 @@ async fn runner_sandbox_prints_credentials_serves_and_saves_on_ctrl_c() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // Ctrl-C, through the shell's own `kill` so no extra package is needed.
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     assert!(status.success());

@@ -136,6 +136,9 @@ async fn a_customers_tasks_are_newest_first_and_filter_by_status() {
         .json,
         json!([])
     );
+    api.get(&format!("{path}?status=OPEN&status=CLOSED"))
+        .await
+        .assert_error(400, "invalid", Some("query"));
     api.get(&format!("{path}?status=LATE"))
         .await
         .assert_error(400, "invalid", Some("status"));
