@@ -5,6 +5,7 @@
 //! sends the lookups and GET steps, never a write. Resume, confirmation of destructive jobs,
 //! Ctrl-C and the exit code are decided here.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,7 +94,10 @@ pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
     if offline_dry_run {
         return offline(&prepared);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             report::error(&format!("cannot start the async runtime: {e}"));
@@ -218,11 +222,13 @@ async fn connect(args: &ApplyArgs) -> Result<(Credentials, Option<crate::sandbox
             "sandbox: started in-process at {} (a fresh simulated org; nothing real is touched)",
             sandbox.base_url()
         );
-        let credentials = Credentials::new(&sandbox.base_url(), sandbox.username(), sandbox.token())
-            .map_err(|e| {
-                report::error(&e.to_string());
-                Exit::Fatal
-            })?;
+        let credentials =
+            Credentials::new(&sandbox.base_url(), sandbox.username(), sandbox.token()).map_err(
+                |e| {
+                    report::error(&e.to_string());
+                    Exit::Fatal
+                },
+            )?;
         return Ok((credentials, Some(sandbox)));
     }
     Credentials::from_vars(|name| std::env::var(name).ok())
@@ -302,7 +308,15 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
-    let outcome = executor::run::run(Arc::clone(&p.manifest), rows, client, options, listener, stop).await;
+    let outcome = executor::run::run(
+        Arc::clone(&p.manifest),
+        rows,
+        client,
+        options,
+        listener,
+        stop,
+    )
+    .await;
     ctrl_c.abort();
     progress.finish();
     match outcome {
@@ -343,9 +357,16 @@ fn exit_for(summary: &RunSummary, p: &Prepared) -> Exit {
 fn resume_sets(
     args: &ApplyArgs,
     p: &Prepared,
-) -> Result<(std::collections::HashSet<u64>, Option<std::collections::HashSet<u64>>, bool), Exit> {
+) -> Result<
+    (
+        std::collections::HashSet<u64>,
+        Option<std::collections::HashSet<u64>>,
+        bool,
+    ),
+    Exit,
+> {
     let Some(previous) = args.resume.as_ref().or(args.only_failed.as_ref()) else {
-        return Ok((Default::default(), None, false));
+        return Ok((HashSet::default(), None, false));
     };
     if args.dry_run {
         report::error("`--resume` and `--only-failed` run rows for real; drop `--dry-run`");
@@ -357,7 +378,11 @@ fn resume_sets(
         Exit::Invalid
     })?;
     if args.only_failed.is_some() {
-        Ok((Default::default(), Some(resume::failed_rows(&recorded)), true))
+        Ok((
+            HashSet::default(),
+            Some(resume::failed_rows(&recorded)),
+            true,
+        ))
     } else {
         Ok((resume::done_rows(&recorded), None, true))
     }
@@ -365,7 +390,10 @@ fn resume_sets(
 
 fn check_unchanged(previous: &Path, p: &Prepared, force: bool) -> Result<(), Exit> {
     let meta = RunMeta::load(previous).map_err(|e| {
-        report::error(&format!("cannot read the record of `{}`: {e}", previous.display()));
+        report::error(&format!(
+            "cannot read the record of `{}`: {e}",
+            previous.display()
+        ));
         Exit::Invalid
     })?;
     let Some(meta) = meta else {
@@ -408,11 +436,20 @@ fn save_meta(p: &Prepared) -> Result<(), String> {
             .map_err(|e| format!("cannot read `{}`: {e}", p.input_path.display()))?,
         input: p.input_path.display().to_string(),
     };
-    if let Some(dir) = p.results_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    if let Some(dir) = p
+        .results_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     }
-    meta.save(&p.results_path)
-        .map_err(|e| format!("cannot write the record beside `{}`: {e}", p.results_path.display()))
+    meta.save(&p.results_path).map_err(|e| {
+        format!(
+            "cannot write the record beside `{}`: {e}",
+            p.results_path.display()
+        )
+    })
 }
 
 /// The number of input rows (a quick pass), for the progress bar and the confirmation.
@@ -444,9 +481,10 @@ fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
 
 /// `results/x.csv` → `results/x.plan.jsonl`.
 fn plan_path_for(results: &Path) -> PathBuf {
-    let stem = results
-        .file_stem()
-        .map_or_else(|| "results".to_owned(), |s| s.to_string_lossy().into_owned());
+    let stem = results.file_stem().map_or_else(
+        || "results".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     results.with_file_name(format!("{stem}.plan.jsonl"))
 }
 

@@ -103,14 +103,6 @@ impl Progress {
         }
     }
 
-    /// Runs `f` (which may print to stderr or stdout) with the bar hidden, then redraws it.
-    pub(crate) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.bar {
-            Some(bar) => bar.suspend(f),
-            None => f(),
-        }
-    }
-
     /// Clears the bar, or writes the last plain line; later calls do nothing.
     pub(crate) fn finish(&self) {
         if self.finished.swap(true, Ordering::AcqRel) {

@@ -93,7 +93,9 @@ fn check_host(raw: &str) -> Result<String, CredentialsError> {
         ))
     })?;
     let Some(host) = url.host_str() else {
-        return Err(CredentialsError(format!("GLADLY_HOST `{raw}` has no host name")));
+        return Err(CredentialsError(format!(
+            "GLADLY_HOST `{raw}` has no host name"
+        )));
     };
     if !matches!(url.path(), "" | "/") || url.query().is_some() {
         return Err(CredentialsError(format!(
@@ -302,7 +304,10 @@ mod tests {
     fn debug_hides_the_token() {
         let c = Credentials::from_vars(vars("https://acme.gladly.com")).unwrap();
         let text = format!("{c:?}");
-        assert!(!text.contains("tok-123") && text.contains("<hidden>"), "{text}");
+        assert!(
+            !text.contains("tok-123") && text.contains("<hidden>"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -31,8 +31,10 @@ use super::render::{
 use crate::catalog::Method;
 use crate::manifest::{Action, Manifest, Request, Rule, Step, StepKind};
 use crate::policy::rate::parse_rate_headers;
-use crate::policy::retry::{Attempt, Decision, RetryPolicy, decide, parse_retry_after, safe_to_retry};
-use crate::results::{ResultKind, RowResult, ResultsWriter};
+use crate::policy::retry::{
+    Attempt, Decision, RetryPolicy, decide, parse_retry_after, safe_to_retry,
+};
+use crate::results::{ResultKind, ResultsWriter, RowResult};
 use crate::source::{Row, RowError};
 use crate::template;
 
@@ -110,6 +112,8 @@ struct Finished {
     plan: Vec<u8>,
     /// The row's place in the dispatch window, given back once its line is written.
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// The run stopped before the row could finish: write nothing, so a resume runs it.
+    unfinished: bool,
 }
 
 /// Whether a row finished well enough for rows that wait on it (`after`).
@@ -168,7 +172,9 @@ where
     summary.throttled = shared.stats.throttled.load(Ordering::Relaxed);
     summary.retries = shared.stats.retries.load(Ordering::Relaxed);
     summary.elapsed = started.elapsed();
-    summary.results_path.clone_from(&shared.options.results_path);
+    summary
+        .results_path
+        .clone_from(&shared.options.results_path);
     summary.plan_path.clone_from(&shared.options.plan_path);
     summary.stop = shared.stop.reason();
     Ok(summary)
@@ -230,12 +236,10 @@ where
             .acquire_owned()
             .await
             .expect("the window is never closed");
-        let (signal, mut waits) = match &mut graph {
-            Some(g) => g.signals_for(number),
-            None => {
-                let (tx, _) = watch::channel(None);
-                (tx, Vec::new())
-            }
+        let (signal, mut waits) = if let Some(g) = &mut graph {
+            g.signals_for(number)
+        } else {
+            (watch::channel(None).0, Vec::new())
         };
         if let Ok(row) = &item
             && let Some(key) = row_key(shared, row)
@@ -386,13 +390,17 @@ async fn run_one(
                 result: input_failure(&e),
                 plan: Vec::new(),
                 permit: None,
+                unfinished: false,
             };
         }
     };
     let mut result = RowResult::new(row.number, row.line, ResultKind::Done);
     result.keys = key_values(&shared.manifest, &row);
     for (mut wait, must_succeed) in waits {
-        let waited = wait.wait_for(Option::is_some).await.map(|state| state.unwrap_or(true));
+        let waited = wait
+            .wait_for(Option::is_some)
+            .await
+            .map(|state| state.unwrap_or(true));
         // A signal that closed before saying anything belongs to a row that never ran; a
         // dependency cycle gets one closed on purpose.
         let ok = waited.unwrap_or_else(|_| *wait.borrow() == Some(true));
@@ -405,14 +413,24 @@ async fn run_one(
                 result: failed(result, &failure),
                 plan: Vec::new(),
                 permit: None,
+                unfinished: false,
             };
         }
     }
     let _slot = shared.slots.acquire().await.expect("slots never close");
     let mut plan = Vec::new();
-    let result = match run_steps(shared, row, &mut result, &mut plan).await {
-        Ok(()) => result,
-        Err(failure) => failed(result, &failure),
+    // Rows that had not started when the run was told to stop are left for a resume.
+    let mut unfinished = shared.stop.is_stopping();
+    let result = if unfinished {
+        result
+    } else {
+        match run_steps(shared, row, &mut result, &mut plan).await {
+            Ok(()) => result,
+            Err(failure) => {
+                unfinished = failure.code == STOPPED;
+                failed(result, &failure)
+            }
+        }
     };
     let mut result = result;
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -421,6 +439,7 @@ async fn run_one(
         result,
         plan,
         permit: None,
+        unfinished,
     }
 }
 
@@ -483,27 +502,50 @@ async fn run_steps(
         };
         let rendered = render_request(step, request, &ctx)?;
         if dry_run {
-            write_plan_line(plan, result.row, &step.name, shared.client.host(), &rendered);
+            write_plan_line(
+                plan,
+                result.row,
+                &step.name,
+                shared.client.host(),
+                &rendered,
+            );
             if rendered.method != Method::Get {
                 ctx.set_step(&step.name, planned_captures(step, request, &ctx));
                 index += 1;
                 continue;
             }
         }
-        let (response, attempts, confirmed) = send(shared, result.row, step, request, &rendered).await?;
+        let (response, attempts, confirmed) =
+            send(shared, result.row, step, request, &rendered).await?;
         result.attempts += attempts;
         result.http_status = Some(response.status);
         ctx.set_response(response_value(&response));
-        let rule = matching_rule(request, response.status, &ctx, &step.name)?;
+        // A retried create answered "id taken": the earlier attempt's write landed, so the
+        // step succeeded; the manifest's 409 rules are for real conflicts.
+        let rule = if confirmed {
+            result.detail = format!(
+                "created by an earlier attempt whose answer was lost (HTTP {} on retry)",
+                response.status
+            );
+            None
+        } else {
+            matching_rule(request, response.status, &ctx, &step.name)?
+        };
         let status_ok = confirmed || response.status < 400;
         let action = rule.map_or(
-            if status_ok { Action::Continue } else { Action::Fail },
+            if status_ok {
+                Action::Continue
+            } else {
+                Action::Fail
+            },
             |r| r.action,
         );
         if matches!(action, Action::Continue | Action::Goto(_)) {
             ctx.set_step(&step.name, captures(step, request, &ctx)?);
             if let Some(label) = rule.and_then(|r| r.outcome.clone()).or_else(|| {
-                (status_ok && !dry_run).then(|| step.outcome.clone()).flatten()
+                (status_ok && !dry_run)
+                    .then(|| step.outcome.clone())
+                    .flatten()
             }) {
                 result.outcome = label;
             }
@@ -552,9 +594,13 @@ fn decide_row(
         _ => (ResultKind::Failed, "failed"),
     };
     result.result = kind;
-    let label = rule.and_then(|r| r.outcome.clone()).or_else(|| step.outcome.clone());
+    let label = rule
+        .and_then(|r| r.outcome.clone())
+        .or_else(|| step.outcome.clone());
     result.outcome = label.unwrap_or_else(|| word.to_owned());
-    let message = rule.and_then(|r| r.message.as_ref()).or(step.message.as_ref());
+    let message = rule
+        .and_then(|r| r.message.as_ref())
+        .or(step.message.as_ref());
     result.detail = message.map(|m| render_message(m, ctx)).unwrap_or_default();
     if action == Action::Abort {
         stop.stop(Stop::Aborted {
@@ -692,7 +738,14 @@ async fn send(
             Err(SendError::Connection(_)) => Attempt::Connection,
         };
         let jitter: f64 = rand::random();
-        match decide(&shared.options.retry, &attempt, attempt_no, safe, throttled, jitter) {
+        match decide(
+            &shared.options.retry,
+            &attempt,
+            attempt_no,
+            safe,
+            throttled,
+            jitter,
+        ) {
             Decision::Accept => {
                 let response = answer.expect("accepted attempts have a response");
                 let confirmed = attempt_no > 1 && has_id && is_id_taken(&response);
@@ -700,7 +753,7 @@ async fn send(
             }
             Decision::Retry { after, reason } => {
                 shared.stats.retries.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(row, step = %step.name, attempt = attempt_no + 1, %reason, retry_in_ms = after.as_millis() as u64, "retrying");
+                tracing::debug!(row, step = %step.name, attempt = attempt_no + 1, %reason, retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX), "retrying");
                 shared.listener.event(&Event::Retrying {
                     row,
                     step: step.name.clone(),
@@ -715,14 +768,23 @@ async fn send(
                 throttled += after;
                 shared.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 shared.limiter.pause(after);
-                tracing::debug!(row, status = 429, wait_ms = after.as_millis() as u64, "throttled");
+                tracing::debug!(
+                    row,
+                    status = 429,
+                    wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                    "throttled"
+                );
                 shared.listener.event(&Event::Throttled { wait: after });
             }
             Decision::Unauthorized(status) => {
                 shared.stop.stop(Stop::Fatal(format!(
                     "Gladly answered {status} ({}): check GLADLY_USERNAME and GLADLY_API_TOKEN \
                      and that the user has the API User permission",
-                    if status == 401 { "not authenticated" } else { "forbidden" }
+                    if status == 401 {
+                        "not authenticated"
+                    } else {
+                        "forbidden"
+                    }
                 )));
                 return Err(stopped(step));
             }
@@ -749,10 +811,13 @@ async fn send(
     }
 }
 
+/// The failure code of a row cut short by a fatal stop (never recorded).
+const STOPPED: &str = "stopped";
+
 fn stopped(step: &Step) -> RowFailure {
     RowFailure {
         step: step.name.clone(),
-        code: "stopped",
+        code: STOPPED,
         detail: "the run stopped before this row finished".to_owned(),
         span: None,
     }
@@ -782,7 +847,9 @@ fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
             Some(_) => false,
         };
         if blank {
-            return Err(RowFailure::input(format!("required column `{column}` is empty")));
+            return Err(RowFailure::input(format!(
+                "required column `{column}` is empty"
+            )));
         }
     }
     Ok(())
@@ -797,7 +864,11 @@ async fn fetch_lookups(
     stop: &StopHandle,
 ) -> Result<Value, ExecError> {
     let mut tables = BTreeMap::new();
-    let base = BaseContext::new(manifest, &options.params, Some(Value::from(BTreeMap::<String, Value>::new())));
+    let base = BaseContext::new(
+        manifest,
+        &options.params,
+        Some(Value::from(BTreeMap::<String, Value>::new())),
+    );
     for lookup in manifest.lookups() {
         let rendered = RenderedRequest {
             method: Method::Get,
@@ -810,7 +881,10 @@ async fn fetch_lookups(
             Ok(r) if r.status < 300 => r,
             Ok(r) => {
                 if matches!(r.status, 401 | 403) {
-                    stop.stop(Stop::Fatal(format!("Gladly answered {} to lookup `{}`", r.status, lookup.name)));
+                    stop.stop(Stop::Fatal(format!(
+                        "Gladly answered {} to lookup `{}`",
+                        r.status, lookup.name
+                    )));
                 }
                 let (_, detail) = gladly_error(&r);
                 return Err(ExecError::Lookup(format!(
@@ -839,7 +913,9 @@ async fn fetch_lookups(
                 .key
                 .render(&Value::from(ctx))
                 .map_err(|e| ExecError::Lookup(format!("lookup `{}` key: {e}", lookup.name)))?;
-            table.entry(key).or_insert_with(|| template::from_json(item));
+            table
+                .entry(key)
+                .or_insert_with(|| template::from_json(item));
         }
         tracing::info!(lookup = %lookup.name, items = table.len(), "lookup loaded");
         tables.insert(lookup.name.clone(), Value::from(table));
@@ -869,7 +945,14 @@ async fn fetch_with_retries(
             Err(SendError::Timeout) => Attempt::Timeout,
             Err(SendError::Connection(_)) => Attempt::Connection,
         };
-        match decide(policy, &attempt, attempt_no, true, throttled, rand::random()) {
+        match decide(
+            policy,
+            &attempt,
+            attempt_no,
+            true,
+            throttled,
+            rand::random(),
+        ) {
             Decision::Accept | Decision::Unauthorized(_) => {
                 return answer.map_err(|e| e.to_string());
             }
@@ -879,7 +962,9 @@ async fn fetch_with_retries(
                 throttled += after;
                 limiter.pause(after);
             }
-            Decision::GiveUp { reason } | Decision::OutcomeUnknown { reason } => return Err(reason),
+            Decision::GiveUp { reason } | Decision::OutcomeUnknown { reason } => {
+                return Err(reason);
+            }
         }
     }
 }
@@ -906,7 +991,13 @@ fn create_file(path: &std::path::Path) -> Result<std::io::BufWriter<std::fs::Fil
         .map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))
 }
 
-fn write_plan_line(plan: &mut Vec<u8>, row: u64, step: &str, host: &str, request: &RenderedRequest) {
+fn write_plan_line(
+    plan: &mut Vec<u8>,
+    row: u64,
+    step: &str,
+    host: &str,
+    request: &RenderedRequest,
+) {
     let mut line = serde_json::json!({
         "row": row,
         "step": step,
@@ -935,6 +1026,10 @@ async fn write_results(
     while let Some(done) = finished.recv().await {
         pending.insert(done.seq, done);
         while let Some(done) = pending.remove(&next) {
+            next += 1;
+            if done.unfinished {
+                continue;
+            }
             if let Some(plan) = &mut plan {
                 plan.write_all(&done.plan).map_err(output)?;
                 plan.flush().map_err(output)?;
@@ -951,7 +1046,6 @@ async fn write_results(
                 result: done.result.result,
                 outcome: done.result.outcome.clone(),
             });
-            next += 1;
             drop(done.permit);
         }
     }

@@ -2,6 +2,7 @@
 //! process, `runner apply` is killed with SIGKILL part-way, then resumed; every row must
 //! end applied exactly once, and recorded exactly once.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,7 +28,10 @@ impl SandboxProcess {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut vars = Vec::new();
         while vars.len() < 3 {
-            let line = lines.next().expect("sandbox printed its credentials").unwrap();
+            let line = lines
+                .next()
+                .expect("sandbox printed its credentials")
+                .unwrap();
             if let Some((k, v)) = line.split_once('=') {
                 vars.push((k.to_owned(), v.to_owned()));
             }
@@ -36,7 +40,12 @@ impl SandboxProcess {
     }
 
     fn host(&self) -> &str {
-        &self.vars.iter().find(|(k, _)| k == "GLADLY_HOST").unwrap().1
+        &self
+            .vars
+            .iter()
+            .find(|(k, _)| k == "GLADLY_HOST")
+            .unwrap()
+            .1
     }
 
     fn env(&self, test: Test) -> Test {
@@ -50,8 +59,21 @@ impl SandboxProcess {
             .build()
             .unwrap();
         let url = format!("{}/__sandbox/state", self.host());
-        let user = self.vars.iter().find(|(k, _)| k == "GLADLY_USERNAME").unwrap().1.clone();
-        let token = self.vars.iter().find(|(k, _)| k == "GLADLY_API_TOKEN").unwrap().1.clone();
+        let user = self
+            .vars
+            .iter()
+            .find(|(k, _)| k == "GLADLY_USERNAME")
+            .unwrap()
+            .1
+            .clone();
+        let token = self
+            .vars
+            .iter()
+            .find(|(k, _)| k == "GLADLY_API_TOKEN")
+            .unwrap()
+            .1
+            .clone();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         runtime.block_on(async {
             reqwest::Client::new()
                 .get(url)
@@ -80,12 +102,14 @@ fn lines_in(path: &std::path::Path) -> usize {
 
 #[test]
 fn killed_runs_resume_to_every_row_applied_exactly_once() {
-    const ROWS: usize = 40;
-    let sandbox = SandboxProcess::start(&["--rate-limit", "0", "--latency", "20"]);
-    for (kill_after, tag) in [(1, "early"), (ROWS / 2, "middle"), (ROWS - 3, "late")] {
+    // The org allows 8 requests a second (the runner follows its headers), so a run of
+    // 48 rows takes about 6 s: room to kill it part-way even on a loaded machine.
+    const ROWS: usize = 48;
+    let sandbox = SandboxProcess::start(&["--rate-limit", "8", "--latency", "20"]);
+    for (kill_after, tag) in [(1, "early"), (ROWS / 2, "middle"), (ROWS - 12, "late")] {
         let mut csv = String::from("name,address,email:1\n");
         for i in 1..=ROWS {
-            csv.push_str(&format!("Customer {i},{i} Main St,{tag}{i}@example.com\n"));
+            let _ = writeln!(csv, "Customer {i},{i} Main St,{tag}{i}@example.com");
         }
         let test = sandbox
             .env(Test::new())
@@ -94,7 +118,14 @@ fn killed_runs_resume_to_every_row_applied_exactly_once() {
         let results = test.dir().join("out.csv");
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("runner"))
             .current_dir(test.dir())
-            .args(["apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--results", "out.csv"])
+            .args([
+                "apply",
+                "jobs/create-customers.yaml",
+                "--input",
+                "rows.csv",
+                "--results",
+                "out.csv",
+            ])
             .envs(sandbox.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -109,17 +140,37 @@ fn killed_runs_resume_to_every_row_applied_exactly_once() {
         child.kill().unwrap();
         child.wait().unwrap();
         let recorded = lines_in(&results) - 1;
-        assert!(recorded < ROWS, "killed before the end ({tag}: {recorded} rows)");
+        assert!(
+            recorded < ROWS,
+            "killed before the end ({tag}: {recorded} rows)"
+        );
 
         let resumed = test.run_args(&[
-            "apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--resume", "out.csv",
+            "apply",
+            "jobs/create-customers.yaml",
+            "--input",
+            "rows.csv",
+            "--resume",
+            "out.csv",
         ]);
-        assert_eq!(resumed.code, 0, "{tag}: {}{}", resumed.stdout, resumed.stderr);
+        assert_eq!(
+            resumed.code, 0,
+            "{tag}: {}{}",
+            resumed.stdout, resumed.stderr
+        );
         let rows = csv_maps(&test.read("out.csv"));
         let mut numbers: Vec<u64> = rows.iter().map(|r| r["row"].parse().unwrap()).collect();
         numbers.sort_unstable();
-        assert_eq!(numbers, (1..=ROWS as u64).collect::<Vec<_>>(), "{tag}: every row recorded once");
-        assert!(rows.iter().all(|r| r["result"] == "done" || r["outcome"] == "exists"), "{tag}: {rows:?}");
+        assert_eq!(
+            numbers,
+            (1..=ROWS as u64).collect::<Vec<_>>(),
+            "{tag}: every row recorded once"
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r["result"] == "done" || r["outcome"] == "exists"),
+            "{tag}: {rows:?}"
+        );
 
         let state = sandbox.state();
         for i in 1..=ROWS {
@@ -141,9 +192,17 @@ fn resume_refuses_a_changed_input() {
     let test = sandbox
         .env(Test::new())
         .copy("jobs/create-customers.yaml")
-        .file("rows.csv", "name,address,email:1\nA,1 St,refuse1@example.com\n");
+        .file(
+            "rows.csv",
+            "name,address,email:1\nA,1 St,refuse1@example.com\n",
+        );
     let first = test.run_args(&[
-        "apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--results", "out.csv",
+        "apply",
+        "jobs/create-customers.yaml",
+        "--input",
+        "rows.csv",
+        "--results",
+        "out.csv",
     ]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     std::fs::write(
@@ -151,15 +210,28 @@ fn resume_refuses_a_changed_input() {
         "name,address,email:1\nA,1 St,refuse1@example.com\nB,2 St,refuse2@example.com\n",
     )
     .unwrap();
-    let resume = ["apply", "jobs/create-customers.yaml", "--input", "rows.csv", "--resume", "out.csv"];
+    let resume = [
+        "apply",
+        "jobs/create-customers.yaml",
+        "--input",
+        "rows.csv",
+        "--resume",
+        "out.csv",
+    ];
     let refused = test.run_args(&resume);
     assert_eq!(refused.code, 1);
     assert!(
-        refused.stderr.contains("the input changed since `out.csv` was written"),
+        refused
+            .stderr
+            .contains("the input changed since `out.csv` was written"),
         "{}",
         refused.stderr
     );
     let forced = test.run_args(&[&resume[..], &["--force"]].concat());
     assert_eq!(forced.code, 0, "{}", forced.stderr);
-    assert_eq!(csv_maps(&test.read("out.csv")).len(), 2, "the new row ran, the old one did not");
+    assert_eq!(
+        csv_maps(&test.read("out.csv")).len(),
+        2,
+        "the new row ran, the old one did not"
+    );
 }
