@@ -298,13 +298,12 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         total,
     };
     let stop = Arc::new(StopHandle::default());
-    let ctrl_c = {
-        let stop = Arc::clone(&stop);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.stop(Stop::Interrupted);
-            }
-        })
+    let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
+        Ok(task) => task,
+        Err(e) => {
+            report::error(&format!("cannot listen for Ctrl-C: {e}"));
+            return Exit::Fatal;
+        }
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
@@ -320,9 +319,10 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     ctrl_c.abort();
     progress.finish();
     match outcome {
-        Ok(summary) => {
+        Ok(mut summary) => {
+            summary.rerun = Some(rerun_command(args, &p));
             print_summary(&summary, args.dry_run);
-            exit_for(&summary, &p)
+            exit_for(&summary)
         }
         Err(e) => {
             report::error(&e.to_string());
@@ -331,24 +331,56 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     }
 }
 
-fn exit_for(summary: &RunSummary, p: &Prepared) -> Exit {
+/// Listens for Ctrl-C (SIGINT) and asks the run to stop. The handler is installed before
+/// this returns, so a signal sent once rows are running is never lost (a lazily registered
+/// listener misses signals that arrive before its first poll).
+fn interrupt_listener(stop: Arc<StopHandle>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    #[cfg(unix)]
+    {
+        let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        Ok(tokio::spawn(async move {
+            if signal.recv().await.is_some() {
+                stop.stop(Stop::Interrupted);
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.stop(Stop::Interrupted);
+            }
+        }))
+    }
+}
+
+fn exit_for(summary: &RunSummary) -> Exit {
     match &summary.stop {
-        Some(Stop::Fatal(message)) => {
-            report::error(message);
-            Exit::Fatal
-        }
+        // print_summary has already said why the run stopped.
+        Some(Stop::Fatal(_)) => Exit::Fatal,
         Some(Stop::Aborted { .. }) => Exit::Aborted,
-        Some(Stop::Interrupted) => {
-            eprintln!(
-                "interrupted: finished rows are recorded; resume with `runner apply {} --resume {}`",
-                p.manifest_name,
-                p.results_path.display()
-            );
-            Exit::Interrupted
-        }
+        Some(Stop::Interrupted) => Exit::Interrupted,
         None if summary.count(ResultKind::Failed) > 0 => Exit::RowsFailed,
         None => Exit::Ok,
     }
+}
+
+/// The command that runs this job again on the same input, for the resume hint.
+fn rerun_command(args: &ApplyArgs, p: &Prepared) -> String {
+    let mut words = vec![
+        "runner".to_owned(),
+        "apply".to_owned(),
+        p.manifest_name.clone(),
+    ];
+    if let Some(input) = &args.input {
+        words.push("--input".to_owned());
+        words.push(input.display().to_string());
+    }
+    for (name, value) in &args.sets {
+        words.push("--set".to_owned());
+        words.push(format!("{name}={value}"));
+    }
+    words.join(" ")
 }
 
 /// The rows to leave out (`--resume`) or the only rows to run (`--only-failed`), and

@@ -443,7 +443,8 @@ fn stop_text(stop: &Stop, summary: &RunSummary) -> String {
         Stop::Aborted { row, message } => format!("aborted by row {row}'s rule: {message}"),
         Stop::Interrupted => format!(
             "interrupted: every finished row is recorded; resume with \
-             `runner apply … --resume {}`",
+             `{} --resume {}`",
+            summary.rerun.as_deref().unwrap_or("runner apply …"),
             shell_word(&summary.results_path.display().to_string())
         ),
         Stop::Fatal(message) => format!("stopped: {message}"),
@@ -619,6 +620,7 @@ mod tests {
             results_path: PathBuf::from("results/close.csv"),
             plan_path: None,
             stop: None,
+            rerun: Some("runner apply jobs/close.yaml".to_owned()),
         }
     }
 
@@ -684,7 +686,7 @@ plan:    out/x.plan.jsonl
         assert_eq!(
             last_line(Stop::Interrupted),
             "interrupted: every finished row is recorded; resume with \
-             `runner apply … --resume results/close.csv`"
+             `runner apply jobs/close.yaml --resume results/close.csv`"
         );
         assert_eq!(
             last_line(Stop::Fatal("credentials refused (401)".into())),

@@ -99,6 +99,8 @@ pub struct RunSummary {
     pub plan_path: Option<PathBuf>,
     /// Why the run stopped early, if it did.
     pub stop: Option<Stop>,
+    /// The command that runs the job again (without `--resume`), for the resume hint.
+    pub rerun: Option<String>,
 }
 
 impl RunSummary {

@@ -102,7 +102,7 @@ struct Shared {
     listener: Arc<dyn Listener>,
     stop: Arc<StopHandle>,
     stats: Stats,
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
 }
 
 /// A row's finished record plus its plan lines (dry run), tagged with its dispatch order.
@@ -142,7 +142,7 @@ where
     };
     let shared = Arc::new(Shared {
         base: BaseContext::new(&manifest, &options.params, Some(tables)),
-        slots: Semaphore::new(manifest.concurrency()),
+        slots: Arc::new(Semaphore::new(manifest.concurrency())),
         manifest,
         client,
         limiter,
@@ -250,12 +250,25 @@ where
         if last_of_key.len() > 4096 {
             last_of_key.retain(|_, w| w.borrow().is_none());
         }
+        // A row with nothing to wait for takes its slot here, in input order: taken inside
+        // the task, the scheduler's polling order (not the file's) would decide who runs
+        // first, and a late first row holds back every results line behind it.
+        let slot = if waits.is_empty() {
+            Some(
+                Arc::clone(&shared.slots)
+                    .acquire_owned()
+                    .await
+                    .expect("slots never close"),
+            )
+        } else {
+            None
+        };
         let task_shared = Arc::clone(shared);
         let tx = done_tx.clone();
         let this_seq = seq;
         seq += 1;
         tokio::spawn(async move {
-            let finished = run_one(&task_shared, item, waits).await;
+            let finished = run_one(&task_shared, item, waits, slot).await;
             let _ = signal.send(Some(finished.result.result != ResultKind::Failed));
             let _ = tx.send(Finished {
                 seq: this_seq,
@@ -380,6 +393,7 @@ async fn run_one(
     shared: &Shared,
     item: Result<Row, RowError>,
     waits: Vec<(DoneWait, bool)>,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Finished {
     let started = Instant::now();
     let row = match item {
@@ -417,7 +431,18 @@ async fn run_one(
             };
         }
     }
-    let _slot = shared.slots.acquire().await.expect("slots never close");
+    let _slot = match slot {
+        Some(slot) => slot,
+        None => Arc::clone(&shared.slots)
+            .acquire_owned()
+            .await
+            .expect("slots never close"),
+    };
+    tracing::debug!(
+        row = row.number,
+        waited_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "row started"
+    );
     let mut plan = Vec::new();
     // Rows that had not started when the run was told to stop are left for a resume.
     let mut unfinished = shared.stop.is_stopping();
@@ -718,8 +743,16 @@ async fn send(
         }
         attempt_no += 1;
         let permit = shared.limiter.acquire(request.operation.rate_class).await;
+        let sent = Instant::now();
         let answer = shared.client.send(rendered).await;
         drop(permit);
+        tracing::debug!(
+            row,
+            step = %step.name,
+            status = answer.as_ref().map_or(0, |r| r.status),
+            latency_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "response"
+        );
         shared.stats.requests.fetch_add(1, Ordering::Relaxed);
         let attempt = match &answer {
             Ok(r) => {

@@ -29,7 +29,7 @@ impl Org {
         }
     }
 
-    fn sandbox(&self) -> &Sandbox {
+    pub(crate) fn sandbox(&self) -> &Sandbox {
         self.sandbox.as_ref().unwrap()
     }
 
@@ -367,7 +367,11 @@ fn a_refused_token_stops_the_run_at_once() {
         ]);
     let out = test.run();
     assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("401"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("stopped: Gladly answered 401"),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stderr.contains("wrong-token") && !out.stdout.contains("wrong-token"));
     let sent = org.log().len();
     assert!(
@@ -437,4 +441,168 @@ fn a_dry_run_with_a_host_sends_reads_but_no_write() {
         plan[1]["body"]["assignee"]["inboxId"], inbox,
         "the real read fed the plan"
     );
+}
+
+#[test]
+fn ctrl_c_finishes_in_flight_rows_records_them_and_says_how_to_resume() {
+    let org = Org::start(SandboxOptions {
+        latency: Some("50".parse().unwrap()),
+        ..fast()
+    });
+    let test = org
+        .env(Test::new())
+        .copy("jobs/create-customers.yaml")
+        .file("rows.csv", &customers_csv(60, "sigint"));
+    let s = org.sandbox();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runner"))
+        .current_dir(test.dir())
+        .args([
+            "apply",
+            "jobs/create-customers.yaml",
+            "--input",
+            "rows.csv",
+            "--results",
+            "out.csv",
+        ])
+        .env("GLADLY_HOST", s.base_url())
+        .env("GLADLY_USERNAME", s.username())
+        .env("GLADLY_API_TOKEN", s.token())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let results = test.dir().join("out.csv");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_to_string(&results).map_or(0, |t| t.lines().count()) < 6 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "resume with `runner apply jobs/create-customers.yaml --input rows.csv --resume out.csv`"
+        ),
+        "{stdout}"
+    );
+    let rows = csv_maps(&test.read("out.csv"));
+    assert!(rows.len() < 60, "stopped taking rows: {}", rows.len());
+    assert!(
+        rows.iter().all(|r| r["result"] == "done"),
+        "in-flight rows finished: {rows:?}"
+    );
+    let created = org
+        .customers_by_email()
+        .keys()
+        .filter(|e| e.starts_with("sigint"))
+        .count();
+    assert_eq!(
+        created,
+        rows.len(),
+        "every recorded row, and only those, was applied"
+    );
+
+    let resumed = test.run_args(&[
+        "apply",
+        "jobs/create-customers.yaml",
+        "--input",
+        "rows.csv",
+        "--resume",
+        "out.csv",
+    ]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(csv_maps(&test.read("out.csv")).len(), 60);
+    let by_email = org.customers_by_email();
+    assert!((1..=60).all(|i| by_email.get(&format!("sigint{i}@example.com")) == Some(&1)));
+}
+
+const DELETE_JOB: &str = r#"
+    version: 1
+    name: delete-customers
+    destructive: true
+    input: { csv: rows.csv, require: [email] }
+    steps:
+      - name: find
+        request: GET /api/v1/customer-profiles
+        query: { email: "{{ row.email }}" }
+        capture: { id: "{{ response.body[0].id if response.body else '' }}" }
+      - name: missing
+        when: "{{ not find.id }}"
+        action: fail
+        message: no customer has this email
+      - name: delete
+        request: DELETE /api/v1/customer-profiles/{{ find.id }}
+        outcome: deleted
+    "#;
+
+#[test]
+fn a_destructive_job_needs_yes_without_a_terminal() {
+    let org = Org::start(fast());
+    let email = "katherine@example.com";
+    let test = org
+        .env(Test::new())
+        .file("job.yaml", DELETE_JOB)
+        .file("rows.csv", &format!("email\n{email}\nnobody@example.com\n"));
+    let refused = test.run_args(&["apply", "job.yaml"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("pass `--yes`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(org.log().is_empty(), "nothing was sent");
+
+    let done = test.run_args(&["apply", "job.yaml", "--yes"]);
+    assert_eq!(done.code, 3, "{}{}", done.stdout, done.stderr);
+    let rows = csv_maps(&test.read("results/delete-customers.csv"));
+    assert_eq!(column(&rows, "outcome"), ["deleted", "failed"]);
+    assert_eq!(rows[1]["detail"], "no customer has this email");
+    let left = org.customers_by_email();
+    assert!(!left.contains_key(email), "the customer is gone");
+}
+
+#[test]
+fn the_token_never_appears_even_at_trace_level() {
+    let org = Org::start(SandboxOptions {
+        faults: "5xx=0.3".parse().unwrap(),
+        token: "tok-Zq9-very-secret".into(),
+        ..fast()
+    });
+    let test = org
+        .env(Test::new())
+        .copy("jobs/create-customers.yaml")
+        .file("rows.csv", &customers_csv(10, "secret"))
+        .env("RUST_LOG", "trace");
+    let out = test.run_args(&[
+        "-vvv",
+        "--log-format",
+        "json",
+        "apply",
+        "jobs/create-customers.yaml",
+        "--input",
+        "rows.csv",
+        "--results",
+        "out.csv",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("retrying"),
+        "debug events were logged: {}",
+        out.stderr
+    );
+    let everything = format!("{}{}{}", out.stdout, out.stderr, test.read("out.csv"));
+    assert!(!everything.contains("tok-Zq9-very-secret"));
+    // Basic auth would carry it base64-encoded.
+    assert!(!everything.contains("dG9rLVpxOS12ZXJ5LXNlY3JldA"));
+    assert!(!everything.to_lowercase().contains("authorization: basic"));
 }
