@@ -321,6 +321,9 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     match outcome {
         Ok(mut summary) => {
             summary.rerun = Some(rerun_command(args, &p));
+            for (row, line, what) in &summary.failures {
+                eprintln!("row {row} (line {line}): {what}");
+            }
             print_summary(&summary, args.dry_run);
             exit_for(&summary)
         }

@@ -621,6 +621,7 @@ mod tests {
             plan_path: None,
             stop: None,
             rerun: Some("runner apply jobs/close.yaml".to_owned()),
+            failures: Vec::new(),
         }
     }
 

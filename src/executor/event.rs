@@ -101,6 +101,8 @@ pub struct RunSummary {
     pub stop: Option<Stop>,
     /// The command that runs the job again (without `--resume`), for the resume hint.
     pub rerun: Option<String>,
+    /// The first failed rows, for display: row number, input line, step and detail.
+    pub failures: Vec<(u64, u64, String)>,
 }
 
 impl RunSummary {

@@ -1068,6 +1068,15 @@ async fn write_results(
                 plan.flush().map_err(output)?;
             }
             writer.write(&done.result).map_err(output)?;
+            if done.result.result == ResultKind::Failed && summary.failures.len() < 10 {
+                let r = &done.result;
+                let what = if r.step.is_empty() {
+                    r.detail.clone()
+                } else {
+                    format!("step `{}`: {}", r.step, r.detail)
+                };
+                summary.failures.push((r.row, r.line, what));
+            }
             summary.rows += 1;
             *summary.by_result.entry(done.result.result).or_default() += 1;
             *summary
