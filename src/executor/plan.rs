@@ -247,7 +247,7 @@ fn plan_row(manifest: &Manifest, base: &BaseContext, row: Row, host: &str) -> Pl
             StepKind::Request(request) => match render_request(step, request, &ctx) {
                 Ok(rendered) => {
                     let row = planned.result.row;
-                    write_plan_line(&mut planned.plan, row, &step.name, host, &rendered)
+                    write_plan_line(&mut planned.plan, row, &step.name, host, &rendered, None)
                         .expect("writing to memory cannot fail");
                     planned.requests.push(index);
                     if request.operation.rate_class == RateClass::Reports {
@@ -280,7 +280,11 @@ fn decide(result: &mut RowResult, step: &crate::manifest::Step, action: Action, 
 
 /// Captures a dry run can know: those that do not read the response (a stable id, a row
 /// value). The others stay unknown.
-fn planned_captures(step: &str, request: &Request, ctx: &RowContext) -> minijinja::Value {
+pub(super) fn planned_captures(
+    step: &str,
+    request: &Request,
+    ctx: &RowContext,
+) -> minijinja::Value {
     let mut known = BTreeMap::new();
     let value = ctx.value();
     for (name, template) in &request.capture {
@@ -297,7 +301,7 @@ fn planned_captures(step: &str, request: &Request, ctx: &RowContext) -> minijinj
     minijinja::Value::from(known)
 }
 
-fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
+pub(super) fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
     for column in &manifest.input().require {
         let blank = match row.values.get(column) {
             None | Some(serde_json::Value::Null) => true,
@@ -326,7 +330,7 @@ fn failed(mut planned: Planned, failure: RowFailure) -> Planned {
     planned
 }
 
-fn failed_input(error: &RowError) -> RowResult {
+pub(super) fn failed_input(error: &RowError) -> RowResult {
     let mut result = RowResult::new(error.number, error.line, ResultKind::Failed);
     "failed".clone_into(&mut result.outcome);
     "input".clone_into(&mut result.error_code);
@@ -400,6 +404,9 @@ struct PlanLine<'a> {
     headers: Headers<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<&'a serde_json::Value>,
+    /// Whether the request was really sent (a dry run with a host sends its reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sent: Option<bool>,
 }
 
 /// Request headers written as a JSON object.
@@ -417,12 +424,13 @@ impl serde::Serialize for Headers<'_> {
     }
 }
 
-fn write_plan_line(
+pub(super) fn write_plan_line(
     plan: &mut impl Write,
     row: u64,
     step: &str,
     host: &str,
     request: &super::render::RenderedRequest,
+    sent: Option<bool>,
 ) -> std::io::Result<()> {
     let line = PlanLine {
         row,
@@ -431,12 +439,13 @@ fn write_plan_line(
         url: format!("{host}{}", request.path_and_query),
         headers: Headers(&request.headers),
         body: request.body.as_ref(),
+        sent,
     };
     serde_json::to_writer(&mut *plan, &line)?;
     plan.write_all(b"\n")
 }
 
-fn create_plan(path: &Path) -> Result<BufWriter<File>, ExecError> {
+pub(super) fn create_plan(path: &Path) -> Result<BufWriter<File>, ExecError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| output_error(path, &e))?;
     }

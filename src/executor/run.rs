@@ -23,7 +23,10 @@ use super::client::{Client, Response, SendError};
 use super::error::{ExecError, RowFailure};
 use super::event::{Event, Listener, RunSummary, Stop};
 use super::limiter::Limiter;
-use super::plan::{capture_columns, key_values};
+use super::plan::{
+    capture_columns, check_required, create_plan, failed_input, key_values, planned_captures,
+    write_plan_line,
+};
 use super::render::{
     BaseContext, RenderedRequest, RowContext, json_text, render_message, render_request,
     step_applies,
@@ -137,7 +140,7 @@ where
     let tables = fetch_lookups(&manifest, &client, &limiter, &options, &stop).await?;
     let writer = open_writer(&manifest, &options)?;
     let plan_file = match &options.plan_path {
-        Some(path) => Some(create_file(path)?),
+        Some(path) => Some(create_plan(path)?),
         None => None,
     };
     let shared = Arc::new(Shared {
@@ -401,7 +404,7 @@ async fn run_one(
         Err(e) => {
             return Finished {
                 seq: 0,
-                result: input_failure(&e),
+                result: failed_input(&e),
                 plan: Vec::new(),
                 permit: None,
                 unfinished: false,
@@ -479,17 +482,6 @@ fn failed(mut result: RowResult, failure: &RowFailure) -> RowResult {
     result
 }
 
-fn input_failure(error: &RowError) -> RowResult {
-    let mut result = RowResult::new(error.number, error.line, ResultKind::Failed);
-    "failed".clone_into(&mut result.outcome);
-    "input".clone_into(&mut result.error_code);
-    result.detail = match &error.column {
-        Some(column) => format!("column `{column}`: {}", error.kind),
-        None => error.kind.to_string(),
-    };
-    result
-}
-
 /// Runs the steps of one row, filling `result`. `Err` is a failure before or without a
 /// response deciding it (template, payload, network).
 async fn run_steps(
@@ -527,15 +519,12 @@ async fn run_steps(
         };
         let rendered = render_request(step, request, &ctx)?;
         if dry_run {
-            write_plan_line(
-                plan,
-                result.row,
-                &step.name,
-                shared.client.host(),
-                &rendered,
-            );
+            let sent = rendered.method == Method::Get;
+            let host = shared.client.host();
+            write_plan_line(plan, result.row, &step.name, host, &rendered, Some(sent))
+                .expect("writing to memory cannot fail");
             if rendered.method != Method::Get {
-                ctx.set_step(&step.name, planned_captures(step, request, &ctx));
+                ctx.set_step(&step.name, planned_captures(&step.name, request, &ctx));
                 index += 1;
                 continue;
             }
@@ -704,22 +693,6 @@ fn captures(step: &Step, request: &Request, ctx: &RowContext) -> Result<Value, R
     Ok(Value::from(values))
 }
 
-fn planned_captures(step: &Step, request: &Request, ctx: &RowContext) -> Value {
-    let mut values = BTreeMap::new();
-    for (name, t) in &request.capture {
-        let known = if t.reads("response") {
-            None
-        } else {
-            t.eval(&ctx.value()).ok()
-        };
-        values.insert(
-            name.clone(),
-            known.unwrap_or_else(|| template::unknown(&format!("{}.{name}", step.name))),
-        );
-    }
-    Value::from(values)
-}
-
 /// Sends a request under the limiter and the retry policy. Returns the response to judge,
 /// the attempts made, and whether a 409 on a retry confirmed an earlier attempt's create.
 async fn send(
@@ -872,22 +845,6 @@ fn is_id_taken(response: &Response) -> bool {
     })
 }
 
-fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
-    for column in &manifest.input().require {
-        let blank = match row.values.get(column) {
-            None | Some(serde_json::Value::Null) => true,
-            Some(serde_json::Value::String(s)) => s.trim().is_empty(),
-            Some(_) => false,
-        };
-        if blank {
-            return Err(RowFailure::input(format!(
-                "required column `{column}` is empty"
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Fetches every lookup once, before the first row; a failure stops the run.
 async fn fetch_lookups(
     manifest: &Manifest,
@@ -1012,37 +969,6 @@ fn open_writer(manifest: &Manifest, options: &RunOptions) -> Result<ResultsWrite
         ResultsWriter::create(path, keys, &captures)
     };
     writer.map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))
-}
-
-fn create_file(path: &std::path::Path) -> Result<std::io::BufWriter<std::fs::File>, ExecError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))?;
-    }
-    std::fs::File::create(path)
-        .map(std::io::BufWriter::new)
-        .map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))
-}
-
-fn write_plan_line(
-    plan: &mut Vec<u8>,
-    row: u64,
-    step: &str,
-    host: &str,
-    request: &RenderedRequest,
-) {
-    let mut line = serde_json::json!({
-        "row": row,
-        "step": step,
-        "method": request.method.as_str(),
-        "url": format!("{host}{}", request.path_and_query),
-        "sent": request.method == Method::Get,
-    });
-    if let Some(body) = &request.body {
-        line["body"] = body.clone();
-    }
-    serde_json::to_writer(&mut *plan, &line).expect("writing to memory cannot fail");
-    plan.push(b'\n');
 }
 
 /// Writes finished rows in dispatch (input) order, one flushed line each.
