@@ -9,7 +9,7 @@ use minijinja::Value;
 
 use super::error::RowFailure;
 use crate::catalog::Method;
-use crate::manifest::{Manifest, PathPart, Request, Step};
+use crate::manifest::{Manifest, PathPart, Request, Step, StepKind};
 use crate::template::{self, LOOKUPS_KEY, OFFLINE_KEY, Template, TemplateError};
 
 /// Values every row sees: params, job, lookup tables.
@@ -138,11 +138,16 @@ pub struct RenderedRequest {
 }
 
 /// True when the step's `when` holds (or it has none).
+///
+/// In a dry run a condition may read values only a real run would know; the plan then
+/// follows the path where nothing goes wrong: a request step is planned (it may be sent)
+/// and a step that would end the row (`action: skip|fail|abort`) does not.
 pub fn step_applies(step: &Step, ctx: &RowContext) -> Result<bool, RowFailure> {
     match &step.when {
         None => Ok(true),
         Some(t) => t
-            .is_true(&ctx.value())
+            .truth(&ctx.value())
+            .map(|known| known.unwrap_or(matches!(step.kind, StepKind::Request(_))))
             .map_err(|e| RowFailure::template(&step.name, &e)),
     }
 }

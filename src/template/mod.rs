@@ -182,6 +182,39 @@ impl Template {
         Ok(!is_omit(&value) && value.is_true())
     }
 
+    /// Evaluates a condition that may read values only a real run would know (a dry run's
+    /// captures of writes, lookups without a host): `None` when it reads such a value or
+    /// comes out as one, since `<unknown> > 1` or `<unknown> == 'x'` would decide by
+    /// accident.
+    pub fn truth(&self, ctx: &Value) -> Result<Option<bool>, TemplateError> {
+        if self.reads_unknown(ctx) {
+            return Ok(None);
+        }
+        let value = self.eval(ctx)?;
+        if is_unknown(&value) {
+            return Ok(None);
+        }
+        Ok(Some(!is_omit(&value) && value.is_true()))
+    }
+
+    /// True when one of the variables the template reads (or a value on its path) is
+    /// unknown.
+    fn reads_unknown(&self, ctx: &Value) -> bool {
+        self.names.iter().any(|name| {
+            let mut at = ctx.clone();
+            for part in name.split('.') {
+                match at.get_attr(part) {
+                    Ok(next) if !next.is_undefined() => at = next,
+                    _ => return false,
+                }
+                if is_unknown(&at) {
+                    return true;
+                }
+            }
+            false
+        })
+    }
+
     fn render_error(&self, err: &minijinja::Error) -> TemplateError {
         TemplateError::render(&self.source, self.span, err)
     }
@@ -255,6 +288,22 @@ mod tests {
         let tpl = t("{{ lookup('inboxes', row.inbox).id ~ fetch.x ~ params.p ~ gladly_id() }}");
         assert_eq!(tpl.variables(), ["fetch.x", "params.p", "row.inbox"]);
         assert_eq!(tpl.lookups_used(), ["inboxes"]);
+    }
+
+    #[test]
+    fn conditions_on_unknown_values_are_undecided() {
+        let ctx = context! {
+            find => context! { matches => unknown("find.matches") },
+            row => context! { n => 2 },
+            vars => context! { inbox => unknown("lookup inboxes[x]") },
+        };
+        assert_eq!(t("{{ find.matches > 1 }}").truth(&ctx).unwrap(), None);
+        assert_eq!(t("{{ find.matches == 0 }}").truth(&ctx).unwrap(), None);
+        assert_eq!(t("{{ vars.inbox.disabled }}").truth(&ctx).unwrap(), None);
+        assert_eq!(t("{{ row.n > 1 }}").truth(&ctx).unwrap(), Some(true));
+        assert_eq!(t("{{ row.n > 5 }}").truth(&ctx).unwrap(), Some(false));
+        // What `truth` guards against: a comparison with an unknown decides by accident.
+        assert!(t("{{ find.matches > 1 }}").is_true(&ctx).unwrap());
     }
 
     #[test]
