@@ -242,6 +242,7 @@ fn plan_row(manifest: &Manifest, base: &BaseContext, row: Row, host: &str) -> Pl
         match &step.kind {
             StepKind::Decide(action) => {
                 decide(&mut planned.result, step, *action, &ctx);
+                planned.result.captures = ctx.capture_texts(manifest);
                 return planned;
             }
             StepKind::Request(request) => match render_request(step, request, &ctx) {
@@ -323,7 +324,8 @@ fn failed(mut planned: Planned, failure: RowFailure) -> Planned {
     "failed".clone_into(&mut result.outcome);
     result.step.clone_from(&failure.step);
     failure.code.clone_into(&mut result.error_code);
-    result.detail = failure.to_string();
+    // The step has its own column: the detail is the reason alone, as in a real run.
+    result.detail.clone_from(&failure.detail);
     // Requests of earlier steps stay in the plan: a real run would send them before
     // reaching the step that fails.
     planned.failure = Some(failure);

@@ -478,7 +478,9 @@ fn failed(mut result: RowResult, failure: &RowFailure) -> RowResult {
         result.step.clone_from(&failure.step);
     }
     failure.code.clone_into(&mut result.error_code);
-    result.detail = failure.to_string();
+    // The step has its own column (and the printed summary names it): the detail is the
+    // reason alone.
+    result.detail.clone_from(&failure.detail);
     result
 }
 
@@ -494,6 +496,21 @@ async fn run_steps(
     check_required(manifest, &row)?;
     let mut ctx = RowContext::new(&shared.base, row.values);
     ctx.eval_vars(manifest)?;
+    let outcome = run_step_list(shared, &mut ctx, result, plan).await;
+    // Whatever ended the row, what its steps captured is recorded (the customer a find
+    // step matched before a skip, the assignee read before a refused close).
+    result.captures = ctx.capture_texts(manifest);
+    outcome
+}
+
+/// The step loop of [`run_steps`].
+async fn run_step_list(
+    shared: &Shared,
+    ctx: &mut RowContext,
+    result: &mut RowResult,
+    plan: &mut Vec<u8>,
+) -> Result<(), RowFailure> {
+    let manifest = &shared.manifest;
     let dry_run = shared.options.plan_path.is_some();
     if dry_run {
         result.result = ResultKind::Planned;
@@ -505,26 +522,26 @@ async fn run_steps(
     let mut index = 0;
     while index < steps.len() {
         let step = &steps[index];
-        if !step_applies(step, &ctx)? {
+        if !step_applies(step, ctx)? {
             index += 1;
             continue;
         }
         result.step.clone_from(&step.name);
         let request = match &step.kind {
             StepKind::Decide(action) => {
-                decide_row(result, step, None, *action, &ctx, &shared.stop);
+                decide_row(result, step, None, *action, ctx, &shared.stop);
                 return Ok(());
             }
             StepKind::Request(request) => request,
         };
-        let rendered = render_request(step, request, &ctx)?;
+        let rendered = render_request(step, request, ctx)?;
         if dry_run {
             let sent = rendered.method == Method::Get;
             let host = shared.client.host();
             write_plan_line(plan, result.row, &step.name, host, &rendered, Some(sent))
                 .expect("writing to memory cannot fail");
             if rendered.method != Method::Get {
-                ctx.set_step(&step.name, planned_captures(&step.name, request, &ctx));
+                ctx.set_step(&step.name, planned_captures(&step.name, request, ctx));
                 index += 1;
                 continue;
             }
@@ -543,7 +560,7 @@ async fn run_steps(
             );
             None
         } else {
-            matching_rule(request, response.status, &ctx, &step.name)?
+            matching_rule(request, response.status, ctx, &step.name)?
         };
         let status_ok = confirmed || response.status < 400;
         let action = rule.map_or(
@@ -555,7 +572,7 @@ async fn run_steps(
             |r| r.action,
         );
         if matches!(action, Action::Continue | Action::Goto(_)) {
-            ctx.set_step(&step.name, captures(step, request, &ctx)?);
+            ctx.set_step(&step.name, captures(step, request, ctx)?);
             if let Some(label) = rule.and_then(|r| r.outcome.clone()).or_else(|| {
                 (status_ok && !dry_run)
                     .then(|| step.outcome.clone())
@@ -569,7 +586,7 @@ async fn run_steps(
             Action::Goto(target) => index = target,
             Action::Retry => return Err(retry_exhausted(step, &response)),
             Action::Skip | Action::Fail | Action::Abort => {
-                decide_row(result, step, rule, action, &ctx, &shared.stop);
+                decide_row(result, step, rule, action, ctx, &shared.stop);
                 if action != Action::Skip && rule.and_then(|r| r.message.as_ref()).is_none() {
                     let (code, detail) = gladly_error(&response);
                     result.error_code = code;
@@ -579,7 +596,6 @@ async fn run_steps(
             }
         }
     }
-    result.captures = ctx.capture_texts(manifest);
     Ok(())
 }
 
@@ -829,7 +845,8 @@ fn stopped(step: &Step) -> RowFailure {
     }
 }
 
-/// A 409 saying the client-supplied id is taken.
+/// A 409 saying the client-supplied id is taken: `attr: id`, or `attr:
+/// newConversationItems`, which is how Gladly reports a taken task or conversation-item id.
 fn is_id_taken(response: &Response) -> bool {
     if response.status != 409 {
         return false;
@@ -841,7 +858,10 @@ fn is_id_taken(response: &Response) -> bool {
     };
     first.is_some_and(|e| {
         e.get("code").and_then(|c| c.as_str()) == Some("taken")
-            && e.get("attr").and_then(|a| a.as_str()) == Some("id")
+            && matches!(
+                e.get("attr").and_then(|a| a.as_str()),
+                Some("id" | "newConversationItems")
+            )
     })
 }
 
@@ -1018,4 +1038,112 @@ async fn write_results(
         }
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::executor::client::Credentials;
+    use crate::executor::event::Silent;
+    use crate::sandbox::{self, SandboxOptions};
+    use serde_json::json;
+
+    fn answer(status: u16, body: serde_json::Value) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    #[test]
+    fn taken_ids_of_customers_tasks_and_items_are_recognised() {
+        let taken = |attr: &str| {
+            answer(
+                409,
+                json!({"errors": [{"attr": attr, "code": "taken", "detail": "x"}]}),
+            )
+        };
+        assert!(is_id_taken(&taken("id")));
+        assert!(is_id_taken(&taken("newConversationItems")));
+        assert!(!is_id_taken(&taken("emails")), "a real conflict");
+        assert!(!is_id_taken(&answer(
+            400,
+            json!({"errors": [{"attr": "id", "code": "taken"}]})
+        )));
+    }
+
+    /// Runs `manifest` (YAML) over `csv` against a fresh sandbox; returns the results CSV.
+    async fn run_against_sandbox(manifest: &str, csv: &str) -> String {
+        let org = sandbox::start(SandboxOptions::unlimited()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.yaml");
+        let manifest = Manifest::parse(&path, manifest).unwrap().manifest;
+        let rows = crate::source::from_reader(
+            "rows.csv",
+            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
+            crate::source::Format::Csv { delimiter: b',' },
+        )
+        .unwrap();
+        let credentials = Credentials::new(&org.base_url(), org.username(), org.token()).unwrap();
+        let client = Client::new(credentials, Duration::from_secs(10)).unwrap();
+        let results_path = dir.path().join("out.csv");
+        let options = RunOptions {
+            params: BTreeMap::new(),
+            results_path: results_path.clone(),
+            append: false,
+            plan_path: None,
+            retry: RetryPolicy::default(),
+            skip: HashSet::new(),
+            total: None,
+        };
+        run(
+            Arc::new(manifest),
+            rows,
+            client,
+            options,
+            Arc::new(Silent),
+            Arc::new(StopHandle::default()),
+        )
+        .await
+        .unwrap();
+        org.shutdown().await;
+        std::fs::read_to_string(results_path).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rows_ended_early_keep_their_captures_and_a_plain_detail() {
+        let results = run_against_sandbox(
+            r#"
+version: 1
+name: t
+input: { csv: rows.csv, require: [email] }
+steps:
+  - name: find
+    operation: findCustomers
+    query: { email: "{{ row.email }}" }
+    capture:
+      id: "{{ response.body[0].id if response.body else '' }}"
+      name: "{{ response.body[0].name }}"
+  - name: stop
+    when: "{{ find.id }}"
+    action: skip
+    message: found
+"#,
+            "email\nada@example.com\nnobody@example.com\n",
+        )
+        .await;
+        let lines: Vec<&str> = results.lines().collect();
+        assert!(lines[0].ends_with(",detail,find.id,find.name"), "{results}");
+        assert!(
+            lines[1].contains(",skipped,skipped,stop,200,")
+                && lines[1].ends_with(",found,GfkFIKfgRoQ85jUsrlJqIQ,Ada Lovelace"),
+            "the skipped row records what `find` captured: {results}"
+        );
+        assert!(
+            lines[2].contains(",failed,failed,find,200,1,")
+                && lines[2].contains(",capture,capture `name`: "),
+            "the step is in its column, not repeated in the detail: {results}"
+        );
+    }
 }
