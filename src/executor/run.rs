@@ -587,10 +587,13 @@ async fn run_step_list(
             Action::Retry => return Err(retry_exhausted(step, &response)),
             Action::Skip | Action::Fail | Action::Abort => {
                 decide_row(result, step, rule, action, ctx, &shared.stop);
-                if action != Action::Skip && rule.and_then(|r| r.message.as_ref()).is_none() {
+                if action != Action::Skip && response.status >= 400 {
+                    // Gladly's code is recorded even when a rule words the detail itself.
                     let (code, detail) = gladly_error(&response);
                     result.error_code = code;
-                    result.detail = detail;
+                    if rule.and_then(|r| r.message.as_ref()).is_none() {
+                        result.detail = detail;
+                    }
                 }
                 return Ok(());
             }
@@ -1133,6 +1136,30 @@ steps:
             "email\nada@example.com\nnobody@example.com\n",
         )
         .await;
+        let refused = run_against_sandbox(
+            r#"
+version: 1
+name: t
+input: { csv: rows.csv, require: [id] }
+steps:
+  - name: delete
+    operation: deleteCustomer
+    params: { customerId: "{{ row.id }}" }
+    on:
+      400: { action: fail, outcome: refused, message: "no: {{ response.body.errors[0].detail }}" }
+"#,
+            "id\nGfkFIKfgRoQ85jUsrlJqIQ\n",
+        )
+        .await;
+        assert!(
+            refused
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains(",failed,refused,delete,400,1,")
+                && refused.contains(",invalid_state,no: customer has an OPEN"),
+            "Gladly's code is kept when a rule words the detail: {refused}"
+        );
         let lines: Vec<&str> = results.lines().collect();
         assert!(lines[0].ends_with(",detail,find.id,find.name"), "{results}");
         assert!(
