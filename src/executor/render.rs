@@ -82,14 +82,14 @@ impl RowContext {
     pub fn eval_vars(&mut self, manifest: &Manifest) -> Result<(), RowFailure> {
         let mut vars: BTreeMap<String, Value> = BTreeMap::new();
         for (name, template) in manifest.vars() {
-            self.entries
-                .insert("vars".to_owned(), Value::from(vars.clone()));
+            // `set`, not a bare insert: the cached context value must see the vars so far.
+            self.set("vars", Value::from(vars.clone()));
             let value = template
                 .eval(&self.value())
                 .map_err(|e| RowFailure::template("vars", &e))?;
             vars.insert(name.clone(), value);
         }
-        self.entries.insert("vars".to_owned(), Value::from(vars));
+        self.set("vars", Value::from(vars));
         Ok(())
     }
 
@@ -252,4 +252,36 @@ pub fn render_message(template: &Template, ctx: &RowContext) -> String {
 /// Converts a captured template value to the text written in the results CSV.
 pub fn capture_text(value: &Value) -> String {
     json_text(&template::to_json(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Span;
+
+    #[test]
+    fn vars_see_earlier_vars_and_steps_see_vars() {
+        let text = r#"
+version: 1
+name: t
+input: { csv: rows.csv }
+vars:
+  a: "{{ row.x }}1"
+  b: "{{ vars.a }}2"
+steps:
+  - name: s
+    when: "{{ vars.b == 'v12' }}"
+    action: skip
+"#;
+        let manifest = Manifest::parse(std::path::Path::new("job.yaml"), text)
+            .unwrap()
+            .manifest;
+        let base = BaseContext::new(&manifest, &BTreeMap::new(), None);
+        let row = serde_json::json!({"x": "v"}).as_object().unwrap().clone();
+        let mut ctx = RowContext::new(&base, row);
+        ctx.eval_vars(&manifest).unwrap();
+        let read = Template::compile("{{ vars.a }}/{{ vars.b }}", Span::default()).unwrap();
+        assert_eq!(read.render(&ctx.value()).unwrap(), "v1/v12");
+        assert!(step_applies(&manifest.steps()[0], &ctx).unwrap());
+    }
 }
