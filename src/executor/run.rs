@@ -627,13 +627,16 @@ fn decide_row(
         _ => (ResultKind::Failed, "failed"),
     };
     result.result = kind;
+    // A request step's own `outcome` labels its success; it ends the row here only through
+    // a rule or an error answer, so only a decision step's label and message apply.
+    let decision = matches!(step.kind, StepKind::Decide(_));
     let label = rule
         .and_then(|r| r.outcome.clone())
-        .or_else(|| step.outcome.clone());
+        .or_else(|| step.outcome.clone().filter(|_| decision));
     result.outcome = label.unwrap_or_else(|| word.to_owned());
     let message = rule
         .and_then(|r| r.message.as_ref())
-        .or(step.message.as_ref());
+        .or(step.message.as_ref().filter(|_| decision));
     result.detail = message.map(|m| render_message(m, ctx)).unwrap_or_default();
     if action == Action::Abort {
         stop.stop(Stop::Aborted {
@@ -1171,6 +1174,41 @@ steps:
             lines[2].contains(",failed,failed,find,200,1,")
                 && lines[2].contains(",capture,capture `name`: "),
             "the step is in its column, not repeated in the detail: {results}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_request_is_not_labelled_with_the_steps_success_outcome() {
+        let results = run_against_sandbox(
+            r#"
+version: 1
+name: t
+input: { csv: rows.csv, require: [id] }
+steps:
+  - name: redact
+    operation: redactContent
+    params: { itemId: "{{ row.id }}" }
+    outcome: redacted
+    message: never shown for a failure
+"#,
+            "id
+qLtrdkwSjP_W5OjOAUFQwQ
+AD5W0T8JGjH7ER0hRbrC-A
+NoSuchItem
+",
+        )
+        .await;
+        let lines: Vec<&str> = results.lines().collect();
+        assert!(lines[1].contains(",done,redacted,redact,201,"), "{results}");
+        assert!(
+            lines[2].contains(",failed,failed,redact,400,1,")
+                && lines[2]
+                    .ends_with(",invalid,id: items of type [CONVERSATION_NOTE] cannot be redacted"),
+            "a refused note is not `redacted`: {results}"
+        );
+        assert!(
+            lines[3].contains(",failed,failed,redact,404,1,"),
+            "{results}"
         );
     }
 }
