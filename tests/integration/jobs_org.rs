@@ -671,3 +671,56 @@ fn add_and_update_answers_adds_or_updates_then_puts_the_public_content() {
         &["planned", "planned", "planned", "planned", "failed"],
     );
 }
+
+#[test]
+fn close_conversations_leaves_out_an_agent_who_is_no_longer_in_the_org() {
+    // Ada's chat is assigned to Alice; this org no longer lists Alice (deactivated).
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("org.json");
+    let mut state = Org::start(SandboxOptions::unlimited()).state();
+    let alice = state["conversations"][ADA_CHAT]["agentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    state["agents"].as_object_mut().unwrap().remove(&alice);
+    std::fs::write(&state_file, serde_json::to_string(&state).unwrap()).unwrap();
+    let org = Org::start(SandboxOptions {
+        state_file: Some(state_file),
+        ..SandboxOptions::unlimited()
+    });
+    let test = org
+        .env(Test::new())
+        .copy("jobs/close-conversations.yaml")
+        .file(
+            "ids.csv",
+            &format!("conversationId,topicId\n{ADA_CHAT},{BILLING_QUESTION}\n"),
+        );
+    let out = test.run_args(&[
+        "apply",
+        "jobs/close-conversations.yaml",
+        "--input",
+        "ids.csv",
+        "--results",
+        "out.csv",
+        "--set",
+        "force=true",
+        "--yes",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let rows = csv_maps(&test.read("out.csv"));
+    assert_eq!(column(&rows, "outcome"), ["closed"]);
+    assert_eq!(
+        rows[0]["fetch.agentId"], alice,
+        "the results say who had it"
+    );
+    let ada = &org.state()["conversations"][ADA_CHAT];
+    assert_eq!(
+        ada["status"], "CLOSED",
+        "forced: the customer awaited a reply"
+    );
+    assert_eq!(ada["inboxId"], state["conversations"][ADA_CHAT]["inboxId"]);
+    assert!(
+        ada.get("agentId").is_none_or(Value::is_null),
+        "closed in its inbox without the missing agent: {ada}"
+    );
+}
