@@ -122,6 +122,8 @@ struct Finished {
 /// Whether a row finished well enough for rows that wait on it (`after`).
 type DoneSignal = watch::Sender<Option<bool>>;
 type DoneWait = watch::Receiver<Option<bool>>;
+/// A row to wait for, and when it must have succeeded, why this row fails if it did not.
+type Wait = (DoneWait, Option<String>);
 
 /// Runs `manifest` over `rows` against `client`.
 pub async fn run<I>(
@@ -248,7 +250,7 @@ where
             && let Some(key) = row_key(shared, row)
             && let Some(previous) = last_of_key.insert(key, signal.subscribe())
         {
-            waits.push((previous, false));
+            waits.push((previous, None));
         }
         if last_of_key.len() > 4096 {
             last_of_key.retain(|_, w| w.borrow().is_none());
@@ -342,7 +344,7 @@ impl Graph {
     }
 
     /// The row's own signal and the waits it must do first.
-    fn signals_for(&mut self, number: u64) -> (DoneSignal, Vec<(DoneWait, bool)>) {
+    fn signals_for(&mut self, number: u64) -> (DoneSignal, Vec<Wait>) {
         let own = self
             .signals
             .get(&number)
@@ -353,11 +355,15 @@ impl Graph {
             // Waiting would never end: a closed, failed signal fails the row at once.
             let (tx, rx) = watch::channel(Some(false));
             drop(tx);
-            waits.push((rx, true));
+            let why =
+                "this row and the rows it waits for (`input.after`) wait for each other in a cycle";
+            waits.push((rx, Some(why.to_owned())));
         } else if let Some(parent) = self.parents.get(&number)
             && let Some(signal) = self.signals.get(parent)
         {
-            waits.push((signal.subscribe(), true));
+            let why =
+                format!("row {parent}, which this row waits for (`input.after`), did not succeed");
+            waits.push((signal.subscribe(), Some(why)));
         }
         (own, waits)
     }
@@ -395,7 +401,7 @@ fn row_after(shared: &Shared, row: &Row) -> Option<String> {
 async fn run_one(
     shared: &Shared,
     item: Result<Row, RowError>,
-    waits: Vec<(DoneWait, bool)>,
+    waits: Vec<Wait>,
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Finished {
     let started = Instant::now();
@@ -421,10 +427,8 @@ async fn run_one(
         // A signal that closed before saying anything belongs to a row that never ran; a
         // dependency cycle gets one closed on purpose.
         let ok = waited.unwrap_or_else(|_| *wait.borrow() == Some(true));
-        if must_succeed && !ok {
-            let failure = RowFailure::input(
-                "the row it depends on (`input.after`) did not succeed, or the rows depend on each other in a cycle",
-            );
+        if let Some(why) = must_succeed.filter(|_| !ok) {
+            let failure = RowFailure::input(why);
             return Finished {
                 seq: 0,
                 result: failed(result, &failure),
@@ -627,13 +631,16 @@ fn decide_row(
         _ => (ResultKind::Failed, "failed"),
     };
     result.result = kind;
+    // A request step's own `outcome` labels its success; it ends the row here only through
+    // a rule or an error answer, so only a decision step's label and message apply.
+    let decision = matches!(step.kind, StepKind::Decide(_));
     let label = rule
         .and_then(|r| r.outcome.clone())
-        .or_else(|| step.outcome.clone());
+        .or_else(|| step.outcome.clone().filter(|_| decision));
     result.outcome = label.unwrap_or_else(|| word.to_owned());
     let message = rule
         .and_then(|r| r.message.as_ref())
-        .or(step.message.as_ref());
+        .or(step.message.as_ref().filter(|_| decision));
     result.detail = message.map(|m| render_message(m, ctx)).unwrap_or_default();
     if action == Action::Abort {
         stop.stop(Stop::Aborted {
@@ -1171,6 +1178,69 @@ steps:
             lines[2].contains(",failed,failed,find,200,1,")
                 && lines[2].contains(",capture,capture `name`: "),
             "the step is in its column, not repeated in the detail: {results}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_row_waiting_for_a_failed_row_or_a_cycle_says_which() {
+        let results = run_against_sandbox(
+            r#"
+version: 1
+name: t
+input: { csv: rows.csv, require: [id], key: "{{ row.id }}", after: "{{ row.parentId }}" }
+steps:
+  - name: create
+    operation: addTopic
+    body: { id: "{{ row.id }}", name: "{{ row.name }}", parentId: "{{ row.parentId or omit }}" }
+"#,
+            "id,name,parentId\nchild1,Child,taken1\ntaken1,Returns,\nloop1,Loop 1,loop2\nloop2,Loop 2,loop1\n",
+        )
+        .await;
+        let lines: Vec<&str> = results.lines().collect();
+        assert!(
+            lines[1].ends_with(
+                ",input,\"row 2, which this row waits for (`input.after`), did not succeed\""
+            ),
+            "{results}"
+        );
+        assert!(lines[2].contains(",failed,failed,create,409,"), "{results}");
+        for line in &lines[3..] {
+            assert!(line.contains("wait for each other in a cycle"), "{results}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_request_is_not_labelled_with_the_steps_success_outcome() {
+        let results = run_against_sandbox(
+            r#"
+version: 1
+name: t
+input: { csv: rows.csv, require: [id] }
+steps:
+  - name: redact
+    operation: redactContent
+    params: { itemId: "{{ row.id }}" }
+    outcome: redacted
+    message: never shown for a failure
+"#,
+            "id
+qLtrdkwSjP_W5OjOAUFQwQ
+AD5W0T8JGjH7ER0hRbrC-A
+NoSuchItem
+",
+        )
+        .await;
+        let lines: Vec<&str> = results.lines().collect();
+        assert!(lines[1].contains(",done,redacted,redact,201,"), "{results}");
+        assert!(
+            lines[2].contains(",failed,failed,redact,400,1,")
+                && lines[2]
+                    .ends_with(",invalid,id: items of type [CONVERSATION_NOTE] cannot be redacted"),
+            "a refused note is not `redacted`: {results}"
+        );
+        assert!(
+            lines[3].contains(",failed,failed,redact,404,1,"),
+            "{results}"
         );
     }
 }

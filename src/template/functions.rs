@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
-use minijinja::value::{Object, Rest};
+use minijinja::value::{Object, Rest, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 use sha2::{Digest, Sha256};
 
@@ -110,9 +110,28 @@ fn stable_id_fn(parts: Rest<Value>) -> Result<String, Error> {
 
 /// `lookup('inboxes', 'Billing')`: the item of a lookup table, or an error naming the
 /// closest key. The error fails the row before any of its writes.
-fn lookup(state: &State, name: &str, key: &Value) -> Result<Value, Error> {
+///
+/// A list of keys gives the list of their items (`lookup('audiences', ['A', 'B'])`), so a
+/// cell naming several items needs no loop. A third argument is returned for a key that is
+/// not in the table instead of failing: `lookup('agents', id, none)` tests membership.
+#[allow(clippy::needless_pass_by_value)] // minijinja hands function arguments over by value
+fn lookup(state: &State, name: &str, key: &Value, default: Rest<Value>) -> Result<Value, Error> {
+    if default.len() > 1 {
+        return Err(Error::new(
+            ErrorKind::TooManyArguments,
+            "lookup takes a name, a key (or a list of keys) and an optional default",
+        ));
+    }
+    let default = default.first();
+    let keys = (key.kind() == ValueKind::Seq)
+        .then(|| key.try_iter())
+        .transpose()?;
     if state.lookup(OFFLINE_KEY).is_some_and(|v| v.is_true()) {
-        return Ok(unknown(&format!("lookup {name}[{key}]")));
+        let offline = |k: &Value| unknown(&format!("lookup {name}[{k}]"));
+        return Ok(match keys {
+            Some(keys) => Value::from(keys.map(|k| offline(&k)).collect::<Vec<_>>()),
+            None => offline(key),
+        });
     }
     let tables = state.lookup(LOOKUPS_KEY).ok_or_else(|| {
         Error::new(
@@ -130,10 +149,28 @@ fn lookup(state: &State, name: &str, key: &Value) -> Result<Value, Error> {
                 format!("no lookup named `{name}`"),
             )
         })?;
+    match keys {
+        Some(keys) => keys
+            .map(|k| lookup_one(&table, name, &k, default))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::from),
+        None => lookup_one(&table, name, key, default),
+    }
+}
+
+fn lookup_one(
+    table: &Value,
+    name: &str,
+    key: &Value,
+    default: Option<&Value>,
+) -> Result<Value, Error> {
     let key_text = key.as_str().map_or_else(|| key.to_string(), str::to_owned);
     let item = table.get_item(&Value::from(key_text.as_str()))?;
     if !item.is_undefined() {
         return Ok(item);
+    }
+    if let Some(default) = default {
+        return Ok(default.clone());
     }
     let keys: Vec<String> = table
         .try_iter()
@@ -347,6 +384,52 @@ mod tests {
         assert!(
             err.contains("`Biling` is not in lookup `inboxes` (did you mean `Billing`?)"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn lookups_take_lists_of_keys_and_a_default() {
+        let tables = from_json(&json!({"audiences": {"A": {"id": "a1"}, "B": {"id": "b1"}}}));
+        let ctx = context! { __lookups => tables, row => from_json(&json!({"names": "A, B"})) };
+        assert_eq!(
+            eval(
+                "{{ lookup('audiences', row.names | split(',') | map('trim') | list) | map(attribute='id') | list }}",
+                &ctx
+            )
+            .unwrap(),
+            json!(["a1", "b1"])
+        );
+        assert_eq!(
+            eval("{{ lookup('audiences', []) }}", &ctx).unwrap(),
+            json!([])
+        );
+        let err = eval("{{ lookup('audiences', ['A', 'C']) }}", &ctx).unwrap_err();
+        assert!(err.contains("`C` is not in lookup `audiences`"), "{err}");
+        assert_eq!(
+            eval("{{ lookup('audiences', 'C', none) }}", &ctx).unwrap(),
+            json!(null)
+        );
+        assert_eq!(
+            eval("{{ lookup('audiences', 'A', none).id }}", &ctx).unwrap(),
+            json!("a1")
+        );
+        assert_eq!(
+            eval("{{ lookup('audiences', ['A', 'C'], 'x') }}", &ctx).unwrap(),
+            json!([{"id": "a1"}, "x"])
+        );
+        assert!(eval("{{ lookup('audiences', 'A', 1, 2) }}", &ctx).is_err());
+        let offline = context! { __offline => true };
+        let planned = eval(
+            "{{ lookup('audiences', ['A', 'B']) | map(attribute='id') | list }}",
+            &offline,
+        )
+        .unwrap();
+        assert_eq!(
+            planned,
+            json!([
+                "<unknown lookup audiences[A].id>",
+                "<unknown lookup audiences[B].id>"
+            ])
         );
     }
 

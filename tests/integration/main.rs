@@ -7,6 +7,7 @@ mod dry_run;
 #[allow(dead_code, unreachable_pub)]
 mod harness;
 mod jobs_customers;
+mod jobs_org;
 mod resume;
 mod sandbox;
 mod validate;
