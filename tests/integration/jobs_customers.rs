@@ -3,70 +3,12 @@
 //! applied with its own sample input to a fresh in-process sandbox: the org's end state,
 //! the results CSV row by row, and a dry run that sends no write.
 
-use std::collections::BTreeMap;
-
 use gladly_runner::sandbox::SandboxOptions;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-use crate::apply::{Org, csv_maps};
-use crate::harness::{Outcome, Test};
-
-type Rows = Vec<BTreeMap<String, String>>;
-
-fn column(rows: &Rows, name: &str) -> Vec<String> {
-    rows.iter().map(|r| r[name].clone()).collect()
-}
-
-/// A test folder holding `jobs/NAME.yaml` and `jobs/data/NAME.csv`, pointed at `org`.
-fn job(org: &Org, name: &str) -> Test {
-    org.env(Test::new())
-        .copy(&format!("jobs/{name}.yaml"))
-        .copy(&format!("jobs/data/{name}.csv"))
-}
-
-/// Applies the job (with `extra` arguments) and returns the run and its results.
-fn apply(test: &Test, name: &str, extra: &[&str]) -> (Outcome, Rows) {
-    let mut args = vec!["apply".to_owned(), format!("jobs/{name}.yaml")];
-    args.extend(extra.iter().map(|a| (*a).to_owned()));
-    let out = test.run_args(&args);
-    let rows = csv_maps(&test.read(&format!("jobs/results/{name}.csv")));
-    (out, rows)
-}
-
-/// Dry-runs the job against a fresh sandbox: only reads reach the org, nothing in it
-/// changes, and each row's result is `expected`. Returns the plan lines.
-fn dry_run_sends_no_write(name: &str, expected: &[&str]) -> Vec<Value> {
-    let org = Org::start(SandboxOptions::unlimited());
-    let before = org.state();
-    let test = job(&org, name);
-    let (out, rows) = apply(&test, name, &["--dry-run"]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
-    let methods: Vec<String> = org.log().into_iter().map(|r| r.method).collect();
-    assert!(!methods.is_empty(), "the dry run read the org");
-    assert!(
-        methods.iter().all(|m| m == "GET"),
-        "a dry run sends no write: {methods:?}"
-    );
-    let after = org.state();
-    for part in ["customers", "tasks", "conversations"] {
-        assert_eq!(after[part], before[part], "{part} unchanged");
-    }
-    assert_eq!(column(&rows, "result"), expected);
-    let plan: Vec<Value> = test
-        .read(&format!("jobs/results/{name}.plan.jsonl"))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    for line in &plan {
-        assert_eq!(
-            line["sent"],
-            line["method"] == "GET",
-            "only reads are marked sent: {line}"
-        );
-    }
-    plan
-}
+use crate::apply::Org;
+use crate::jobs::{apply, column, dry_run_sends_no_write, job};
 
 /// The id of the customer having `email`.
 fn customer_id(state: &Value, email: &str) -> String {

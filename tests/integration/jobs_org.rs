@@ -4,16 +4,13 @@
 //! in-process sandbox: the org's end state, the results CSV row by row, and a dry run that
 //! sends no write. Ids are the default org's (seed 1), as the sample inputs use them.
 
-use std::collections::BTreeMap;
-
 use gladly_runner::sandbox::SandboxOptions;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
 use crate::apply::{Org, csv_maps};
-use crate::harness::{Outcome, Test};
-
-type Rows = Vec<BTreeMap<String, String>>;
+use crate::harness::Test;
+use crate::jobs::{apply, column, dry_run_sends_no_write, job};
 
 // Topics of the default org.
 const CONTACT_REASON: &str = "payi5Q-i_If4VCdMJw8zRw";
@@ -37,66 +34,6 @@ const ALAN_NOTE: &str = "AD5W0T8JGjH7ER0hRbrC-A";
 const AUDIENCE_1: &str = "z4naeVEoZwSa0GzipBhh6g";
 const AUDIENCE_2: &str = "r4RnsWUPJ6IEb8GpLUHEnA";
 const SAY_HELLO: &str = "kTajkIbsQpXv6RIfjCR9eg";
-
-fn column(rows: &Rows, name: &str) -> Vec<String> {
-    rows.iter().map(|r| r[name].clone()).collect()
-}
-
-/// A test folder holding `jobs/NAME.yaml` and `jobs/data/NAME.csv`, pointed at `org`.
-fn job(org: &Org, name: &str) -> Test {
-    org.env(Test::new())
-        .copy(&format!("jobs/{name}.yaml"))
-        .copy(&format!("jobs/data/{name}.csv"))
-}
-
-/// Applies the job (with `extra` arguments) and returns the run and its results.
-fn apply(test: &Test, name: &str, extra: &[&str]) -> (Outcome, Rows) {
-    let mut args = vec!["apply".to_owned(), format!("jobs/{name}.yaml")];
-    args.extend(extra.iter().map(|a| (*a).to_owned()));
-    let out = test.run_args(&args);
-    let rows = csv_maps(&test.read(&format!("jobs/results/{name}.csv")));
-    (out, rows)
-}
-
-/// Dry-runs the job against a fresh sandbox: only reads reach the org, nothing in it
-/// changes, and the rows' results are `expected`. Returns the plan lines.
-fn dry_run_sends_no_write(name: &str, expected: &[&str]) -> Vec<Value> {
-    let org = Org::start(SandboxOptions::unlimited());
-    let before = org.state();
-    let test = job(&org, name);
-    let (out, rows) = apply(&test, name, &["--dry-run"]);
-    assert!(matches!(out.code, 0 | 3), "{}{}", out.stdout, out.stderr);
-    let methods: Vec<String> = org.log().into_iter().map(|r| r.method).collect();
-    assert!(!methods.is_empty(), "the dry run read the org");
-    assert!(
-        methods.iter().all(|m| m == "GET"),
-        "a dry run sends no write: {methods:?}"
-    );
-    let after = org.state();
-    for part in [
-        "conversations",
-        "items",
-        "topics",
-        "answers",
-        "answerContents",
-    ] {
-        assert_eq!(after[part], before[part], "{part} unchanged");
-    }
-    assert_eq!(column(&rows, "result"), expected, "{rows:#?}");
-    let plan: Vec<Value> = test
-        .read(&format!("jobs/results/{name}.plan.jsonl"))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    for line in &plan {
-        assert_eq!(
-            line["sent"],
-            line["method"] == "GET",
-            "only reads are marked sent: {line}"
-        );
-    }
-    plan
-}
 
 /// The topics (the state's `topics`) named `name`, in any case.
 fn topics_named(topics: &Value, name: &str) -> Vec<Value> {

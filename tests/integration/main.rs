@@ -6,6 +6,7 @@ mod dry_run;
 // harness API for them (this binary exports nothing).
 #[allow(dead_code, unreachable_pub)]
 mod harness;
+mod jobs;
 mod jobs_customers;
 mod jobs_org;
 mod resume;
