@@ -157,6 +157,8 @@ pub enum SendError {
     Timeout,
     /// The connection failed or was reset.
     Connection(String),
+    /// The connection could not be opened: the request was never sent.
+    NotSent(String),
 }
 
 impl fmt::Display for SendError {
@@ -164,6 +166,7 @@ impl fmt::Display for SendError {
         match self {
             SendError::Timeout => f.write_str("timeout"),
             SendError::Connection(e) => write!(f, "connection error: {e}"),
+            SendError::NotSent(e) => write!(f, "could not connect: {e}"),
         }
     }
 }
@@ -244,17 +247,25 @@ impl Client {
 }
 
 fn classify(e: &reqwest::Error) -> SendError {
-    if e.is_timeout() {
+    if e.is_connect() {
+        SendError::NotSent(chain(e))
+    } else if e.is_timeout() {
         SendError::Timeout
     } else {
-        // The error chain names the cause (reset, refused); never the credentials.
+        SendError::Connection(chain(e))
+    }
+}
+
+/// The error and its causes (reset, refused, DNS); never the credentials.
+fn chain(e: &reqwest::Error) -> String {
+    {
         let mut text = e.to_string();
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
             text = format!("{text}: {s}");
             source = s.source();
         }
-        SendError::Connection(text)
+        text
     }
 }
 

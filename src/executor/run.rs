@@ -753,22 +753,13 @@ async fn send(
             "response"
         );
         shared.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let attempt = match &answer {
-            Ok(r) => {
-                shared.limiter.observe(&parse_rate_headers(
-                    r.header("ratelimit-limit-second"),
-                    r.header("ratelimit-remaining-second"),
-                ));
-                Attempt::Status {
-                    status: r.status,
-                    retry_after: r
-                        .header("retry-after")
-                        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now())),
-                }
-            }
-            Err(SendError::Timeout) => Attempt::Timeout,
-            Err(SendError::Connection(_)) => Attempt::Connection,
-        };
+        if let Ok(r) = &answer {
+            shared.limiter.observe(&parse_rate_headers(
+                r.header("ratelimit-limit-second"),
+                r.header("ratelimit-remaining-second"),
+            ));
+        }
+        let attempt = attempt_of(&answer);
         let jitter: f64 = rand::random();
         match decide(
             &shared.options.retry,
@@ -852,6 +843,21 @@ fn stopped(step: &Step) -> RowFailure {
         code: STOPPED,
         detail: "the run stopped before this row finished".to_owned(),
         span: None,
+    }
+}
+
+/// What an answer (or its absence) means for the retry policy.
+fn attempt_of(answer: &Result<Response, SendError>) -> Attempt {
+    match answer {
+        Ok(r) => Attempt::Status {
+            status: r.status,
+            retry_after: r
+                .header("retry-after")
+                .and_then(|v| parse_retry_after(v, std::time::SystemTime::now())),
+        },
+        Err(SendError::Timeout) => Attempt::Timeout,
+        Err(SendError::Connection(_)) => Attempt::Connection,
+        Err(SendError::NotSent(_)) => Attempt::NotSent,
     }
 }
 
@@ -957,14 +963,7 @@ async fn fetch_with_retries(
         let permit = limiter.acquire(crate::catalog::RateClass::Default).await;
         let answer = client.send(request).await;
         drop(permit);
-        let attempt = match &answer {
-            Ok(r) => Attempt::Status {
-                status: r.status,
-                retry_after: None,
-            },
-            Err(SendError::Timeout) => Attempt::Timeout,
-            Err(SendError::Connection(_)) => Attempt::Connection,
-        };
+        let attempt = attempt_of(&answer);
         match decide(
             policy,
             &attempt,

@@ -62,6 +62,9 @@ pub enum Attempt {
     Timeout,
     /// The connection failed or was reset before a response arrived.
     Connection,
+    /// The connection could not be opened, so the request never left: safe to send again
+    /// whatever the method.
+    NotSent,
 }
 
 /// What to do next.
@@ -145,8 +148,10 @@ pub fn decide(
         Attempt::Status { .. } => return Decision::Accept,
         Attempt::Timeout => "timed out".to_owned(),
         Attempt::Connection => "connection failed".to_owned(),
+        Attempt::NotSent => "could not connect".to_owned(),
     };
-    if !safe_to_retry {
+    let never_sent = matches!(attempt, Attempt::NotSent);
+    if !safe_to_retry && !never_sent {
         Decision::OutcomeUnknown {
             reason: format!("{OUTCOME_UNKNOWN}: {what} on a write that is not safe to repeat"),
         }
@@ -315,6 +320,24 @@ fn show(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_that_never_left_is_retried_even_when_unsafe() {
+        let policy = RetryPolicy::default();
+        let first = decide(&policy, &Attempt::NotSent, 1, false, Duration::ZERO, 0.5);
+        assert!(matches!(first, Decision::Retry { .. }), "{first:?}");
+        let last = decide(
+            &policy,
+            &Attempt::NotSent,
+            policy.max_attempts,
+            false,
+            Duration::ZERO,
+            0.5,
+        );
+        assert!(matches!(last, Decision::GiveUp { .. }), "{last:?}");
+        let sent = decide(&policy, &Attempt::Connection, 1, false, Duration::ZERO, 0.5);
+        assert!(matches!(sent, Decision::OutcomeUnknown { .. }), "{sent:?}");
+    }
 
     fn ms(millis: u64) -> Duration {
         Duration::from_millis(millis)

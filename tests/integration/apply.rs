@@ -606,3 +606,43 @@ fn the_token_never_appears_even_at_trace_level() {
     assert!(!everything.contains("dG9rLVpxOS12ZXJ5LXNlY3JldA"));
     assert!(!everything.to_lowercase().contains("authorization: basic"));
 }
+
+#[test]
+fn a_create_that_never_reached_the_server_is_retried_not_left_unknown() {
+    // A port nobody listens on: every attempt fails to connect, so nothing was sent and
+    // even a POST without a client id may be tried again (and fails as a network error,
+    // not as "outcome unknown").
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let test = Test::new()
+        .file(
+            "job.yaml",
+            r#"
+            version: 1
+            name: notes
+            input: { csv: rows.csv }
+            steps:
+              - name: note
+                operation: addNoteToConversation
+                params: { conversationId: "{{ row.id }}" }
+                body: { content: { body: "hello" } }
+            "#,
+        )
+        .file("rows.csv", "id\nc1\n")
+        .env("GLADLY_HOST", &format!("http://127.0.0.1:{port}"))
+        .env("GLADLY_USERNAME", "u@example.com")
+        .env("GLADLY_API_TOKEN", "t");
+    let out = test.run_args(&["apply", "job.yaml"]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    let rows = csv_maps(&test.read("results/notes.csv"));
+    assert_eq!(rows[0]["error_code"], "network", "{rows:?}");
+    assert!(rows[0]["detail"].contains("could not connect"), "{rows:?}");
+    assert!(
+        rows[0]["detail"].contains("gave up after 5 attempts"),
+        "{rows:?}"
+    );
+    assert!(!rows[0]["detail"].contains("outcome unknown"), "{rows:?}");
+}
