@@ -245,8 +245,9 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         Ok(sets) => sets,
         Err(exit) => return exit,
     };
+    // One counting pass serves both the confirmation and the progress total.
+    let rows = count_rows(&p);
     if p.manifest.destructive() && !args.dry_run && !args.sandbox {
-        let rows = count_rows(&p);
         if let Err(message) =
             super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes)
         {
@@ -274,7 +275,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
             return Exit::Invalid;
         }
     };
-    let total = count_rows(&p).map(|n| match &only {
+    let total = rows.map(|n| match &only {
         Some(only) => only.len() as u64,
         None => n.saturating_sub(skip.len() as u64),
     });
