@@ -11,6 +11,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod executor;
 pub mod manifest;
+pub mod output;
 pub mod policy;
 pub mod results;
 pub mod sandbox;

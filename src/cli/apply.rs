@@ -13,6 +13,9 @@ use std::time::Duration;
 use super::progress::{Mode, Progress, human_duration, print_summary};
 use super::{Exit, report};
 use crate::executor::client::{Client, Credentials};
+use crate::executor::fetch;
+use crate::executor::limiter::Limiter;
+use crate::executor::render::BaseContext;
 use crate::executor::run::{RunOptions, StopHandle};
 use crate::executor::{self, Listener, PlanOptions, PlanSummary, RunSummary, Stop};
 use crate::manifest::{InputFormat, Manifest};
@@ -76,8 +79,12 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
 struct Prepared {
     manifest: Arc<Manifest>,
     manifest_name: String,
+    /// Rows come from the API (`input.api` / `input.export`, no `--input`).
+    api: bool,
     input_path: PathBuf,
     format: Format,
+    /// The CSV input file's header.
+    input_columns: Option<Vec<String>>,
     params: std::collections::BTreeMap<String, String>,
     results_path: PathBuf,
 }
@@ -93,6 +100,13 @@ pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
         && std::env::var("GLADLY_HOST").map_or(true, |h| h.trim().is_empty());
     if offline_dry_run {
         return offline(&prepared);
+    }
+    let local = prepared.manifest.is_transform()
+        && !prepared.api
+        && prepared.manifest.lookups().is_empty()
+        && !args.dry_run;
+    if local {
+        return local_transform(args, &prepared, quiet);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -120,20 +134,25 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
         report::error(&e.to_string());
         Exit::Usage
     })?;
+    let api = manifest.input().api.is_some() && args.input.is_none();
     let (input_path, format) = input_of(&manifest, args.input.as_deref());
-    let reader = source::open(&input_path, format).map_err(|e| {
-        report::error(&e.to_string());
-        Exit::Invalid
-    })?;
-    if let Some(header) = reader.columns() {
-        let problems = manifest.check_columns(&input_path, header);
-        if !problems.is_empty() {
-            report::diagnostics(&manifest_name, &loaded.text, &problems);
-            report::error(&format!(
-                "`{}` does not fit `{manifest_name}`: nothing was sent",
-                input_path.display()
-            ));
-            return Err(Exit::Invalid);
+    let mut input_columns = None;
+    if !api {
+        let reader = source::open(&input_path, format).map_err(|e| {
+            report::error(&e.to_string());
+            Exit::Invalid
+        })?;
+        if let Some(header) = reader.columns() {
+            let problems = manifest.check_columns(&input_path, header);
+            if !problems.is_empty() {
+                report::diagnostics(&manifest_name, &loaded.text, &problems);
+                report::error(&format!(
+                    "`{}` does not fit `{manifest_name}`: nothing was sent",
+                    input_path.display()
+                ));
+                return Err(Exit::Invalid);
+            }
+            input_columns = Some(header.to_vec());
         }
     }
     let results_path = args
@@ -145,8 +164,10 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
     Ok(Prepared {
         manifest: Arc::new(manifest),
         manifest_name,
+        api,
         input_path,
         format,
+        input_columns,
         params,
         results_path,
     })
@@ -168,6 +189,14 @@ fn load_env_file(path: Option<&Path>) {
 
 /// A dry run with no host: everything is rendered and checked, nothing is contacted.
 fn offline(p: &Prepared) -> Exit {
+    if p.api {
+        println!(
+            "dry run of {}: its rows come from the API, so a dry run without a host has none \
+             to show; run it with --sandbox, or with GLADLY_HOST set, to read them (reads only)",
+            p.manifest.name()
+        );
+        return Exit::Ok;
+    }
     let reader = match source::open(&p.input_path, p.format) {
         Ok(r) => r,
         Err(e) => {
@@ -246,7 +275,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         Err(exit) => return exit,
     };
     // One counting pass serves both the confirmation and the progress total.
-    let rows = count_rows(&p);
+    let rows = if p.api { None } else { count_rows(&p) };
     if p.manifest.destructive() && !args.dry_run && !args.sandbox {
         if let Err(message) =
             super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes)
@@ -263,18 +292,20 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         }
     };
     if !args.dry_run
+        && !p.api
         && let Err(e) = save_meta(&p)
     {
         report::error(&e);
         return Exit::Fatal;
     }
-    let reader = match source::open(&p.input_path, p.format) {
+    let reader = match open_input(&p, &client).await {
         Ok(r) => r,
-        Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Invalid;
-        }
+        Err(exit) => return exit,
     };
+    let input_columns = reader
+        .columns()
+        .map(<[String]>::to_vec)
+        .or_else(|| p.input_columns.clone());
     let total = rows.map(|n| match &only {
         Some(only) => only.len() as u64,
         None => n.saturating_sub(skip.len() as u64),
@@ -297,6 +328,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         retry: RetryPolicy::default(),
         skip,
         total,
+        input_columns,
     };
     let stop = Arc::new(StopHandle::default());
     let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
@@ -308,15 +340,19 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
-    let outcome = executor::run::run(
-        Arc::clone(&p.manifest),
-        rows,
-        client,
-        options,
-        listener,
-        stop,
-    )
-    .await;
+    let outcome = if p.manifest.is_transform() {
+        online_transform(&p, rows, client, options, listener, stop).await
+    } else {
+        executor::run::run(
+            Arc::clone(&p.manifest),
+            rows,
+            client,
+            options,
+            listener,
+            stop,
+        )
+        .await
+    };
     ctrl_c.abort();
     progress.finish();
     match outcome {
@@ -326,6 +362,126 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
                 eprintln!("row {row} (line {line}): {what}");
             }
             print_summary(&summary, args.dry_run);
+            exit_for(&summary)
+        }
+        Err(e) => {
+            report::error(&e.to_string());
+            Exit::Fatal
+        }
+    }
+}
+
+/// The rows: the input file, or the answer of the input request read as it arrives.
+async fn open_input(p: &Prepared, client: &Client) -> Result<source::RowReader, Exit> {
+    if !p.api {
+        return source::open(&p.input_path, p.format).map_err(|e| {
+            report::error(&e.to_string());
+            Exit::Invalid
+        });
+    }
+    let limiter = Limiter::new(p.manifest.per_second());
+    let retry = RetryPolicy::default();
+    let base = BaseContext::new(
+        &p.manifest,
+        &p.params,
+        Some(minijinja::Value::from(std::collections::BTreeMap::<
+            String,
+            minijinja::Value,
+        >::new())),
+    );
+    let fail = |e: executor::ExecError| {
+        report::error(&e.to_string());
+        Exit::Fatal
+    };
+    let (request, class) = fetch::input_request(&p.manifest, &base, Some(client), &limiter, &retry)
+        .await
+        .map_err(fail)?
+        .expect("an API input has a request");
+    tracing::info!(method = request.method.as_str(), path = %request.path_and_query, "reading rows from the API");
+    fetch::open_stream(
+        client,
+        &limiter,
+        &retry,
+        &request,
+        class,
+        p.manifest.input().format,
+    )
+    .await
+    .map_err(fail)
+}
+
+/// A job without steps whose rows come from the API: lookups, then the conversion on
+/// worker threads while the download streams in.
+async fn online_transform(
+    p: &Prepared,
+    rows: Box<dyn Iterator<Item = Result<source::Row, source::RowError>> + Send>,
+    client: Client,
+    options: RunOptions,
+    listener: Arc<dyn Listener>,
+    stop: Arc<StopHandle>,
+) -> Result<RunSummary, executor::ExecError> {
+    let limiter = Limiter::new(p.manifest.per_second());
+    let tables =
+        executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
+    let manifest = Arc::clone(&p.manifest);
+    tokio::task::spawn_blocking(move || {
+        let base = BaseContext::new(&manifest, &options.params, Some(tables));
+        executor::transform::transform(
+            &manifest,
+            rows,
+            &base,
+            options.input_columns.as_deref(),
+            &options.results_path,
+            listener.as_ref(),
+            &stop,
+        )
+    })
+    .await
+    .map_err(|e| executor::ExecError::Output(format!("the conversion stopped: {e}")))?
+}
+
+/// A job without steps reading a file: no host is needed, nothing is sent.
+fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
+    if args.resume.is_some() || args.only_failed.is_some() {
+        report::error(
+            "an export job has nothing to resume: run it again (it rewrites its outputs)",
+        );
+        return Exit::Usage;
+    }
+    let reader = match source::open(&p.input_path, p.format) {
+        Ok(r) => r,
+        Err(e) => {
+            report::error(&e.to_string());
+            return Exit::Invalid;
+        }
+    };
+    let progress = Progress::new(Mode::detect(quiet), p.manifest.name());
+    let base = BaseContext::new(
+        &p.manifest,
+        &p.params,
+        Some(minijinja::Value::from(std::collections::BTreeMap::<
+            String,
+            minijinja::Value,
+        >::new())),
+    );
+    let stop = StopHandle::default();
+    let outcome = executor::transform::transform(
+        &p.manifest,
+        reader,
+        &base,
+        p.input_columns.as_deref(),
+        &p.results_path,
+        &progress,
+        &stop,
+    );
+    progress.finish();
+    match outcome {
+        Ok(mut summary) => {
+            summary.rerun = Some(rerun_command(args, p));
+            for (row, line, what) in &summary.failures {
+                eprintln!("row {row} (line {line}): {what}");
+            }
+            print_summary(&summary, false);
             exit_for(&summary)
         }
         Err(e) => {
@@ -404,6 +560,13 @@ fn resume_sets(
     let Some(previous) = args.resume.as_ref().or(args.only_failed.as_ref()) else {
         return Ok((HashSet::default(), None, false));
     };
+    if p.api || p.manifest.is_transform() {
+        report::error(
+            "this job reads its rows from the API, which may answer differently each time: \
+             `--resume` and `--only-failed` need a file input (give one with --input)",
+        );
+        return Err(Exit::Usage);
+    }
     if args.dry_run {
         report::error("`--resume` and `--only-failed` run rows for real; drop `--dry-run`");
         return Err(Exit::Usage);

@@ -188,6 +188,12 @@ impl Listener for Progress {
                     self.show_counters();
                 }
             }
+            Event::RowsConverted { rows } => {
+                self.done.store(*rows, Ordering::Relaxed);
+                if let Some(bar) = &self.bar {
+                    bar.set_position(*rows);
+                }
+            }
             Event::Throttled { .. } => {
                 self.throttled.fetch_add(1, Ordering::Relaxed);
                 self.show_counters();
@@ -403,6 +409,14 @@ pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
         summary.retries,
         summary.throttled
     );
+    for (path, records) in &summary.written {
+        let _ = writeln!(
+            out,
+            "wrote:   {} ({})",
+            path.display(),
+            plural(*records, "record")
+        );
+    }
     let _ = writeln!(out, "results: {}", summary.results_path.display());
     if let Some(plan) = &summary.plan_path {
         let _ = writeln!(out, "plan:    {}", plan.display());
@@ -622,6 +636,7 @@ mod tests {
             stop: None,
             rerun: Some("runner apply jobs/close.yaml".to_owned()),
             failures: Vec::new(),
+            written: Vec::new(),
         }
     }
 

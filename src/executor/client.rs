@@ -175,7 +175,61 @@ impl fmt::Display for SendError {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// For answers read as they arrive (export files): no limit on the whole transfer,
+    /// only on each wait for data.
+    streaming: reqwest::Client,
     credentials: Credentials,
+}
+
+/// An answer whose body is read as it arrives.
+#[derive(Debug)]
+pub struct Streaming {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names lowercased.
+    pub headers: Vec<(String, String)>,
+    response: reqwest::Response,
+}
+
+impl Streaming {
+    /// The next piece of the body; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, SendError> {
+        match self.response.chunk().await {
+            Ok(chunk) => Ok(chunk.map(|c| c.to_vec())),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
+    /// Reads the whole body (error answers, retries).
+    pub async fn into_response(self) -> Result<Response, SendError> {
+        let bytes = self.response.bytes().await.map_err(|e| classify(&e))?;
+        let kind = self
+            .headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map(|(_, v)| v.to_ascii_lowercase())
+            .unwrap_or_default();
+        let body = if self.status < 300 && kind.starts_with("text/csv") {
+            parse_csv(&bytes)
+        } else if self.status < 300 && (kind.contains("jsonlines") || kind.contains("ndjson")) {
+            parse_lines(&bytes)
+        } else {
+            parse_body(&bytes)
+        };
+        Ok(Response {
+            status: self.status,
+            headers: self.headers,
+            body,
+        })
+    }
+
+    /// The first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl fmt::Debug for Client {
@@ -191,17 +245,26 @@ impl Client {
     pub fn new(credentials: Credentials, timeout: Duration) -> Result<Self, CredentialsError> {
         // One process-wide TLS provider; a second install attempt is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .tls_backend_rustls()
-            .gzip(true)
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(64)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("gladly-runner/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CredentialsError(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Client { http, credentials })
+        let builder = || {
+            reqwest::Client::builder()
+                .tls_backend_rustls()
+                .gzip(true)
+                .connect_timeout(Duration::from_secs(10))
+                .pool_max_idle_per_host(64)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("gladly-runner/", env!("CARGO_PKG_VERSION")))
+        };
+        let build = |b: reqwest::ClientBuilder| {
+            b.build()
+                .map_err(|e| CredentialsError(format!("cannot build the HTTP client: {e}")))
+        };
+        let http = build(builder().timeout(timeout))?;
+        let streaming = build(builder().read_timeout(timeout))?;
+        Ok(Client {
+            http,
+            streaming,
+            credentials,
+        })
     }
 
     /// The org's address.
@@ -211,11 +274,24 @@ impl Client {
 
     /// Sends one request and reads the whole answer.
     pub async fn send(&self, request: &RenderedRequest) -> Result<Response, SendError> {
+        self.start(&self.http, request).await?.into_response().await
+    }
+
+    /// Sends one request and returns as soon as the answer's head arrives; the body is then
+    /// read piece by piece, however long it is.
+    pub async fn open(&self, request: &RenderedRequest) -> Result<Streaming, SendError> {
+        self.start(&self.streaming, request).await
+    }
+
+    async fn start(
+        &self,
+        http: &reqwest::Client,
+        request: &RenderedRequest,
+    ) -> Result<Streaming, SendError> {
         let url = format!("{}{}", self.credentials.host, request.path_and_query);
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
             .expect("catalog methods are valid HTTP methods");
-        let mut builder = self
-            .http
+        let mut builder = http
             .request(method, url)
             .basic_auth(&self.credentials.username, Some(&self.credentials.token))
             .header("accept", "application/json");
@@ -237,11 +313,10 @@ impl Client {
                 )
             })
             .collect();
-        let bytes = response.bytes().await.map_err(|e| classify(&e))?;
-        Ok(Response {
+        Ok(Streaming {
             status,
             headers,
-            body: parse_body(&bytes),
+            response,
         })
     }
 }
@@ -267,6 +342,47 @@ fn chain(e: &reqwest::Error) -> String {
         }
         text
     }
+}
+
+/// A CSV answer (reports) as a list of objects keyed by the header; falls back to text.
+fn parse_csv(bytes: &[u8]) -> serde_json::Value {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let Ok(header) = reader.headers().cloned() else {
+        return parse_body(bytes);
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let Ok(record) = record else {
+            return parse_body(bytes);
+        };
+        let row: serde_json::Map<String, serde_json::Value> = header
+            .iter()
+            .zip(record.iter())
+            .map(|(k, v)| {
+                (
+                    k.trim_start_matches('\u{feff}').to_owned(),
+                    serde_json::Value::from(v),
+                )
+            })
+            .collect();
+        rows.push(serde_json::Value::Object(row));
+    }
+    serde_json::Value::Array(rows)
+}
+
+/// A JSON Lines answer (events, export files) as a list; falls back to text.
+fn parse_lines(bytes: &[u8]) -> serde_json::Value {
+    let mut items = Vec::new();
+    for line in bytes.split(|b| *b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice(line) {
+            Ok(v) => items.push(v),
+            Err(_) => return parse_body(bytes),
+        }
+    }
+    serde_json::Value::Array(items)
 }
 
 fn parse_body(bytes: &[u8]) -> serde_json::Value {
@@ -326,5 +442,18 @@ mod tests {
         assert_eq!(parse_body(b""), serde_json::Value::Null);
         assert_eq!(parse_body(b"{\"a\":1}"), serde_json::json!({"a": 1}));
         assert_eq!(parse_body(b"a,b\n1,2\n"), serde_json::json!("a,b\n1,2\n"));
+    }
+
+    #[test]
+    fn reports_and_json_lines_read_as_lists() {
+        assert_eq!(
+            parse_csv(b"\xef\xbb\xbfa,b\n1,\"x,y\"\n"),
+            serde_json::json!([{"a": "1", "b": "x,y"}])
+        );
+        assert_eq!(
+            parse_lines(b"{\"a\":1}\n\n{\"a\":2}\n"),
+            serde_json::json!([{"a": 1}, {"a": 2}])
+        );
+        assert_eq!(parse_lines(b"{oops\n"), serde_json::json!("{oops\n"));
     }
 }

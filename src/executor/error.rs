@@ -21,7 +21,8 @@ pub struct RowFailure {
 }
 
 impl RowFailure {
-    pub(super) fn template(step: &str, e: &TemplateError) -> Self {
+    /// A template that failed to render for this row (`step` names where it is used).
+    pub fn template(step: &str, e: &TemplateError) -> Self {
         let lookup = matches!(&e.kind, TemplateErrorKind::Render(d) if d.contains("lookup"));
         RowFailure {
             step: step.to_owned(),

@@ -26,6 +26,11 @@ pub enum Event {
         /// Its outcome label.
         outcome: String,
     },
+    /// An export job converted rows (the running total).
+    RowsConverted {
+        /// Rows converted so far.
+        rows: u64,
+    },
     /// The server answered 429 (or said no budget was left): every worker pauses.
     Throttled {
         /// How long the pause lasts.
@@ -103,6 +108,8 @@ pub struct RunSummary {
     pub rerun: Option<String>,
     /// The first failed rows, for display: row number, input line, step and detail.
     pub failures: Vec<(u64, u64, String)>,
+    /// Output and aggregate files written, with their record counts.
+    pub written: Vec<(PathBuf, u64)>,
 }
 
 impl RunSummary {

@@ -5,10 +5,12 @@
 pub mod client;
 mod error;
 pub mod event;
+pub mod fetch;
 pub mod limiter;
 pub mod plan;
 pub mod render;
 pub mod run;
+pub mod transform;
 
 pub use error::{ExecError, RowFailure};
 pub use event::{Event, Listener, RunSummary, Silent, Stop};

@@ -68,6 +68,16 @@ impl RowContext {
         RowContext { entries, value }
     }
 
+    /// The row's values, as read.
+    pub fn row_map(&self) -> &serde_json::Map<String, serde_json::Value> {
+        static EMPTY: std::sync::OnceLock<serde_json::Map<String, serde_json::Value>> =
+            std::sync::OnceLock::new();
+        self.entries
+            .get("row")
+            .and_then(template::json_map_of)
+            .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new))
+    }
+
     /// The context as a template value.
     pub fn value(&self) -> Value {
         self.value.clone()

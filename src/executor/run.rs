@@ -33,6 +33,7 @@ use super::render::{
 };
 use crate::catalog::Method;
 use crate::manifest::{Action, Manifest, Request, Rule, Step, StepKind};
+use crate::output::{Emitted, Emitter, Sinks};
 use crate::policy::rate::parse_rate_headers;
 use crate::policy::retry::{
     Attempt, Decision, RetryPolicy, decide, parse_retry_after, safe_to_retry,
@@ -58,6 +59,8 @@ pub struct RunOptions {
     pub skip: HashSet<u64>,
     /// How many rows this run will take, when known (for progress).
     pub total: Option<u64>,
+    /// The CSV input's columns (for outputs that copy them all, `*`).
+    pub input_columns: Option<Vec<String>>,
 }
 
 /// Asks a running job to stop taking rows (Ctrl-C); in-flight rows finish and are recorded.
@@ -106,6 +109,8 @@ struct Shared {
     stop: Arc<StopHandle>,
     stats: Stats,
     slots: Arc<Semaphore>,
+    /// Formats the records of the job's outputs and aggregates.
+    emitter: Option<Arc<Emitter>>,
 }
 
 /// A row's finished record plus its plan lines (dry run), tagged with its dispatch order.
@@ -117,6 +122,8 @@ struct Finished {
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
     /// The run stopped before the row could finish: write nothing, so a resume runs it.
     unfinished: bool,
+    /// The row's output records and aggregate facts.
+    emitted: Option<Emitted>,
 }
 
 /// Whether a row finished well enough for rows that wait on it (`after`).
@@ -145,8 +152,23 @@ where
         Some(path) => Some(create_plan(path)?),
         None => None,
     };
+    let base = BaseContext::new(&manifest, &options.params, Some(tables));
+    let (emitter, sinks) = if manifest.outputs().is_empty() && manifest.aggregates().is_empty() {
+        (None, None)
+    } else {
+        let base_value = RowContext::new(&base, serde_json::Map::new()).value();
+        let emitter = Emitter::new(
+            Arc::clone(&manifest),
+            &base_value,
+            options.input_columns.as_deref(),
+        )
+        .map_err(ExecError::Output)?;
+        let sinks = Sinks::create(&emitter).map_err(ExecError::Output)?;
+        (Some(Arc::new(emitter)), Some(sinks))
+    };
     let shared = Arc::new(Shared {
-        base: BaseContext::new(&manifest, &options.params, Some(tables)),
+        emitter: emitter.clone(),
+        base,
         slots: Arc::new(Semaphore::new(manifest.concurrency())),
         manifest,
         client,
@@ -166,6 +188,7 @@ where
         writer,
         plan_file,
         Arc::clone(&shared.listener),
+        emitter.zip(sinks),
     ));
     let resumed = dispatch(&shared, rows, &done_tx, &window).await?;
     drop(done_tx);
@@ -414,6 +437,7 @@ async fn run_one(
                 plan: Vec::new(),
                 permit: None,
                 unfinished: false,
+                emitted: None,
             };
         }
     };
@@ -435,6 +459,7 @@ async fn run_one(
                 plan: Vec::new(),
                 permit: None,
                 unfinished: false,
+                emitted: None,
             };
         }
     }
@@ -453,11 +478,15 @@ async fn run_one(
     let mut plan = Vec::new();
     // Rows that had not started when the run was told to stop are left for a resume.
     let mut unfinished = shared.stop.is_stopping();
+    let mut emitted = None;
     let result = if unfinished {
         result
     } else {
         match run_steps(shared, row, &mut result, &mut plan).await {
-            Ok(()) => result,
+            Ok(e) => {
+                emitted = e;
+                result
+            }
             Err(failure) => {
                 unfinished = failure.code == STOPPED;
                 failed(result, &failure)
@@ -472,6 +501,7 @@ async fn run_one(
         plan,
         permit: None,
         unfinished,
+        emitted,
     }
 }
 
@@ -488,14 +518,15 @@ fn failed(mut result: RowResult, failure: &RowFailure) -> RowResult {
     result
 }
 
-/// Runs the steps of one row, filling `result`. `Err` is a failure before or without a
-/// response deciding it (template, payload, network).
+/// Runs the steps of one row, filling `result`, then makes its output records when it
+/// succeeded. `Err` is a failure before or without a response deciding it (template,
+/// payload, network).
 async fn run_steps(
     shared: &Shared,
     row: Row,
     result: &mut RowResult,
     plan: &mut Vec<u8>,
-) -> Result<(), RowFailure> {
+) -> Result<Option<Emitted>, RowFailure> {
     let manifest = &shared.manifest;
     check_required(manifest, &row)?;
     let mut ctx = RowContext::new(&shared.base, row.values);
@@ -504,7 +535,13 @@ async fn run_steps(
     // Whatever ended the row, what its steps captured is recorded (the customer a find
     // step matched before a skip, the assignee read before a refused close).
     result.captures = ctx.capture_texts(manifest);
-    outcome
+    outcome?;
+    match &shared.emitter {
+        Some(emitter) if matches!(result.result, ResultKind::Done | ResultKind::Planned) => {
+            emitter.emit(&ctx.value(), ctx.row_map()).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The step loop of [`run_steps`].
@@ -675,7 +712,7 @@ fn matching_rule<'m>(
 }
 
 /// Gladly's error code and detail from an error response.
-fn gladly_error(response: &Response) -> (String, String) {
+pub(super) fn gladly_error(response: &Response) -> (String, String) {
     let first = response.body.get("errors").and_then(|e| match e {
         serde_json::Value::Array(items) => items.first(),
         other => Some(other),
@@ -847,7 +884,7 @@ fn stopped(step: &Step) -> RowFailure {
 }
 
 /// What an answer (or its absence) means for the retry policy.
-fn attempt_of(answer: &Result<Response, SendError>) -> Attempt {
+pub(super) fn attempt_of(answer: &Result<Response, SendError>) -> Attempt {
     match answer {
         Ok(r) => Attempt::Status {
             status: r.status,
@@ -882,7 +919,10 @@ fn is_id_taken(response: &Response) -> bool {
 }
 
 /// Fetches every lookup once, before the first row; a failure stops the run.
-async fn fetch_lookups(
+///
+/// # Errors
+/// When a lookup cannot be fetched or does not answer a list.
+pub async fn fetch_lookups(
     manifest: &Manifest,
     client: &Client,
     limiter: &Limiter,
@@ -950,7 +990,7 @@ async fn fetch_lookups(
 }
 
 /// A GET with the retry policy but no row (lookups).
-async fn fetch_with_retries(
+pub(super) async fn fetch_with_retries(
     client: &Client,
     limiter: &Limiter,
     request: &RenderedRequest,
@@ -1006,6 +1046,7 @@ async fn write_results(
     mut writer: ResultsWriter,
     mut plan: Option<std::io::BufWriter<std::fs::File>>,
     listener: Arc<dyn Listener>,
+    mut outputs: Option<(Arc<Emitter>, Sinks)>,
 ) -> Result<RunSummary, ExecError> {
     let mut pending: BTreeMap<u64, Finished> = BTreeMap::new();
     let mut next = 0;
@@ -1021,6 +1062,10 @@ async fn write_results(
             if let Some(plan) = &mut plan {
                 plan.write_all(&done.plan).map_err(output)?;
                 plan.flush().map_err(output)?;
+            }
+            if let (Some((emitter, sinks)), Some(emitted)) = (&mut outputs, &done.emitted) {
+                sinks.write(emitted, emitter).map_err(ExecError::Output)?;
+                sinks.flush().map_err(ExecError::Output)?;
             }
             writer.write(&done.result).map_err(output)?;
             if done.result.result == ResultKind::Failed && summary.failures.len() < 10 {
@@ -1045,6 +1090,14 @@ async fn write_results(
             });
             drop(done.permit);
         }
+    }
+    if let Some((emitter, sinks)) = outputs {
+        summary.written = sinks
+            .finish(&emitter)
+            .map_err(ExecError::Output)?
+            .into_iter()
+            .map(|w| (w.path, w.records))
+            .collect();
     }
     Ok(summary)
 }
@@ -1105,6 +1158,7 @@ mod tests {
             retry: RetryPolicy::default(),
             skip: HashSet::new(),
             total: None,
+            input_columns: None,
         };
         run(
             Arc::new(manifest),

@@ -4,8 +4,9 @@
 //! Meaning is not checked here (names, templates, the catalog): that is `validate`'s job.
 
 use super::raw::{
-    AnyValue, Entries, RawInput, RawLookup, RawManifest, RawParam, RawRateLimit, RawResults,
-    RawRule, RawStep, Spanned,
+    AnyValue, Entries, RawAggregate, RawApiInput, RawColumn, RawExportInput, RawInput, RawInterval,
+    RawLookup, RawManifest, RawMeasure, RawOutput, RawParam, RawRateLimit, RawResults, RawRule,
+    RawSpan, RawStep, Spanned,
 };
 use super::yaml::{Node, NodeKind};
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
@@ -204,6 +205,8 @@ impl Decoder {
             "concurrency",
             "results",
             "steps",
+            "outputs",
+            "aggregates",
         ];
         let fields = self.fields(root, "the manifest", KEYS);
         let get = |key| fields.as_ref().and_then(|f| f.get(key));
@@ -235,6 +238,16 @@ impl Decoder {
             concurrency: self.scalar(get("concurrency"), "concurrency", "a whole number"),
             results: get("results").and_then(|n| self.results(n)),
             steps,
+            outputs: self
+                .list(get("outputs"), "outputs")
+                .iter()
+                .filter_map(|n| self.output(n))
+                .collect(),
+            aggregates: self
+                .list(get("aggregates"), "aggregates")
+                .iter()
+                .filter_map(|n| self.aggregate(n))
+                .collect(),
             span: root.span,
         };
         self.spoil_ill_typed(root);
@@ -267,17 +280,176 @@ impl Decoder {
             "require",
             "key",
             "after",
+            "api",
+            "export",
         ];
         let f = self.fields(node, "`input`", KEYS)?;
         Some(RawInput {
             csv: self.string(f.get("csv"), "input.csv"),
             jsonl: self.string(f.get("jsonl"), "input.jsonl"),
             json: self.string(f.get("json"), "input.json"),
+            api: f.get("api").and_then(|n| self.api_input(n)),
+            export: f.get("export").and_then(|n| self.export_input(n)),
             delimiter: self.string(f.get("delimiter"), "input.delimiter"),
             require: self.strings(f.get("require"), "input.require"),
             key: self.string(f.get("key"), "input.key"),
             after: self.string(f.get("after"), "input.after"),
             span: node.span,
+        })
+    }
+
+    fn api_input(&mut self, node: &Node) -> Option<RawApiInput> {
+        if let NodeKind::Scalar { .. } = node.kind {
+            return Some(RawApiInput {
+                request: self.string(Some(node), "input.api"),
+                operation: None,
+                params: Entries::default(),
+                query: Entries::default(),
+                body: None,
+                span: node.span,
+            });
+        }
+        let keys = &["request", "operation", "params", "query", "body"];
+        let f = self.fields(node, "`input.api`", keys)?;
+        Some(RawApiInput {
+            request: self.string(f.get("request"), "input.api.request"),
+            operation: self.string(f.get("operation"), "input.api.operation"),
+            params: self.templates(f.get("params"), "input.api.params"),
+            query: self.entries(f.get("query"), "input.api.query", |_, v, _| {
+                Some(AnyValue(v.clone()))
+            }),
+            body: f.get("body").map(|b| AnyValue(b.clone())),
+            span: node.span,
+        })
+    }
+
+    fn export_input(&mut self, node: &Node) -> Option<RawExportInput> {
+        let f = self.fields(node, "`input.export`", &["job", "file"])?;
+        Some(RawExportInput {
+            job: self.string(f.get("job"), "input.export.job"),
+            file: self.string(f.get("file"), "input.export.file"),
+            span: node.span,
+        })
+    }
+
+    /// The items of a list (nothing, reported, when it is something else).
+    fn list<'n>(&mut self, node: Option<&'n Node>, what: &str) -> &'n [Node] {
+        match node {
+            Some(Node {
+                kind: NodeKind::Seq(items),
+                ..
+            }) => items,
+            Some(other) if !other.is_null() => {
+                self.error(
+                    format!("`{what}` must be a list, found {}", other.type_name()),
+                    other.span,
+                )
+                .label = Some("start each entry with `- path: …`".into());
+                &[]
+            }
+            _ => &[],
+        }
+    }
+
+    fn output(&mut self, node: &Node) -> Option<RawOutput> {
+        let keys = &["path", "format", "each", "where", "columns"];
+        let f = self.fields(node, "an output", keys)?;
+        let columns = self
+            .list(f.get("columns"), "columns")
+            .iter()
+            .filter_map(|c| self.column(c))
+            .collect();
+        Some(RawOutput {
+            path: self.string(f.get("path"), "path"),
+            format: self.string(f.get("format"), "format"),
+            each: self.string(f.get("each"), "each"),
+            filter: self.string(f.get("where"), "where"),
+            columns,
+            span: node.span,
+        })
+    }
+
+    /// `content.from` or `{ Header: value }`.
+    fn column(&mut self, node: &Node) -> Option<RawColumn> {
+        if let Some(path) = node.as_str().filter(|_| !node.is_null()) {
+            let spanned = Spanned {
+                value: path.to_owned(),
+                span: node.span,
+            };
+            return Some(RawColumn {
+                header: spanned.clone(),
+                value: spanned,
+            });
+        }
+        if let Some([(key, value)]) = node.as_map() {
+            return Some(RawColumn {
+                header: self.string(Some(key), "a column header")?,
+                value: self.string(Some(value), "a column value")?,
+            });
+        }
+        self.error(
+            format!(
+                "a column is a path or `{{ Header: value }}`, found {}",
+                node.type_name()
+            ),
+            node.span,
+        )
+        .label = Some("write `- content.from` or `- From: content.from`".into());
+        None
+    }
+
+    fn aggregate(&mut self, node: &Node) -> Option<RawAggregate> {
+        let keys = &["path", "where", "time", "interval", "columns"];
+        let f = self.fields(node, "an aggregate", keys)?;
+        let columns = self
+            .list(f.get("columns"), "columns")
+            .iter()
+            .map(|c| self.entries(Some(c), "columns", Self::measure))
+            .collect();
+        let interval = match f.get("interval") {
+            Some(n) => {
+                let g = self.fields(n, "`interval`", &["minutes", "zone"])?;
+                Some(RawInterval {
+                    minutes: self.scalar(g.get("minutes"), "interval.minutes", "a whole number"),
+                    zone: self.string(g.get("zone"), "interval.zone"),
+                })
+            }
+            None => None,
+        };
+        Some(RawAggregate {
+            path: self.string(f.get("path"), "path"),
+            filter: self.string(f.get("where"), "where"),
+            time: self.string(f.get("time"), "time"),
+            interval,
+            columns,
+            span: node.span,
+        })
+    }
+
+    fn measure(&mut self, node: &Node, what: &str) -> Option<RawMeasure> {
+        let keys = &["group", "interval", "value", "count", "sum", "span"];
+        let f = self.fields(node, &format!("column `{what}`"), keys)?;
+        let span = match f.get("span") {
+            Some(n) => {
+                let keys = &["key", "start", "end", "until", "unit"];
+                let g = self.fields(n, "`span`", keys)?;
+                Some(RawSpan {
+                    key: self.string(g.get("key"), "span.key"),
+                    start: self.string(g.get("start"), "span.start"),
+                    end: self.string(g.get("end"), "span.end"),
+                    until: self.string(g.get("until"), "span.until"),
+                    unit: self.string(g.get("unit"), "span.unit"),
+                })
+            }
+            None => None,
+        };
+        Some(RawMeasure {
+            group: self.string(f.get("group"), "group"),
+            interval: self.string(f.get("interval"), "interval"),
+            value: self.string(f.get("value"), "value"),
+            count: self.string(f.get("count"), "count"),
+            sum: self.string(f.get("sum"), "sum"),
+            span,
         })
     }
 

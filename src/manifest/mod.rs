@@ -8,6 +8,7 @@
 mod decode;
 mod error;
 mod model;
+mod outputs;
 pub mod raw;
 mod request;
 mod validate;
@@ -19,8 +20,9 @@ use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 
 pub use error::ManifestError;
 pub use model::{
-    Action, Input, InputFormat, Lookup, Manifest, Param, PathPart, Request, ResultsSpec, Rule,
-    StatusMatch, Step, StepKind,
+    Action, Aggregate, AggregateColumn, ApiSource, Column, ColumnValue, Input, InputFormat,
+    Interval, Lookup, Manifest, Measure, Output, OutputFormat, Param, PathPart, Request,
+    ResultsSpec, Rule, SpanSpec, StatusMatch, Step, StepKind,
 };
 
 /// A manifest that passed validation, with any warnings found on the way.

@@ -25,6 +25,8 @@ pub struct Manifest {
     pub(super) concurrency: usize,
     pub(super) results: ResultsSpec,
     pub(super) steps: Vec<Step>,
+    pub(super) outputs: Vec<Output>,
+    pub(super) aggregates: Vec<Aggregate>,
     /// `row.NAME` references in templates, checked against the input header.
     pub(super) row_refs: Vec<(String, Span)>,
     /// Where each required column is written.
@@ -44,6 +46,156 @@ pub struct Input {
     pub key: Option<Template>,
     /// The key of another row this row waits for.
     pub after: Option<Template>,
+    /// Rows come from the API instead of a file (`path` is then empty).
+    pub api: Option<ApiSource>,
+}
+
+/// Rows read from the API.
+#[derive(Debug)]
+pub enum ApiSource {
+    /// The answer to one read: a list's elements, a report's CSV lines, JSON Lines.
+    Request(Box<Step>),
+    /// A file of a data export job.
+    Export {
+        /// The job id, or `latest` (the most recently updated COMPLETED job).
+        job: Box<Template>,
+        /// The file name.
+        file: Box<Template>,
+    },
+}
+
+/// A data file the job writes.
+#[derive(Debug)]
+pub struct Output {
+    /// Path template (params and `job.name`), relative to the manifest's folder.
+    pub path: Template,
+    /// The manifest's folder.
+    pub dir: PathBuf,
+    /// The declared format; `None`: from the rendered path's extension.
+    pub format: Option<OutputFormat>,
+    /// One record per element of this list (as `item`); else the row is the record.
+    pub each: Option<Template>,
+    /// Records for which this is false are left out.
+    pub filter: Option<Template>,
+    /// Columns in order; empty: JSON formats write the record whole.
+    pub columns: Vec<Column>,
+    /// Where the output is written.
+    pub span: Span,
+}
+
+/// The formats an output file can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// A CSV file with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// A JSON array.
+    Json,
+}
+
+impl OutputFormat {
+    /// The format a file name's extension names.
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(OutputFormat::Csv),
+            "jsonl" | "ndjson" => Some(OutputFormat::Jsonl),
+            "json" => Some(OutputFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// One output column.
+#[derive(Debug)]
+pub struct Column {
+    /// The header (the key in JSON formats).
+    pub header: String,
+    /// Where the value comes from.
+    pub value: ColumnValue,
+}
+
+/// Where a column's value comes from.
+#[derive(Debug)]
+pub enum ColumnValue {
+    /// A dotted path into the record (`content.from`), read without templates.
+    Path(Vec<String>),
+    /// A template.
+    Template(Template),
+    /// Every column of the CSV input row, in header order (`"*"`).
+    AllInput,
+}
+
+/// A report over all rows, written when the input is done.
+#[derive(Debug)]
+pub struct Aggregate {
+    /// Path template, relative to `dir`.
+    pub path: Template,
+    /// The manifest's folder.
+    pub dir: PathBuf,
+    /// Rows for which this is false do not count.
+    pub filter: Option<Template>,
+    /// Each row's instant.
+    pub time: Option<ColumnValue>,
+    /// Time buckets.
+    pub interval: Option<Interval>,
+    /// Columns in order.
+    pub columns: Vec<AggregateColumn>,
+    /// Where the aggregate is written.
+    pub span: Span,
+}
+
+/// Time buckets of an aggregate.
+#[derive(Debug)]
+pub struct Interval {
+    /// Bucket length.
+    pub minutes: u32,
+    /// IANA zone template (params only); `None` is UTC.
+    pub zone: Option<Template>,
+}
+
+/// One aggregate column.
+#[derive(Debug)]
+pub struct AggregateColumn {
+    /// The header.
+    pub header: String,
+    /// What it holds.
+    pub measure: Measure,
+}
+
+/// What an aggregate column holds.
+#[derive(Debug)]
+pub enum Measure {
+    /// A grouping value.
+    Group(ColumnValue),
+    /// The interval's start (`true`) or end, in its zone.
+    Interval {
+        /// Start rather than end.
+        start: bool,
+    },
+    /// A value computed once per run.
+    Value(Template),
+    /// Rows counted (all rows when `None`).
+    Count(Option<Template>),
+    /// A number summed.
+    Sum(ColumnValue),
+    /// Time between paired rows.
+    Span(Box<SpanSpec>),
+}
+
+/// How rows pair into spans.
+#[derive(Debug)]
+pub struct SpanSpec {
+    /// What pairs rows.
+    pub key: ColumnValue,
+    /// Opens a span.
+    pub start: Template,
+    /// Closes the open span of the key.
+    pub end: Template,
+    /// When still-open spans close (params only); `None`: the last row's time.
+    pub until: Option<Template>,
+    /// Seconds per unit shown (60 for minutes).
+    pub unit_seconds: f64,
 }
 
 /// The file formats an input can have.
@@ -258,5 +410,17 @@ impl Manifest {
     /// The steps, in order.
     pub fn steps(&self) -> &[Step] {
         &self.steps
+    }
+    /// Declared data files.
+    pub fn outputs(&self) -> &[Output] {
+        &self.outputs
+    }
+    /// Declared reports over all rows.
+    pub fn aggregates(&self) -> &[Aggregate] {
+        &self.aggregates
+    }
+    /// A job without steps only reads its rows into outputs (an export).
+    pub fn is_transform(&self) -> bool {
+        self.steps.is_empty()
     }
 }

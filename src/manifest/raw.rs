@@ -110,6 +110,12 @@ pub struct RawManifest {
     /// What to do for each row, in order.
     #[schemars(default)]
     pub steps: Vec<RawStep>,
+    /// Data files written from the rows (exports).
+    #[schemars(default)]
+    pub outputs: Vec<RawOutput>,
+    /// Reports computed over all rows: counts, sums and spans by group and interval.
+    #[schemars(default)]
+    pub aggregates: Vec<RawAggregate>,
     /// Position of the whole document.
     #[schemars(skip)]
     pub span: Span,
@@ -125,6 +131,13 @@ pub struct RawInput {
     pub jsonl: Option<Spanned<String>>,
     /// A JSON file holding an array of objects.
     pub json: Option<Spanned<String>>,
+    /// Rows read from the API: a list (`GET /api/v1/topics`), a report
+    /// (`POST /api/v1/reports` with a `body`) or the events stream (`GET /api/v1/events` with
+    /// a `query`). Each element, CSV line or JSON line of the answer is a row, streamed.
+    #[schemars(schema_with = "api_schema")]
+    pub api: Option<RawApiInput>,
+    /// Rows from a file of a data export job: `{ job: ID or latest, file: NAME }`.
+    pub export: Option<RawExportInput>,
     /// CSV field delimiter, one character (default `,`).
     pub delimiter: Option<Spanned<String>>,
     /// Columns every row must have (checked before any request is sent).
@@ -138,6 +151,142 @@ pub struct RawInput {
     #[schemars(skip)]
     /// Position of the `input` mapping.
     pub span: Span,
+}
+
+/// The request whose answer gives the rows; templates may use `params` only (it is sent
+/// once, before any row).
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawApiInput {
+    /// `METHOD /api/v1/path` (a read), e.g. `GET /api/v1/topics`.
+    pub request: Option<Spanned<String>>,
+    /// A catalog operation id instead of `request`, e.g. `getTopics`.
+    pub operation: Option<Spanned<String>>,
+    /// Path parameters of `operation`.
+    #[schemars(default)]
+    pub params: Entries<Template>,
+    /// Query string parameters (a list repeats the parameter).
+    #[schemars(default)]
+    pub query: Entries<AnyValue>,
+    /// JSON body (reports).
+    pub body: Option<AnyValue>,
+    #[schemars(skip)]
+    /// Position of the mapping.
+    pub span: Span,
+}
+
+/// A file of a data export job.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawExportInput {
+    /// The job id, or `latest` for the most recently updated COMPLETED job (template).
+    pub job: Option<Template>,
+    /// The file name, e.g. `conversation_items.jsonl` (template).
+    pub file: Option<Template>,
+    #[schemars(skip)]
+    /// Position of the mapping.
+    pub span: Span,
+}
+
+/// A file the job writes: records from rows (or from a list per row, `each`).
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawOutput {
+    /// Path relative to the manifest; may use `{{ job.name }}` and `{{ params.NAME }}`.
+    pub path: Option<Template>,
+    /// `csv`, `jsonl` or `json` (default: from the path's extension).
+    pub format: Option<Spanned<String>>,
+    /// Template giving a list: one record per element, read as `item` (default: one record
+    /// per row, the row itself).
+    pub each: Option<Template>,
+    /// Template: keep only the records for which this is true.
+    #[schemars(rename = "where")]
+    pub filter: Option<Template>,
+    /// The columns, in order: `content.from` (a dotted path into the record, also the
+    /// header), `{ Header: path-or-template }`, or `"*"` for every column of a CSV input.
+    /// Without columns, JSON formats write each record whole.
+    #[schemars(default, schema_with = "columns_schema")]
+    pub columns: Vec<RawColumn>,
+    #[schemars(skip)]
+    /// Position of the output.
+    pub span: Span,
+}
+
+/// One output column: a header and where its value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawColumn {
+    /// The header.
+    pub header: Spanned<String>,
+    /// A dotted path (`content.from`) or a template.
+    pub value: Spanned<String>,
+}
+
+/// An aggregate report: rows counted, summed or timed, by group and time interval.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawAggregate {
+    /// Path relative to the manifest (CSV); may use `{{ job.name }}` and `{{ params.NAME }}`.
+    pub path: Option<Template>,
+    /// Template: only rows for which this is true count.
+    #[schemars(rename = "where")]
+    pub filter: Option<Template>,
+    /// Each row's instant (a dotted path such as `timestamp`, or a template); needed by
+    /// `interval` and `span`.
+    pub time: Option<Template>,
+    /// Time buckets: `{ minutes: 30, zone: America/Los_Angeles }`.
+    pub interval: Option<RawInterval>,
+    /// The columns, in order, each `{ Header: { group | interval | value | count | sum | span } }`.
+    #[schemars(default)]
+    pub columns: Vec<Entries<RawMeasure>>,
+    #[schemars(skip)]
+    /// Position of the aggregate.
+    pub span: Span,
+}
+
+/// Time buckets of an aggregate.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawInterval {
+    /// Bucket length in minutes (divides a day, e.g. 15, 30, 60, 1440).
+    pub minutes: Option<Spanned<u64>>,
+    /// IANA time zone the buckets start in (template; default UTC).
+    pub zone: Option<Template>,
+}
+
+/// What one aggregate column holds.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawMeasure {
+    /// Group rows by this value (a dotted path or a template).
+    pub group: Option<Template>,
+    /// `start` or `end` of the time interval, shown in its zone as `YYYY-MM-DD HH:MM`.
+    pub interval: Option<Spanned<String>>,
+    /// A value computed once for the run (template with `params`), e.g. the time zone.
+    pub value: Option<Template>,
+    /// Count the rows for which this template is true (`true` counts every row).
+    pub count: Option<Template>,
+    /// Sum this number (a dotted path or a template); blanks are left out.
+    pub sum: Option<Template>,
+    /// Time between paired rows, split across intervals.
+    pub span: Option<RawSpan>,
+}
+
+/// A span between paired rows: opened by a `start` row, closed by the next `end` row with
+/// the same `key`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawSpan {
+    /// What pairs rows (dotted path or template), e.g. `content.agentId`.
+    pub key: Option<Template>,
+    /// Template: this row opens a span (unless one is open for its key).
+    pub start: Option<Template>,
+    /// Template: this row closes the open span of its key (checked before `start`).
+    pub end: Option<Template>,
+    /// Template with `params`: when spans still open at the end close (default: the last
+    /// row's time).
+    pub until: Option<Template>,
+    /// `seconds`, `minutes` (default) or `hours`.
+    pub unit: Option<Spanned<String>>,
 }
 
 /// A parameter given with `--set name=value`.
@@ -261,4 +410,22 @@ fn rules_schema(generator: &mut SchemaGenerator) -> Schema {
 fn results_schema(generator: &mut SchemaGenerator) -> Schema {
     let full = generator.subschema_for::<RawResults>();
     json_schema!({ "anyOf": [{ "type": "string" }, full] })
+}
+
+/// `input.api` is a request line or a mapping.
+fn api_schema(generator: &mut SchemaGenerator) -> Schema {
+    let full = generator.subschema_for::<RawApiInput>();
+    json_schema!({ "anyOf": [{ "type": "string" }, full] })
+}
+
+/// Output columns: a dotted path, or `{ Header: path-or-template }`.
+fn columns_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": { "anyOf": [
+            { "type": "string" },
+            { "type": "object", "additionalProperties": { "type": "string" },
+              "minProperties": 1, "maxProperties": 1 }
+        ] }
+    })
 }

@@ -616,6 +616,13 @@ impl Validator<'_> {
         if matches!(root, "params" | "vars") && self.spoiled(self.raw.span, &[root]) {
             return;
         }
+        if scope.once && !matches!(root, "params" | "job") {
+            let d = self.error(format!("`{root}` is not known here"), span);
+            d.label = Some("this is computed once per run, before any row".into());
+            d.notes
+                .push("only `params` and `job` (and functions such as `now()`) can be used".into());
+            return;
+        }
         match root {
             "row" => {
                 if let Some(column) = field {

@@ -34,11 +34,13 @@ pub(super) struct Scope {
     pub(super) item: bool,
     /// Number of `vars` visible (earlier vars only, inside `vars`).
     pub(super) vars: Option<usize>,
+    /// Evaluated once per run, before any row: only `params` and `job` are visible.
+    pub(super) once: bool,
 }
 
 pub(super) struct Validator<'a> {
     pub(super) raw: &'a RawManifest,
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     pub(super) diagnostics: Vec<Diagnostic>,
     pub(super) warnings: Vec<Diagnostic>,
     pub(super) row_refs: Vec<(String, Span)>,
@@ -95,6 +97,8 @@ impl<'a> Validator<'a> {
         let lookups = self.check_lookups();
         let vars = self.check_vars();
         let steps = self.check_steps();
+        let outputs = self.check_outputs();
+        let aggregates = self.check_aggregates();
         let per_second = self.check_rate();
         let concurrency = self.check_concurrency();
         let results = self.check_results(name.as_deref(), input.as_ref());
@@ -122,6 +126,8 @@ impl<'a> Validator<'a> {
                 concurrency,
                 results,
                 steps,
+                outputs,
+                aggregates,
                 row_refs: Vec::new(),
                 require_spans: Vec::new(),
             }),
@@ -194,6 +200,7 @@ impl<'a> Validator<'a> {
                 .push("add `input: { csv: data/rows.csv }`".into());
             return None;
         };
+        let api = self.check_api_input(raw);
         let sources: Vec<(&Spanned<String>, InputFormat, &str)> = [
             (&raw.csv, InputFormat::Csv { delimiter: b',' }, "csv"),
             (&raw.jsonl, InputFormat::Jsonl, "jsonl"),
@@ -202,21 +209,35 @@ impl<'a> Validator<'a> {
         .into_iter()
         .filter_map(|(path, format, key)| path.as_ref().map(|p| (p, format, key)))
         .collect();
-        let (file, mut format) = match sources.as_slice() {
-            [one] => (one.0, one.1),
-            [] => {
-                if !self.spoiled(raw.span, &["csv", "jsonl", "json"]) {
-                    self.error("`input` needs one of `csv`, `jsonl` or `json`", raw.span)
-                        .label = Some("this `input` names no file".into());
+        let api_given = [
+            raw.api.as_ref().map(|a| (a.span, "api")),
+            raw.export.as_ref().map(|e| (e.span, "export")),
+        ];
+        let mut given: Vec<(Span, &str)> = sources.iter().map(|s| (s.0.span, s.2)).collect();
+        given.extend(api_given.into_iter().flatten());
+        given.sort_by_key(|g| g.0);
+        let (path, mut format) = match (given.as_slice(), sources.as_slice()) {
+            ([_], [one]) => (self.dir.join(&one.0.value), one.1),
+            ([_], _) => {
+                let (_, format) = api.as_ref()?;
+                (PathBuf::new(), *format)
+            }
+            ([], _) => {
+                if !self.spoiled(raw.span, &["csv", "jsonl", "json", "api", "export"]) {
+                    let d = self.error(
+                        "`input` needs one of `csv`, `jsonl`, `json`, `api` or `export`",
+                        raw.span,
+                    );
+                    d.label = Some("this `input` names no source".into());
                 }
                 return None;
             }
-            [first, second, ..] => {
+            ([first, second, ..], _) => {
                 self.error(
-                    "`input` takes only one of `csv`, `jsonl` or `json`",
-                    second.0.span,
+                    "`input` takes only one of `csv`, `jsonl`, `json`, `api` or `export`",
+                    second.0,
                 )
-                .label = Some(format!("`{}` already names the input file", first.2));
+                .label = Some(format!("`{}` already names the input", first.1));
                 return None;
             }
         };
@@ -246,11 +267,12 @@ impl<'a> Validator<'a> {
             .label = Some("add a `key`, e.g. `key: \"{{ row.id }}\"`".into());
         }
         Some(Input {
-            path: self.dir.join(&file.value),
+            path,
             format,
             require,
             key,
             after,
+            api: api.map(|(source, _)| source),
         })
     }
 
@@ -446,10 +468,17 @@ impl<'a> Validator<'a> {
     fn check_steps(&mut self) -> Vec<Step> {
         let raw = self.raw;
         if raw.steps.is_empty() {
-            if !self.spoiled(raw.span, &["steps"]) {
-                self.error("the job has no `steps`", raw.span)
-                    .notes
-                    .push("add `steps:`, a list of requests to send for each row".into());
+            let exports = !raw.outputs.is_empty() || !raw.aggregates.is_empty();
+            if !exports && !self.spoiled(raw.span, &["steps", "outputs", "aggregates"]) {
+                let d = self.error(
+                    "the job has no `steps`, `outputs` or `aggregates`",
+                    raw.span,
+                );
+                d.notes.push(
+                    "add `steps:`, a list of requests to send for each row, or `outputs:`, \
+                     files to write the rows to"
+                        .into(),
+                );
             }
             return Vec::new();
         }
@@ -482,7 +511,7 @@ impl<'a> Validator<'a> {
                 StepKind::Decide(action)
             }
             (Some(_), None, None) | (None, Some(_), None) => {
-                let request = self.check_request(index, raw, names);
+                let request = self.check_request(index, raw, names, false);
                 let captures = raw.capture.0.iter().map(|(k, _)| k.value.clone()).collect();
                 self.seen_steps.push((name.clone(), captures));
                 StepKind::Request(Box::new(request?))
@@ -614,9 +643,16 @@ impl<'a> Validator<'a> {
         Some(label.value.clone())
     }
 
-    fn check_request(&mut self, index: usize, raw: &RawStep, names: &[&str]) -> Option<Request> {
+    pub(super) fn check_request(
+        &mut self,
+        index: usize,
+        raw: &RawStep,
+        names: &[&str],
+        once: bool,
+    ) -> Option<Request> {
         let scope = Scope {
             step: Some(index),
+            once,
             ..Scope::default()
         };
         let (method, path, operation) = match (&raw.request, &raw.operation) {
@@ -811,7 +847,7 @@ mod tests {
         assert_eq!(
             messages(&format!("version: 1\nname: t\n{input}zzz: []\n")),
             [
-                "the job has no `steps`",
+                "the job has no `steps`, `outputs` or `aggregates`",
                 "unknown key `zzz` in the manifest"
             ]
         );
@@ -828,7 +864,7 @@ mod tests {
         );
         assert_eq!(
             all[1].1.as_deref(),
-            Some("`csv` already names the input file")
+            Some("`csv` already names the input")
         );
         let all = problems(&format!(
             "version: 1\nname: t\ninput:\n  csv: a\n  after: \"{{{{ row.p }}}}\"\n{STEP}"

@@ -55,6 +55,9 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_function("gladly_id", gladly_id);
     env.add_function("stable_id", stable_id_fn);
     env.add_function("lookup", lookup);
+    env.add_function("lookup_chain", lookup_chain);
+    env.add_function("contact_matches", contact_matches);
+    env.add_function("contains_any", contains_any);
     env.add_function("now", now);
     env.add_function("datetime", datetime);
     env.add_function("format_time", format_time);
@@ -63,6 +66,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("prefixed", prefixed);
     env.add_filter("prefixed_map", prefixed_map);
     env.add_filter("plus_days", plus_days);
+    env.add_filter("plus_hours", plus_hours);
+    env.add_filter("plus_minutes", plus_minutes);
     env.add_filter("to_objects", to_objects);
 }
 
@@ -156,6 +161,108 @@ fn lookup(state: &State, name: &str, key: &Value, default: Rest<Value>) -> Resul
             .map(Value::from),
         None => lookup_one(&table, name, key, default),
     }
+}
+
+/// `lookup_chain('topics', id, 'parentId')`: the item with key `id`, after its parent,
+/// its parent's parent… — root first. A missing parent ends the chain; a loop is cut.
+fn lookup_chain(state: &State, name: &str, key: &Value, parent: &str) -> Result<Value, Error> {
+    if state.lookup(OFFLINE_KEY).is_some_and(|v| v.is_true()) {
+        return Ok(Value::from(vec![unknown(&format!("lookup {name}[{key}]"))]));
+    }
+    let mut chain = vec![lookup(state, name, key, Rest(Vec::new()))?];
+    let tables = state.lookup(LOOKUPS_KEY).unwrap_or_default();
+    let table = tables.get_attr(name).unwrap_or_default();
+    let mut seen = vec![key.to_string()];
+    loop {
+        let up = chain
+            .last()
+            .and_then(|item| item.get_attr(parent).ok())
+            .filter(|p| !p.is_undefined() && !p.is_none() && !p.to_string().is_empty());
+        let Some(up) = up else { break };
+        let text = up.as_str().map_or_else(|| up.to_string(), str::to_owned);
+        if seen.contains(&text) {
+            break;
+        }
+        let item = table.get_item(&Value::from(text.as_str()))?;
+        if item.is_undefined() {
+            break;
+        }
+        seen.push(text);
+        chain.push(item);
+    }
+    chain.reverse();
+    Ok(Value::from(chain))
+}
+
+/// The strings in `value`: itself, or the items of a list (nested lists flattened).
+fn strings_of(value: &Value, out: &mut Vec<String>) {
+    match value.kind() {
+        ValueKind::Seq | ValueKind::Iterable => {
+            if let Ok(items) = value.try_iter() {
+                for item in items {
+                    strings_of(&item, out);
+                }
+            }
+        }
+        ValueKind::Undefined | ValueKind::None => {}
+        _ => {
+            if let Some(s) = value.as_str() {
+                out.push(s.to_owned());
+            } else {
+                out.push(value.to_string());
+            }
+        }
+    }
+}
+
+/// Patterns given as a list or one comma- or line-separated text, trimmed, blanks dropped.
+fn patterns_of(value: &Value) -> Vec<String> {
+    let mut raw = Vec::new();
+    strings_of(value, &mut raw);
+    raw.iter()
+        .flat_map(|p| p.split([',', '\n']))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `contact_matches(values, patterns)`: true when any value (an email address or phone
+/// number, or a list of them) matches any pattern: an exact email (any case), an E.164
+/// phone number (`+14155550100`, punctuation ignored) or a domain (`@example.com`).
+fn contact_matches(values: &Value, patterns: &Value) -> bool {
+    let mut found = Vec::new();
+    strings_of(values, &mut found);
+    let digits = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
+    patterns_of(patterns).iter().any(|pattern| {
+        let pattern = pattern.to_lowercase();
+        found.iter().any(|value| {
+            let value = value.trim().to_lowercase();
+            if let Some(domain) = pattern.strip_prefix('@') {
+                value.rsplit_once('@').is_some_and(|(_, d)| d == domain)
+            } else if pattern.contains('@') {
+                value == pattern
+            } else {
+                let want = digits(&pattern);
+                !want.is_empty() && digits(&value) == want
+            }
+        })
+    })
+}
+
+/// `contains_any(values, phrases)`: true when any value (text or a list) contains any
+/// phrase, ignoring case.
+fn contains_any(values: &Value, phrases: &Value) -> bool {
+    let mut found = Vec::new();
+    strings_of(values, &mut found);
+    let phrases: Vec<String> = patterns_of(phrases)
+        .iter()
+        .map(|p| p.to_lowercase())
+        .collect();
+    found.iter().any(|value| {
+        let value = value.to_lowercase();
+        phrases.iter().any(|p| value.contains(p.as_str()))
+    })
 }
 
 fn lookup_one(
@@ -304,6 +411,18 @@ fn format_time(value: &str, format: &str, tz: Option<&str>) -> Result<String, Er
 fn plus_days(value: &str, days: i64) -> Result<String, Error> {
     let t = parse_time(value, Tz::UTC)?;
     Ok(gladly_time(t + chrono::Duration::days(days)))
+}
+
+/// `ts | plus_hours(-24)`: a time moved by whole hours.
+fn plus_hours(value: &str, hours: i64) -> Result<String, Error> {
+    let t = parse_time(value, Tz::UTC)?;
+    Ok(gladly_time(t + chrono::Duration::hours(hours)))
+}
+
+/// `ts | plus_minutes(30)`: a time moved by whole minutes.
+fn plus_minutes(value: &str, minutes: i64) -> Result<String, Error> {
+    let t = parse_time(value, Tz::UTC)?;
+    Ok(gladly_time(t + chrono::Duration::minutes(minutes)))
 }
 
 #[cfg(test)]

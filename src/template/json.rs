@@ -37,6 +37,11 @@ pub fn from_json_map(map: serde_json::Map<String, serde_json::Value>) -> Value {
     Value::from_object(JsonMap(map))
 }
 
+/// The JSON object behind a value made by [`from_json_map`], read without converting it.
+pub fn json_map_of(value: &Value) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    value.downcast_object_ref::<JsonMap>().map(|m| &m.0)
+}
+
 /// Converts a rendered value to JSON. Strings stay strings; undefined and `omit` become
 /// null; unknown values become their `<unknown …>` text. Done by hand rather than through
 /// serde because it runs for every body value of every row.

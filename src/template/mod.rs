@@ -21,7 +21,7 @@ use crate::diagnostic::Span;
 pub use body::BodyTemplate;
 pub use error::{TemplateError, TemplateErrorKind};
 pub use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, stable_id, unknown};
-pub use json::{from_json, from_json_map, to_json};
+pub use json::{from_json, from_json_map, json_map_of, to_json};
 
 /// Names every template may use without declaring them: functions and `omit`.
 pub const GLOBALS: &[&str] = &[
@@ -29,6 +29,9 @@ pub const GLOBALS: &[&str] = &[
     "gladly_id",
     "stable_id",
     "lookup",
+    "lookup_chain",
+    "contact_matches",
+    "contains_any",
     "now",
     "datetime",
     "format_time",
@@ -130,8 +133,13 @@ impl Template {
     pub fn lookups_used(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut rest = self.source.as_str();
-        while let Some(at) = rest.find("lookup(") {
-            rest = &rest[at + "lookup(".len()..];
+        while let Some(at) = rest.find("lookup") {
+            rest = &rest[at + "lookup".len()..];
+            rest = rest.strip_prefix("_chain").unwrap_or(rest);
+            let Some(args) = rest.strip_prefix('(') else {
+                continue;
+            };
+            rest = args;
             let trimmed = rest.trim_start();
             if let Some(quote @ ('\'' | '"')) = trimmed.chars().next()
                 && let Some(end) = trimmed[1..].find(quote)

@@ -1,0 +1,197 @@
+//! Jobs without steps (exports and reports): every row goes straight to the outputs and
+//! aggregates, on every core.
+//!
+//! A reader thread cuts the rows into batches; worker threads turn each batch into
+//! formatted records and aggregate facts; this thread writes them in input order and folds
+//! the facts. Nothing is sent per row, so there is no limiter and no results line per row:
+//! the results CSV lists only the rows that could not be converted, with their reason.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::error::{ExecError, RowFailure};
+use super::event::{Event, Listener, RunSummary};
+use super::plan::{check_required, failed_input, key_values};
+use super::render::{BaseContext, RowContext};
+use super::run::StopHandle;
+use crate::manifest::Manifest;
+use crate::output::{Emitted, Emitter, Sinks};
+use crate::results::{ResultKind, ResultsWriter, RowResult};
+use crate::source::{Row, RowError};
+
+/// Rows per batch handed to a worker.
+const BATCH: usize = 512;
+
+type Batch = Vec<Result<Row, RowError>>;
+type Converted = Vec<Result<Emitted, Box<RowResult>>>;
+
+/// Converts every row of `rows` into the manifest's outputs and aggregates.
+///
+/// # Errors
+/// When an output or the results file cannot be written, or an output cannot be resolved.
+pub fn transform<I>(
+    manifest: &Arc<Manifest>,
+    rows: I,
+    base: &BaseContext,
+    input_columns: Option<&[String]>,
+    results_path: &Path,
+    listener: &dyn Listener,
+    stop: &StopHandle,
+) -> Result<RunSummary, ExecError>
+where
+    I: Iterator<Item = Result<Row, RowError>> + Send,
+{
+    let started = Instant::now();
+    let base_value = RowContext::new(base, serde_json::Map::new()).value();
+    let emitter = Emitter::new(Arc::clone(manifest), &base_value, input_columns)
+        .map_err(ExecError::Output)?;
+    let mut sinks = Sinks::create(&emitter).map_err(ExecError::Output)?;
+    let keys = &manifest.results().columns;
+    let mut results = ResultsWriter::create(results_path, keys, &[]).map_err(|e| {
+        ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
+    })?;
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let mut summary = RunSummary::default();
+    listener.event(&Event::Started { total: None });
+    std::thread::scope(|scope| -> Result<(), ExecError> {
+        let (batch_tx, batch_rx) = sync_channel::<(u64, Batch)>(workers * 2);
+        let (done_tx, done_rx) = sync_channel::<(u64, Converted)>(workers * 2);
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut seq = 0;
+            for item in rows {
+                batch.push(item);
+                if batch.len() == BATCH {
+                    if stop.is_stopping() || batch_tx.send((seq, batch)).is_err() {
+                        return;
+                    }
+                    seq += 1;
+                    batch = Vec::with_capacity(BATCH);
+                }
+            }
+            if !batch.is_empty() && !stop.is_stopping() {
+                let _ = batch_tx.send((seq, batch));
+            }
+        });
+        let batch_rx = Arc::new(Mutex::new(batch_rx));
+        for _ in 0..workers {
+            let rx = Arc::clone(&batch_rx);
+            let tx = done_tx.clone();
+            let emitter = &emitter;
+            scope.spawn(move || worker(&rx, &tx, manifest, base, emitter));
+        }
+        drop(done_tx);
+        let mut pending: BTreeMap<u64, Converted> = BTreeMap::new();
+        let mut next = 0;
+        let mut last_flush = Instant::now();
+        for (seq, converted) in done_rx {
+            pending.insert(seq, converted);
+            while let Some(converted) = pending.remove(&next) {
+                next += 1;
+                for item in converted {
+                    summary.rows += 1;
+                    match item {
+                        Ok(emitted) => {
+                            sinks.write(&emitted, &emitter).map_err(ExecError::Output)?;
+                            *summary.by_result.entry(ResultKind::Done).or_default() += 1;
+                        }
+                        Err(result) => {
+                            results.write(&result).map_err(|e| {
+                                ExecError::Output(format!(
+                                    "cannot write `{}`: {e}",
+                                    results_path.display()
+                                ))
+                            })?;
+                            if summary.failures.len() < 20 {
+                                let what = if result.step.is_empty() {
+                                    result.detail.clone()
+                                } else {
+                                    format!("{}: {}", result.step, result.detail)
+                                };
+                                summary.failures.push((result.row, result.line, what));
+                            }
+                            *summary.by_result.entry(ResultKind::Failed).or_default() += 1;
+                            listener.event(&Event::RowFinished {
+                                row: result.row,
+                                result: ResultKind::Failed,
+                                outcome: result.outcome.clone(),
+                            });
+                        }
+                    }
+                }
+                listener.event(&Event::RowsConverted { rows: summary.rows });
+            }
+            if last_flush.elapsed().as_millis() > 500 {
+                sinks.flush().map_err(ExecError::Output)?;
+                last_flush = Instant::now();
+            }
+        }
+        Ok(())
+    })?;
+    let done = summary.count(ResultKind::Done);
+    if done > 0 {
+        summary.by_outcome.insert("done".into(), done);
+    }
+    let failed = summary.count(ResultKind::Failed);
+    if failed > 0 {
+        summary.by_outcome.insert("failed".into(), failed);
+    }
+    let written = sinks.finish(&emitter).map_err(ExecError::Output)?;
+    results.flush().map_err(|e| {
+        ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
+    })?;
+    summary.elapsed = started.elapsed();
+    summary.results_path = results_path.to_path_buf();
+    summary.written = written.into_iter().map(|w| (w.path, w.records)).collect();
+    Ok(summary)
+}
+
+fn worker(
+    rx: &Mutex<Receiver<(u64, Batch)>>,
+    tx: &std::sync::mpsc::SyncSender<(u64, Converted)>,
+    manifest: &Manifest,
+    base: &BaseContext,
+    emitter: &Emitter,
+) {
+    loop {
+        let next = rx.lock().expect("batch lock").recv();
+        let Ok((seq, batch)) = next else { return };
+        let converted = batch
+            .into_iter()
+            .map(|item| convert(manifest, base, emitter, item))
+            .collect();
+        if tx.send((seq, converted)).is_err() {
+            return;
+        }
+    }
+}
+
+/// One row into its records, or the results line saying why it could not be.
+fn convert(
+    manifest: &Manifest,
+    base: &BaseContext,
+    emitter: &Emitter,
+    item: Result<Row, RowError>,
+) -> Result<Emitted, Box<RowResult>> {
+    let row = item.map_err(|e| Box::new(failed_input(&e)))?;
+    let (number, line) = (row.number, row.line);
+    let keys = key_values(manifest, &row);
+    let fail = |failure: RowFailure| {
+        let mut result = RowResult::new(number, line, ResultKind::Failed);
+        result.keys.clone_from(&keys);
+        "failed".clone_into(&mut result.outcome);
+        result.step.clone_from(&failure.step);
+        failure.code.clone_into(&mut result.error_code);
+        result.detail = failure.detail;
+        Box::new(result)
+    };
+    check_required(manifest, &row).map_err(fail)?;
+    let mut ctx = RowContext::new(base, row.values);
+    if !manifest.vars().is_empty() {
+        ctx.eval_vars(manifest).map_err(fail)?;
+    }
+    emitter.emit(&ctx.value(), ctx.row_map()).map_err(fail)
+}

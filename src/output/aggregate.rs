@@ -1,0 +1,438 @@
+//! `aggregates:`: counts, sums and spans between paired rows, by group and time interval.
+//!
+//! Each row is reduced (in parallel, by [`Spec::fact`]) to a [`Fact`]: its instant, group
+//! values and what each measure sees. The [`Folder`] then takes the facts in input order,
+//! one pass, constant work per fact (a span crossing intervals is split once it closes):
+//! linear in the number of rows, memory proportional to the cells and the open spans.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Offset as _, TimeZone as _, Utc};
+use chrono_tz::Tz;
+use minijinja::Value;
+
+use super::{cell_text, render_path, value_at};
+use crate::executor::RowFailure;
+use crate::manifest::{Aggregate, ColumnValue, Measure};
+use crate::template;
+
+/// An aggregate resolved for a run (path, zone and `until` rendered).
+#[derive(Debug)]
+pub struct Spec {
+    index: usize,
+    pub(super) path: PathBuf,
+    headers: Vec<String>,
+    zone: Tz,
+    /// Interval length in milliseconds.
+    interval_ms: Option<i64>,
+    /// Values of `value:` columns.
+    constants: Vec<Option<String>>,
+    /// When open spans close, per column (`None`: the last row's time).
+    until: Vec<Option<i64>>,
+}
+
+/// What one row contributes to an aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// The row's instant (ms since the epoch), when the aggregate reads one.
+    time: Option<i64>,
+    /// The group values, in column order.
+    groups: Vec<String>,
+    /// Per column: what the row gives its measure.
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    None,
+    Count(bool),
+    Sum(Option<f64>),
+    Span { key: String, start: bool, end: bool },
+}
+
+fn fail(what: &str, detail: &str) -> RowFailure {
+    RowFailure {
+        step: String::new(),
+        code: "aggregate",
+        detail: format!("{what}: {detail}"),
+        span: None,
+    }
+}
+
+/// Parses an instant: RFC 3339 (Gladly's `2026-11-20T10:00:00.000Z`), or a date-time
+/// without zone read as UTC.
+pub fn parse_instant(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_millis());
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+            return Some(t.and_utc().timestamp_millis());
+        }
+    }
+    None
+}
+
+/// A column value (path or template) as text.
+fn text_of(
+    value: &ColumnValue,
+    ctx: &Value,
+    row: &serde_json::Map<String, serde_json::Value>,
+    what: &str,
+) -> Result<String, RowFailure> {
+    let mut out = String::new();
+    match value {
+        ColumnValue::Path(path) => {
+            if let Some(v) = value_at(row, path) {
+                cell_text(v, &mut out);
+            }
+        }
+        ColumnValue::Template(t) => {
+            let v = t.eval(ctx).map_err(|e| RowFailure::template(what, &e))?;
+            cell_text(&template::to_json(&v), &mut out);
+        }
+        ColumnValue::AllInput => {}
+    }
+    Ok(out)
+}
+
+impl Spec {
+    /// Resolves `aggregate` with the run's params (`base`).
+    pub fn new(index: usize, aggregate: &Aggregate, base: &Value) -> Result<Self, String> {
+        let path = render_path(&aggregate.path, &aggregate.dir, base)?;
+        let zone = match aggregate.interval.as_ref().and_then(|i| i.zone.as_ref()) {
+            Some(t) => {
+                let name = t
+                    .render(base)
+                    .map_err(|e| format!("interval zone: {}", e.reason()))?;
+                name.trim().parse::<Tz>().map_err(|_| {
+                    format!("interval zone `{name}` is not an IANA time zone (e.g. `America/Los_Angeles`)")
+                })?
+            }
+            None => Tz::UTC,
+        };
+        let mut constants = Vec::new();
+        let mut until = Vec::new();
+        for column in &aggregate.columns {
+            constants.push(match &column.measure {
+                Measure::Value(t) => Some(
+                    t.render(base)
+                        .map_err(|e| format!("column `{}`: {}", column.header, e.reason()))?,
+                ),
+                _ => None,
+            });
+            until.push(match &column.measure {
+                Measure::Span(span) => match &span.until {
+                    Some(t) => {
+                        let text = t.render(base).map_err(|e| {
+                            format!("column `{}` until: {}", column.header, e.reason())
+                        })?;
+                        if text.trim().is_empty() {
+                            None
+                        } else {
+                            Some(parse_instant(&text).ok_or_else(|| {
+                                format!(
+                                    "column `{}`: until `{text}` is not a date-time",
+                                    column.header
+                                )
+                            })?)
+                        }
+                    }
+                    None => None,
+                },
+                _ => None,
+            });
+        }
+        Ok(Spec {
+            index,
+            path,
+            headers: aggregate.columns.iter().map(|c| c.header.clone()).collect(),
+            zone,
+            interval_ms: aggregate
+                .interval
+                .as_ref()
+                .map(|i| i64::from(i.minutes) * 60_000),
+            constants,
+            until,
+        })
+    }
+
+    /// The CSV header.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// What `row` (with context `ctx`) contributes; `None` when `where` leaves it out.
+    pub fn fact(
+        &self,
+        a: &Aggregate,
+        ctx: &Value,
+        row: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Fact>, RowFailure> {
+        if let Some(filter) = &a.filter
+            && !filter
+                .is_true(ctx)
+                .map_err(|e| RowFailure::template("where", &e))?
+        {
+            return Ok(None);
+        }
+        let time = match &a.time {
+            Some(value) => {
+                let text = text_of(value, ctx, row, "time")?;
+                Some(
+                    parse_instant(&text)
+                        .ok_or_else(|| fail("time", &format!("`{text}` is not a date-time")))?,
+                )
+            }
+            None => None,
+        };
+        let mut groups = Vec::new();
+        let mut parts = Vec::with_capacity(a.columns.len());
+        for column in &a.columns {
+            let what = format!("column `{}`", column.header);
+            parts.push(match &column.measure {
+                Measure::Group(value) => {
+                    groups.push(text_of(value, ctx, row, &what)?);
+                    Part::None
+                }
+                Measure::Interval { .. } | Measure::Value(_) => Part::None,
+                Measure::Count(None) => Part::Count(true),
+                Measure::Count(Some(t)) => Part::Count(
+                    t.is_true(ctx)
+                        .map_err(|e| RowFailure::template(&what, &e))?,
+                ),
+                Measure::Sum(value) => {
+                    let text = text_of(value, ctx, row, &what)?;
+                    let text = text.trim();
+                    if text.is_empty() {
+                        Part::Sum(None)
+                    } else {
+                        Part::Sum(Some(
+                            text.parse::<f64>()
+                                .map_err(|_| fail(&what, &format!("`{text}` is not a number")))?,
+                        ))
+                    }
+                }
+                Measure::Span(span) => Part::Span {
+                    key: text_of(&span.key, ctx, row, &what)?,
+                    end: span
+                        .end
+                        .is_true(ctx)
+                        .map_err(|e| RowFailure::template(&what, &e))?,
+                    start: span
+                        .start
+                        .is_true(ctx)
+                        .map_err(|e| RowFailure::template(&what, &e))?,
+                },
+            });
+        }
+        Ok(Some(Fact {
+            time,
+            groups,
+            parts,
+        }))
+    }
+
+    /// The interval an instant falls in: its start in UTC ms, floored in the zone.
+    fn bucket(&self, at: i64) -> Option<i64> {
+        let len = self.interval_ms?;
+        let offset = self.offset_ms(at);
+        let local = at + offset;
+        Some(local - local.rem_euclid(len) - offset)
+    }
+
+    fn offset_ms(&self, at: i64) -> i64 {
+        let utc = Utc.timestamp_millis_opt(at).single().unwrap_or_default();
+        i64::from(
+            self.zone
+                .offset_from_utc_datetime(&utc.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        ) * 1000
+    }
+
+    /// An instant shown in the zone as `YYYY-MM-DD HH:MM`.
+    fn local_text(&self, at: i64) -> String {
+        Utc.timestamp_millis_opt(at)
+            .single()
+            .unwrap_or_default()
+            .with_timezone(&self.zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+}
+
+/// A cell: one interval and group.
+type CellKey = (Option<i64>, Vec<String>);
+
+impl Spec {
+    /// Which of the manifest's aggregates this is.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+/// Folds facts in input order.
+#[derive(Debug)]
+pub struct Folder {
+    cells: HashMap<CellKey, Vec<f64>>,
+    /// Per column: open spans by key (start instant, group values).
+    open: Vec<HashMap<String, (i64, Vec<String>)>>,
+    last_time: Option<i64>,
+}
+
+impl Folder {
+    /// An empty fold for `aggregate`.
+    pub fn new(aggregate: &Aggregate) -> Folder {
+        Folder {
+            cells: HashMap::new(),
+            open: aggregate.columns.iter().map(|_| HashMap::new()).collect(),
+            last_time: None,
+        }
+    }
+
+    fn cell(&mut self, width: usize, key: CellKey) -> &mut Vec<f64> {
+        self.cells.entry(key).or_insert_with(|| vec![0.0; width])
+    }
+
+    /// Adds one row's fact.
+    pub fn add(&mut self, a: &Aggregate, spec: &Spec, fact: &Fact) {
+        let width = fact.parts.len();
+        if let Some(t) = fact.time {
+            self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        }
+        let bucket = fact.time.and_then(|t| spec.bucket(t));
+        for (i, part) in fact.parts.iter().enumerate() {
+            match part {
+                Part::None | Part::Count(false) | Part::Sum(None) => {}
+                Part::Count(true) => self.cell(width, (bucket, fact.groups.clone()))[i] += 1.0,
+                Part::Sum(Some(v)) => self.cell(width, (bucket, fact.groups.clone()))[i] += v,
+                Part::Span { key, start, end } => {
+                    let Some(at) = fact.time else { continue };
+                    if *end && let Some((from, groups)) = self.open[i].remove(key) {
+                        self.spread(a, spec, i, (from, at), groups);
+                    }
+                    if *start && !self.open[i].contains_key(key) {
+                        self.open[i].insert(key.clone(), (at, fact.groups.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the span `from..to` to column `i`, split at interval boundaries.
+    fn spread(
+        &mut self,
+        a: &Aggregate,
+        spec: &Spec,
+        i: usize,
+        (from, to): (i64, i64),
+        groups: Vec<String>,
+    ) {
+        let width = a.columns.len();
+        let unit = match &a.columns[i].measure {
+            Measure::Span(s) => s.unit_seconds * 1000.0,
+            _ => return,
+        };
+        if to <= from {
+            return;
+        }
+        let Some(len) = spec.interval_ms else {
+            #[allow(clippy::cast_precision_loss)] // milliseconds fit an f64 exactly
+            let amount = (to - from) as f64 / unit;
+            self.cell(width, (None, groups))[i] += amount;
+            return;
+        };
+        let mut at = from;
+        while at < to {
+            let bucket = spec.bucket(at).unwrap_or(at);
+            let next = (bucket + len).min(to);
+            #[allow(clippy::cast_precision_loss)]
+            let amount = (next - at) as f64 / unit;
+            self.cell(width, (Some(bucket), groups.clone()))[i] += amount;
+            at = next;
+        }
+    }
+
+    /// Closes open spans and returns the report's lines, sorted by interval then group.
+    pub fn finish(mut self, a: &Aggregate, spec: &Spec) -> Vec<Vec<String>> {
+        let width = a.columns.len();
+        for i in 0..self.open.len() {
+            let until = spec.until[i].or(self.last_time);
+            let open: Vec<(String, (i64, Vec<String>))> = self.open[i].drain().collect();
+            if let Some(until) = until {
+                for (_, (from, groups)) in open {
+                    self.spread(a, spec, i, (from, until), groups);
+                }
+            }
+        }
+        let has_keys = spec.interval_ms.is_some()
+            || a.columns
+                .iter()
+                .any(|c| matches!(c.measure, Measure::Group(_)));
+        if !has_keys && self.cells.is_empty() {
+            self.cells.insert((None, Vec::new()), vec![0.0; width]);
+        }
+        let sorted: BTreeMap<CellKey, Vec<f64>> = self.cells.into_iter().collect();
+        sorted
+            .into_iter()
+            .map(|((bucket, groups), values)| {
+                let mut groups = groups.into_iter();
+                a.columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, column)| match &column.measure {
+                        Measure::Group(_) => groups.next().unwrap_or_default(),
+                        Measure::Interval { start } => bucket
+                            .map(|b| {
+                                let len = spec.interval_ms.unwrap_or(0);
+                                spec.local_text(if *start { b } else { b + len })
+                            })
+                            .unwrap_or_default(),
+                        Measure::Value(_) => spec.constants[i].clone().unwrap_or_default(),
+                        Measure::Count(_) | Measure::Sum(_) | Measure::Span(_) => number(values[i]),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// A number as written in reports: whole numbers plain, others to 3 decimals.
+pub fn number(value: f64) -> String {
+    let rounded = (value * 1000.0).round() / 1000.0;
+    if rounded.fract().abs() < f64::EPSILON && rounded.abs() < 1e15 {
+        format!("{rounded:.0}")
+    } else {
+        let text = format!("{rounded:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(number(2.0), "2");
+        assert_eq!(number(6.033_333_333), "6.033");
+        assert_eq!(number(4.5), "4.5");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(35.529), "35.529");
+    }
+
+    #[test]
+    fn instants_parse_with_or_without_zone() {
+        assert_eq!(parse_instant("1970-01-01T00:00:01.000Z"), Some(1000));
+        assert_eq!(parse_instant("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_instant("1970-01-01 00:01"), Some(60_000));
+        assert_eq!(parse_instant("yesterday"), None);
+    }
+}

@@ -1,0 +1,581 @@
+//! Export files: the records a row yields (`outputs:`), formatted as CSV, JSON Lines or a
+//! JSON array, and the reports over all rows (`aggregates:`, see [`aggregate`]).
+//!
+//! [`Emitter`] turns one finished row into bytes and aggregate facts; it is shared by the
+//! worker threads, so a row's formatting runs in parallel. [`Sinks`] owns the files, writes
+//! what the emitter made in input order and, at the end, the aggregates. Dotted-path columns
+//! are read straight from the row's JSON, without templates: that is what makes a
+//! gigabyte export file fast to convert.
+
+pub mod aggregate;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::Value;
+
+use crate::executor::RowFailure;
+use crate::manifest::{Column, ColumnValue, Manifest, Output, OutputFormat};
+use crate::template::{self, Template};
+
+pub use aggregate::{Fact, Folder};
+
+/// The value at a dotted path of a JSON object (`content.from`); a number segment indexes
+/// a list.
+pub fn value_at<'a>(
+    root: &'a serde_json::Map<String, serde_json::Value>,
+    path: &[String],
+) -> Option<&'a serde_json::Value> {
+    let (first, rest) = path.split_first()?;
+    let mut at = root.get(first)?;
+    for segment in rest {
+        at = match at {
+            serde_json::Value::Object(map) => map.get(segment)?,
+            serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+/// How a JSON value reads in a CSV cell: text as is, null empty, a list of plain values
+/// joined with commas, anything else as JSON.
+pub fn cell_text(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Null => {}
+        serde_json::Value::String(s) => out.push_str(s),
+        serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        serde_json::Value::Number(n) => out.push_str(&n.to_string()),
+        serde_json::Value::Array(items)
+            if items.iter().all(|i| {
+                !matches!(
+                    i,
+                    serde_json::Value::Array(_) | serde_json::Value::Object(_)
+                )
+            }) =>
+        {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                cell_text(item, out);
+            }
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Appends one CSV field (RFC 4180: quoted when it holds a comma, quote or line break).
+pub fn push_csv_field(out: &mut Vec<u8>, field: &str) {
+    if field
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push(b'"');
+        for b in field.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field.as_bytes());
+    }
+}
+
+/// Appends a CSV line of `fields`.
+pub fn push_csv_line<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_csv_field(out, field);
+    }
+    out.push(b'\n');
+}
+
+/// One output, resolved for this run.
+#[derive(Debug)]
+struct Resolved {
+    path: PathBuf,
+    format: OutputFormat,
+    /// Headers, with `*` expanded to the input's columns.
+    headers: Vec<String>,
+}
+
+/// What one row yields: bytes per output (with their record counts) and aggregate facts.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    /// Per output: formatted records and how many.
+    pub files: Vec<(Vec<u8>, u64)>,
+    /// Per aggregate: the row's fact, when it counts.
+    pub facts: Vec<Option<Fact>>,
+}
+
+/// Makes the records of a row; shared by the workers.
+#[derive(Debug)]
+pub struct Emitter {
+    manifest: Arc<Manifest>,
+    resolved: Vec<Resolved>,
+    /// The CSV input's columns (for `*`).
+    input_columns: Vec<String>,
+    folder_specs: Vec<aggregate::Spec>,
+}
+
+/// Renders a path template (params, `job.name`) against the manifest's folder.
+pub fn render_path(template: &Template, dir: &Path, base: &Value) -> Result<PathBuf, String> {
+    let text = template
+        .render(base)
+        .map_err(|e| format!("path `{}`: {}", template.source(), e.reason()))?;
+    if text.trim().is_empty() {
+        return Err(format!("path `{}` is empty", template.source()));
+    }
+    Ok(dir.join(text))
+}
+
+impl Emitter {
+    /// Resolves the manifest's outputs and aggregates for a run: paths, formats, `*`.
+    pub fn new(
+        manifest: Arc<Manifest>,
+        base: &Value,
+        input_columns: Option<&[String]>,
+    ) -> Result<Self, String> {
+        let input_columns = input_columns.map(<[String]>::to_vec).unwrap_or_default();
+        let mut resolved = Vec::new();
+        for output in manifest.outputs() {
+            let path = render_path(&output.path, &output.dir, base)?;
+            let Some(format) = output.format.or_else(|| OutputFormat::from_path(&path)) else {
+                return Err(format!(
+                    "cannot tell the format of output `{}`: end it in .csv, .jsonl or .json, \
+                     or add `format:`",
+                    path.display()
+                ));
+            };
+            if format == OutputFormat::Csv && output.columns.is_empty() {
+                return Err(format!(
+                    "output `{}` is CSV and needs `columns`",
+                    path.display()
+                ));
+            }
+            let mut headers = Vec::new();
+            for column in &output.columns {
+                if matches!(column.value, ColumnValue::AllInput) {
+                    if input_columns.is_empty() {
+                        return Err(format!(
+                            "output `{}`: `*` copies the columns of a CSV input, and this \
+                             input has none",
+                            path.display()
+                        ));
+                    }
+                    headers.extend(input_columns.iter().cloned());
+                } else {
+                    headers.push(column.header.clone());
+                }
+            }
+            resolved.push(Resolved {
+                path,
+                format,
+                headers,
+            });
+        }
+        let folder_specs = manifest
+            .aggregates()
+            .iter()
+            .enumerate()
+            .map(|(i, a)| aggregate::Spec::new(i, a, base))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Emitter {
+            manifest,
+            resolved,
+            input_columns,
+            folder_specs,
+        })
+    }
+
+    /// True when nothing is emitted per row (no outputs or aggregates).
+    pub fn is_empty(&self) -> bool {
+        self.resolved.is_empty() && self.folder_specs.is_empty()
+    }
+
+    /// The records and facts of one row. `ctx` is the row's template context (after its
+    /// steps); `row` its values.
+    pub fn emit(
+        &self,
+        ctx: &Value,
+        row: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Emitted, RowFailure> {
+        let mut emitted = Emitted::default();
+        let manifest = Arc::clone(&self.manifest);
+        for (output, resolved) in manifest.outputs().iter().zip(&self.resolved) {
+            let mut buf = Vec::new();
+            let mut count = 0;
+            match &output.each {
+                None => {
+                    if Self::keep(output, ctx)? {
+                        self.record(output, resolved, ctx, row, &mut buf)?;
+                        count += 1;
+                    }
+                }
+                Some(each) => {
+                    let list = each
+                        .eval(ctx)
+                        .map_err(|e| RowFailure::template("each", &e))?;
+                    if list.is_undefined() || list.is_none() {
+                        emitted.files.push((buf, 0));
+                        continue;
+                    }
+                    let items = list.try_iter().map_err(|_| RowFailure {
+                        step: String::new(),
+                        code: "template",
+                        detail: format!("`each` gave {}, not a list", list.kind()),
+                        span: Some(each.span()),
+                    })?;
+                    for item in items {
+                        let scope = with_item(ctx, &item);
+                        if !Self::keep(output, &scope)? {
+                            continue;
+                        }
+                        let owned;
+                        let map = if let Some(m) = template::json_map_of(&item) {
+                            m
+                        } else {
+                            owned = match template::to_json(&item) {
+                                serde_json::Value::Object(m) => m,
+                                other => {
+                                    let mut m = serde_json::Map::new();
+                                    m.insert("value".into(), other);
+                                    m
+                                }
+                            };
+                            &owned
+                        };
+                        self.record(output, resolved, &scope, map, &mut buf)?;
+                        count += 1;
+                    }
+                }
+            }
+            emitted.files.push((buf, count));
+        }
+        for (spec, a) in self.folder_specs.iter().zip(self.manifest.aggregates()) {
+            emitted.facts.push(spec.fact(a, ctx, row)?);
+        }
+        Ok(emitted)
+    }
+
+    fn keep(output: &Output, ctx: &Value) -> Result<bool, RowFailure> {
+        match &output.filter {
+            None => Ok(true),
+            Some(t) => t
+                .is_true(ctx)
+                .map_err(|e| RowFailure::template("where", &e)),
+        }
+    }
+
+    /// Formats one record into `buf`.
+    fn record(
+        &self,
+        output: &Output,
+        resolved: &Resolved,
+        ctx: &Value,
+        record: &serde_json::Map<String, serde_json::Value>,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), RowFailure> {
+        match resolved.format {
+            OutputFormat::Csv => {
+                let mut cell = String::new();
+                let mut first = true;
+                for column in &output.columns {
+                    if let ColumnValue::AllInput = column.value {
+                        for name in &self.input_columns {
+                            cell.clear();
+                            if let Some(v) = record.get(name) {
+                                cell_text(v, &mut cell);
+                            }
+                            push_sep(buf, &mut first);
+                            push_csv_field(buf, &cell);
+                        }
+                        continue;
+                    }
+                    cell.clear();
+                    column_text(column, ctx, record, &mut cell)?;
+                    push_sep(buf, &mut first);
+                    push_csv_field(buf, &cell);
+                }
+                buf.push(b'\n');
+            }
+            OutputFormat::Jsonl | OutputFormat::Json => {
+                if resolved.format == OutputFormat::Json {
+                    buf.extend_from_slice(b",\n");
+                }
+                if output.columns.is_empty() {
+                    serde_json::to_writer(&mut *buf, record).expect("JSON to memory");
+                } else {
+                    let mut object = serde_json::Map::new();
+                    for column in &output.columns {
+                        match &column.value {
+                            ColumnValue::AllInput => {
+                                for name in &self.input_columns {
+                                    let v = record.get(name).cloned().unwrap_or_default();
+                                    object.insert(name.clone(), v);
+                                }
+                            }
+                            ColumnValue::Path(path) => {
+                                let v = value_at(record, path).cloned().unwrap_or_default();
+                                object.insert(column.header.clone(), v);
+                            }
+                            ColumnValue::Template(t) => {
+                                let v = t.eval(ctx).map_err(|e| {
+                                    RowFailure::template(&format!("column `{}`", column.header), &e)
+                                })?;
+                                object.insert(column.header.clone(), template::to_json(&v));
+                            }
+                        }
+                    }
+                    serde_json::to_writer(&mut *buf, &object).expect("JSON to memory");
+                }
+                if resolved.format == OutputFormat::Jsonl {
+                    buf.push(b'\n');
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn push_sep(buf: &mut Vec<u8>, first: &mut bool) {
+    if !*first {
+        buf.push(b',');
+    }
+    *first = false;
+}
+
+/// A column's text for a CSV cell.
+fn column_text(
+    column: &Column,
+    ctx: &Value,
+    record: &serde_json::Map<String, serde_json::Value>,
+    out: &mut String,
+) -> Result<(), RowFailure> {
+    match &column.value {
+        ColumnValue::Path(path) => {
+            if let Some(v) = value_at(record, path) {
+                cell_text(v, out);
+            }
+        }
+        ColumnValue::Template(t) => {
+            let v = t
+                .eval(ctx)
+                .map_err(|e| RowFailure::template(&format!("column `{}`", column.header), &e))?;
+            cell_text(&template::to_json(&v), out);
+        }
+        ColumnValue::AllInput => {}
+    }
+    Ok(())
+}
+
+/// The row's context with `item` added.
+fn with_item(ctx: &Value, item: &Value) -> Value {
+    let mut map: BTreeMap<String, Value> = BTreeMap::new();
+    if let Ok(keys) = ctx.try_iter() {
+        for key in keys {
+            if let Some(name) = key.as_str() {
+                map.insert(name.to_owned(), ctx.get_item(&key).unwrap_or_default());
+            }
+        }
+    }
+    map.insert("item".to_owned(), item.clone());
+    Value::from(map)
+}
+
+/// The files of a run, written in input order.
+pub struct Sinks {
+    files: Vec<Sink>,
+    folders: Vec<(Folder, PathBuf)>,
+}
+
+struct Sink {
+    path: PathBuf,
+    format: OutputFormat,
+    out: BufWriter<File>,
+    records: u64,
+}
+
+/// A written file and how many records it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The file.
+    pub path: PathBuf,
+    /// Records (data lines) written.
+    pub records: u64,
+}
+
+fn create(path: &Path) -> io::Result<BufWriter<File>> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
+}
+
+impl Sinks {
+    /// Creates every output file (and its header) for `emitter`'s outputs.
+    pub fn create(emitter: &Emitter) -> Result<Sinks, String> {
+        let mut files = Vec::new();
+        for resolved in &emitter.resolved {
+            let mut out = create(&resolved.path)
+                .map_err(|e| format!("cannot write `{}`: {e}", resolved.path.display()))?;
+            let head = match resolved.format {
+                OutputFormat::Csv => {
+                    let mut line = Vec::new();
+                    push_csv_line(&mut line, resolved.headers.iter().map(String::as_str));
+                    line
+                }
+                OutputFormat::Json => b"[".to_vec(),
+                OutputFormat::Jsonl => Vec::new(),
+            };
+            out.write_all(&head)
+                .map_err(|e| format!("cannot write `{}`: {e}", resolved.path.display()))?;
+            files.push(Sink {
+                path: resolved.path.clone(),
+                format: resolved.format,
+                out,
+                records: 0,
+            });
+        }
+        let folders = emitter
+            .folder_specs
+            .iter()
+            .zip(emitter.manifest.aggregates())
+            .map(|(spec, a)| (Folder::new(a), spec.path.clone()))
+            .collect();
+        Ok(Sinks { files, folders })
+    }
+
+    /// Writes one row's records and folds its facts, in input order.
+    pub fn write(&mut self, emitted: &Emitted, emitter: &Emitter) -> Result<(), String> {
+        for (sink, (bytes, count)) in self.files.iter_mut().zip(&emitted.files) {
+            let bytes =
+                if sink.format == OutputFormat::Json && sink.records == 0 && !bytes.is_empty() {
+                    &bytes[1..]
+                } else {
+                    &bytes[..]
+                };
+            sink.out
+                .write_all(bytes)
+                .map_err(|e| format!("cannot write `{}`: {e}", sink.path.display()))?;
+            sink.records += count;
+        }
+        let aggregates = emitter.manifest.aggregates();
+        for ((folder, _), (fact, spec)) in self
+            .folders
+            .iter_mut()
+            .zip(emitted.facts.iter().zip(&emitter.folder_specs))
+        {
+            if let Some(fact) = fact {
+                folder.add(&aggregates[spec.index()], spec, fact);
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes the outputs now (so a crash keeps what was written).
+    pub fn flush(&mut self) -> Result<(), String> {
+        for sink in &mut self.files {
+            sink.out
+                .flush()
+                .map_err(|e| format!("cannot write `{}`: {e}", sink.path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Closes the outputs and writes the aggregates.
+    pub fn finish(self, emitter: &Emitter) -> Result<Vec<Written>, String> {
+        let mut written = Vec::new();
+        for mut sink in self.files {
+            let tail: &[u8] = match sink.format {
+                OutputFormat::Json if sink.records == 0 => b"]\n",
+                OutputFormat::Json => b"\n]\n",
+                _ => b"",
+            };
+            sink.out
+                .write_all(tail)
+                .and_then(|()| sink.out.flush())
+                .map_err(|e| format!("cannot write `{}`: {e}", sink.path.display()))?;
+            written.push(Written {
+                path: sink.path,
+                records: sink.records,
+            });
+        }
+        for ((folder, path), spec) in self.folders.into_iter().zip(&emitter.folder_specs) {
+            let lines = folder.finish(&emitter.manifest.aggregates()[spec.index()], spec);
+            let mut out =
+                create(&path).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            let mut bytes = Vec::new();
+            push_csv_line(&mut bytes, spec.headers().iter().map(String::as_str));
+            for line in &lines {
+                push_csv_line(&mut bytes, line.iter().map(String::as_str));
+            }
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            written.push(Written {
+                path,
+                records: lines.len() as u64,
+            });
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dotted_paths_reach_into_objects_and_lists() {
+        let row = json!({"content": {"from": "a@x.com", "to": ["b@x.com", "c@x.com"]}, "n": 1});
+        let map = row.as_object().unwrap();
+        let path = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            value_at(map, &path("content.from")),
+            Some(&json!("a@x.com"))
+        );
+        assert_eq!(
+            value_at(map, &path("content.to.1")),
+            Some(&json!("c@x.com"))
+        );
+        assert_eq!(value_at(map, &path("content.cc")), None);
+        assert_eq!(value_at(map, &path("n.x")), None);
+    }
+
+    #[test]
+    fn cells_read_like_a_spreadsheet_expects() {
+        let text = |v: serde_json::Value| {
+            let mut s = String::new();
+            cell_text(&v, &mut s);
+            s
+        };
+        assert_eq!(text(json!(null)), "");
+        assert_eq!(text(json!(true)), "true");
+        assert_eq!(text(json!(12.5)), "12.5");
+        assert_eq!(text(json!(["a", "b"])), "a,b");
+        assert_eq!(text(json!([{"a": 1}])), "[{\"a\":1}]");
+        assert_eq!(text(json!({"a": 1})), "{\"a\":1}");
+    }
+
+    #[test]
+    fn csv_fields_round_trip_through_a_csv_reader() {
+        let fields = ["plain", "a,b", "say \"hi\"", "two\nlines", "", "tab\there"];
+        let mut out = Vec::new();
+        push_csv_line(&mut out, fields);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(out.as_slice());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(record.iter().collect::<Vec<_>>(), fields);
+    }
+}
