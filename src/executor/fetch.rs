@@ -15,6 +15,7 @@ use crate::catalog::{Method, RateClass, encode_segment};
 use crate::manifest::{ApiSource, InputFormat, Manifest, StepKind};
 use crate::policy::retry::{Decision, RetryPolicy, decide};
 use crate::source::{self, Format, RowReader};
+use crate::template::Template;
 
 /// The request that gives a job's rows, rendered with the run's params; for an export
 /// with `job: latest`, the job is looked up first. `None` when the input is a file.
@@ -39,28 +40,7 @@ pub async fn input_request(
             Ok(Some((rendered, request.operation.rate_class)))
         }
         ApiSource::Export { job, file } => {
-            let value = ctx.value();
-            let render = |t: &crate::template::Template, what: &str| {
-                t.render(&value)
-                    .map(|s| s.trim().to_owned())
-                    .map_err(|e| ExecError::Input(format!("input.export.{what}: {}", e.reason())))
-            };
-            let mut job = render(job, "job")?;
-            let file = render(file, "file")?;
-            if file.is_empty() {
-                return Err(ExecError::Input("input.export.file is empty".into()));
-            }
-            if job.is_empty() || job == "latest" {
-                job = match client {
-                    Some(client) => latest_job(client, limiter, retry).await?,
-                    None => "<latest completed job>".to_owned(),
-                };
-            }
-            let path = format!(
-                "/api/v1/export/jobs/{}/files/{}",
-                encode_segment(&job),
-                encode_segment(&file)
-            );
+            let path = export_path(job, file, &ctx.value(), client, limiter, retry).await?;
             Ok(Some((
                 RenderedRequest {
                     method: Method::Get,
@@ -72,6 +52,42 @@ pub async fn input_request(
             )))
         }
     }
+}
+
+/// The path of an export job's file; `latest` (or nothing) picks the most recently
+/// updated COMPLETED job.
+///
+/// # Errors
+/// When a template fails, the file name is empty, or no job is completed.
+pub async fn export_path(
+    job: &Template,
+    file: &Template,
+    ctx: &minijinja::Value,
+    client: Option<&Client>,
+    limiter: &Limiter,
+    retry: &RetryPolicy,
+) -> Result<String, ExecError> {
+    let render = |t: &Template, what: &str| {
+        t.render(ctx)
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| ExecError::Input(format!("export {what}: {}", e.reason())))
+    };
+    let mut job = render(job, "job")?;
+    let file = render(file, "file")?;
+    if file.is_empty() {
+        return Err(ExecError::Input("the export file name is empty".into()));
+    }
+    if job.is_empty() || job == "latest" {
+        job = match client {
+            Some(client) => latest_job(client, limiter, retry).await?,
+            None => "<latest completed job>".to_owned(),
+        };
+    }
+    Ok(format!(
+        "/api/v1/export/jobs/{}/files/{}",
+        encode_segment(&job),
+        encode_segment(&file)
+    ))
 }
 
 /// The most recently updated COMPLETED export job.

@@ -936,9 +936,17 @@ pub async fn fetch_lookups(
         Some(Value::from(BTreeMap::<String, Value>::new())),
     );
     for lookup in manifest.lookups() {
+        let path = match &lookup.export {
+            Some((job, file)) => {
+                let ctx = RowContext::new(&base, serde_json::Map::new()).value();
+                super::fetch::export_path(job, file, &ctx, Some(client), limiter, &options.retry)
+                    .await?
+            }
+            None => lookup.path.clone(),
+        };
         let rendered = RenderedRequest {
             method: Method::Get,
-            path_and_query: lookup.path.clone(),
+            path_and_query: path,
             headers: Vec::new(),
             body: None,
         };

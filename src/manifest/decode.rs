@@ -352,7 +352,7 @@ impl Decoder {
     }
 
     fn output(&mut self, node: &Node) -> Option<RawOutput> {
-        let keys = &["path", "format", "each", "where", "columns"];
+        let keys = &["when", "path", "format", "each", "where", "columns"];
         let f = self.fields(node, "an output", keys)?;
         let columns = self
             .list(f.get("columns"), "columns")
@@ -360,6 +360,7 @@ impl Decoder {
             .filter_map(|c| self.column(c))
             .collect();
         Some(RawOutput {
+            when: self.string(f.get("when"), "when"),
             path: self.string(f.get("path"), "path"),
             format: self.string(f.get("format"), "format"),
             each: self.string(f.get("each"), "each"),
@@ -484,10 +485,12 @@ impl Decoder {
     }
 
     fn lookup(&mut self, node: &Node, what: &str) -> Option<RawLookup> {
-        let f = self.fields(node, &format!("`{what}`"), &["request", "operation", "key"])?;
+        let keys = &["request", "operation", "export", "key"];
+        let f = self.fields(node, &format!("`{what}`"), keys)?;
         Some(RawLookup {
             request: self.string(f.get("request"), &format!("{what}.request")),
             operation: self.string(f.get("operation"), &format!("{what}.operation")),
+            export: f.get("export").and_then(|n| self.export_input(n)),
             key: self.string(f.get("key"), &format!("{what}.key")),
             span: node.span,
         })

@@ -67,6 +67,8 @@ pub enum ApiSource {
 /// A data file the job writes.
 #[derive(Debug)]
 pub struct Output {
+    /// Written only when this (params only) is true.
+    pub when: Option<Template>,
     /// Path template (params and `job.name`), relative to the manifest's folder.
     pub path: Template,
     /// The manifest's folder.
@@ -232,6 +234,8 @@ pub struct Lookup {
     pub operation: &'static Operation,
     /// The concrete request path.
     pub path: String,
+    /// Read from a data export job's file instead (job, file; params only).
+    pub export: Option<(Box<Template>, Box<Template>)>,
     /// Computes each item's key from `item`.
     pub key: Template,
 }

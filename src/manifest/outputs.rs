@@ -171,6 +171,15 @@ impl Validator<'_> {
 
     fn check_output(&mut self, raw: &RawOutput) -> Option<Output> {
         let path = self.out_path(raw.path.as_ref(), raw.span, "an output");
+        let when = raw.when.as_ref().and_then(|w| {
+            self.template(
+                w,
+                Scope {
+                    once: true,
+                    ..Scope::default()
+                },
+            )
+        });
         let format = if let Some(f) = &raw.format {
             match f.value.as_str() {
                 "csv" => Some(OutputFormat::Csv),
@@ -228,6 +237,7 @@ impl Validator<'_> {
                 .push("list them: `columns: [id, name]`, or `\"*\"` for every input column".into());
         }
         Some(Output {
+            when,
             path: path?,
             dir: self.dir.clone(),
             format,

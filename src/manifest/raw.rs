@@ -192,6 +192,9 @@ pub struct RawExportInput {
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct RawOutput {
+    /// Template with `params`: the file is written only when this is true (for example one
+    /// output per kind of export file).
+    pub when: Option<Template>,
     /// Path relative to the manifest; may use `{{ job.name }}` and `{{ params.NAME }}`.
     pub path: Option<Template>,
     /// `csv`, `jsonl` or `json` (default: from the path's extension).
@@ -307,6 +310,8 @@ pub struct RawLookup {
     pub request: Option<Spanned<String>>,
     /// A catalog operation id instead of `request`, e.g. `getInboxes`.
     pub operation: Option<Spanned<String>>,
+    /// A file of a data export job instead: `{ job: ID or latest, file: customers.jsonl }`.
+    pub export: Option<RawExportInput>,
     /// Template computing each listed item's key from `item`, e.g. `{{ item.name }}`.
     pub key: Option<Template>,
     #[schemars(skip)]

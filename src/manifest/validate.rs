@@ -338,6 +338,35 @@ impl<'a> Validator<'a> {
                 None
             }
         };
+        if let Some(export) = &raw.export {
+            let once = Scope {
+                once: true,
+                ..Scope::default()
+            };
+            let part = |v: &mut Self, t: Option<&Spanned<String>>, what: &str| match t {
+                Some(t) => v.template(t, once),
+                None => {
+                    v.error(format!("`{}.export` needs `{what}`", name.value), export.span);
+                    None
+                }
+            };
+            let job = part(self, export.job.as_ref(), "job");
+            let file = part(self, export.file.as_ref(), "file");
+            if raw.request.is_some() || raw.operation.is_some() {
+                self.error(
+                    format!("lookup `{}` has both `export` and a request", name.value),
+                    export.span,
+                );
+            }
+            let operation = crate::catalog::gladly().get("getFile")?;
+            return Some(Lookup {
+                name: name.value.clone(),
+                operation,
+                path: String::new(),
+                export: Some((Box::new(job?), Box::new(file?))),
+                key: key?,
+            });
+        }
         let (operation, path) = match (&raw.request, &raw.operation) {
             (Some(request), None) => {
                 let (method, parts, op) = self.request_line(request)?;
@@ -395,6 +424,7 @@ impl<'a> Validator<'a> {
             name: name.value.clone(),
             operation,
             path,
+            export: None,
             key: key?,
         })
     }

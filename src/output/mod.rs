@@ -101,6 +101,8 @@ pub fn push_csv_line<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a
 /// One output, resolved for this run.
 #[derive(Debug)]
 struct Resolved {
+    /// Its place in the manifest's `outputs`.
+    index: usize,
     path: PathBuf,
     format: OutputFormat,
     /// Headers, with `*` expanded to the input's columns.
@@ -146,7 +148,15 @@ impl Emitter {
     ) -> Result<Self, String> {
         let input_columns = input_columns.map(<[String]>::to_vec).unwrap_or_default();
         let mut resolved = Vec::new();
-        for output in manifest.outputs() {
+        for (index, output) in manifest.outputs().iter().enumerate() {
+            if let Some(when) = &output.when {
+                let on = when
+                    .is_true(base)
+                    .map_err(|e| format!("output `when`: {}", e.reason()))?;
+                if !on {
+                    continue;
+                }
+            }
             let path = render_path(&output.path, &output.dir, base)?;
             let Some(format) = output.format.or_else(|| OutputFormat::from_path(&path)) else {
                 return Err(format!(
@@ -177,6 +187,7 @@ impl Emitter {
                 }
             }
             resolved.push(Resolved {
+                index,
                 path,
                 format,
                 headers,
@@ -210,7 +221,8 @@ impl Emitter {
     ) -> Result<Emitted, RowFailure> {
         let mut emitted = Emitted::default();
         let manifest = Arc::clone(&self.manifest);
-        for (output, resolved) in manifest.outputs().iter().zip(&self.resolved) {
+        for resolved in &self.resolved {
+            let output = &manifest.outputs()[resolved.index];
             let mut buf = Vec::new();
             let mut count = 0;
             match &output.each {
