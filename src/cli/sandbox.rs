@@ -2,10 +2,13 @@
 //!
 //! Builds the tokio runtime, starts [`crate::sandbox`], prints the three lines a shell or
 //! `.env` needs (`GLADLY_HOST`, `GLADLY_USERNAME`, `GLADLY_API_TOKEN`) and waits. The token
-//! printed is the sandbox's own local fake credential, never a real one.
+//! printed is the sandbox's own local fake credential, never a real one. `--clock` starts
+//! the sandbox at a fixed instant (see [`SandboxOptions::clock`]).
 
 use std::io::Write as _;
 use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
 
 use super::Exit;
 use crate::sandbox::{self, FaultSpec, Latency, SandboxOptions};
@@ -33,8 +36,8 @@ pub(crate) struct SandboxArgs {
     /// after a duration such as 3s), `on=all|reads|writes`. P is a share (0.05 or 5%).
     /// WHEN is `before` (nothing applied), `after` (applied, response lost) or `either`
     /// (the seed picks per request; the default). Same seed and request order, same faults.
-    #[arg(long, value_name = "SPEC", value_parser = FaultSpec::parse)]
-    faults: Option<FaultSpec>,
+    #[arg(long, value_name = "SPEC", value_parser = parse_faults)]
+    faults: Option<Box<FaultSpec>>,
     /// Seed of the default org's ids and of fault decisions (an org loaded by --state keeps its ids).
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
@@ -47,6 +50,27 @@ pub(crate) struct SandboxArgs {
     /// Send `Retry-After: 1` on rate-limit 429s (the real API sends none).
     #[arg(long)]
     retry_after: bool,
+    /// Run the sandbox's clock from this instant instead of the machine's time.
+    ///
+    /// An RFC 3339 instant such as `2026-11-20T18:00:00Z` (offsets allowed). The sandbox's
+    /// "now" is that instant plus the real time elapsed since start: the default org's
+    /// events fall in the 24 hours before it, its export jobs in the 14 days before it, and
+    /// every route (the events window, export jobs, due dates, created records) reads the
+    /// same clock. Same seed and clock, same org, timestamps included.
+    #[arg(long, value_name = "INSTANT", value_parser = parse_clock)]
+    clock: Option<DateTime<Utc>>,
+}
+
+/// Parses `--faults` (boxed: the spec is large and the arguments live in the command enum).
+fn parse_faults(text: &str) -> Result<Box<FaultSpec>, crate::sandbox::FaultSpecError> {
+    FaultSpec::parse(text).map(Box::new)
+}
+
+/// Parses `--clock`: an RFC 3339 / ISO 8601 instant.
+fn parse_clock(text: &str) -> Result<DateTime<Utc>, String> {
+    crate::sandbox::state::parse_ts(text.trim()).ok_or_else(|| {
+        format!("`{text}` is not an instant; use RFC 3339 such as 2026-11-20T18:00:00Z")
+    })
 }
 
 impl SandboxArgs {
@@ -57,12 +81,13 @@ impl SandboxArgs {
             rate_limit: limited.then_some(self.rate_limit),
             reports_per_minute: limited.then_some(10),
             latency: self.latency,
-            faults: self.faults.clone().unwrap_or_default(),
+            faults: self.faults.as_deref().cloned().unwrap_or_default(),
             seed: self.seed,
             state_file: self.state.clone(),
             username: self.username.clone(),
             token: self.token.clone(),
             retry_after: self.retry_after,
+            clock: self.clock,
         }
     }
 }
@@ -84,6 +109,7 @@ pub(crate) fn run(args: &SandboxArgs) -> Exit {
 
 async fn serve(options: SandboxOptions) -> Exit {
     let port = options.port;
+    let clock = options.clock;
     let sandbox = match sandbox::start(options).await {
         Ok(sandbox) => sandbox,
         Err(err) => {
@@ -104,6 +130,12 @@ async fn serve(options: SandboxOptions) -> Exit {
     if printed.is_err() {
         sandbox.shutdown().await;
         return Exit::Fatal;
+    }
+    if clock.is_some() {
+        eprintln!(
+            "sandbox: clock set to {}",
+            crate::sandbox::state::format_ts(sandbox.now())
+        );
     }
     eprintln!("sandbox: serving the default org; Ctrl-C stops it");
     let _ = tokio::signal::ctrl_c().await;

@@ -2,10 +2,10 @@
 //!
 //! Ids come from the seed and a fixed label (`gladly_id(seed, "inbox:Billing")`), so the
 //! same seed always gives the same ids and the sample inputs in `jobs/` can name them;
-//! timestamps are relative to the start, so events fall in the last 24 hours and export
-//! jobs in the last 14 days. Names and emails are readable (inbox "Billing", agent
-//! `alice@example.com`, customer `ada@example.com`). This module only builds data; the
-//! rules that apply to it live in `state` and the routes.
+//! timestamps are relative to the start (the sandbox's clock: `--clock` fixes it), so
+//! events fall in the last 24 hours and export jobs in the last 14 days. Names and emails
+//! are readable (inbox "Billing", agent `alice@example.com`, customer `ada@example.com`).
+//! This module only builds data; the rules that apply to it live in `state` and the routes.
 //!
 //! What it holds (the label in brackets gives the id: `gladly_id(seed, "customer:ada")`):
 //!
@@ -22,14 +22,19 @@
 //! - Conversations: Ada's OPEN chat awaiting a reply `[conversation:ada-chat]`, Grace's
 //!   WAITING email `[conversation:grace-email]`, Alan's CLOSED phone call with a recording,
 //!   note and topic change `[conversation:alan-call]`, Margaret's OPEN SMS without topic
-//!   `[conversation:margaret-sms]`.
+//!   `[conversation:margaret-sms]`; Ada's CLOSED email thread in Billing (cc, bcc, two topic
+//!   changes, a freeform topic) `[conversation:ada-email]` and alice's CLOSED outbound,
+//!   recorded call to her `[conversation:ada-call]`, both on the events' working day.
 //! - Tasks `[task:grace-refund]` (open, one comment), `[task:ada-invoice]` (open),
 //!   `[task:alan-followup]` (closed).
-//! - Answers How to: Say Hello, Return Policy (en-us and fr-ca content) and Internal
-//!   Escalation (in use) `[answer:NAME]`; help center `[help-center:main]`.
+//! - Answers How to: Say Hello, Return Policy (en-us public, email, messaging and
+//!   reference; fr-ca public and email) and Internal Escalation (in use, reference only)
+//!   `[answer:NAME]`; help center `[help-center:main]`.
 //! - Export jobs completed (four files), in-progress, failed, and one 20 days old
 //!   `[export-job:KEY]`; a webhook, business hours, freeform-topic definitions, two
-//!   campaigns, a live call for dave, and a day of agent and contact events.
+//!   campaigns, a live call for dave, and a day of agent and contact events (logins 20 h
+//!   before the start, availability changes, phone contacts with agent-initiated holds,
+//!   three outbound calls, Ada's inbound email contact).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -38,16 +43,22 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
 use super::state::{
-    Agent, Answer, Audience, Comment, Conversation, Customer, Email, ExportJob, Inbox, Item, Org,
-    Organization, Phone, Task, Team, Topic, Webhook, format_ts, gladly_id, normalize_email,
+    Agent, Answer, Audience, Clock, Comment, Conversation, Customer, Email, ExportJob, Inbox, Item,
+    Org, Organization, Phone, Task, Team, Topic, Webhook, format_ts, gladly_id, normalize_email,
     normalize_phone,
 };
 
 /// Builds the default org for `seed`; `username` becomes the API user's agent email.
-pub fn default_org(seed: u64, username: &str, base_url: &str) -> Org {
+///
+/// Timestamps are relative to `clock`: to its start instant exactly when it is fixed (so
+/// `--clock 2026-11-20T18:00:00Z` always gives the same records), else to the real now.
+/// The org keeps the clock for every later "now".
+pub fn default_org(seed: u64, username: &str, base_url: &str, clock: Clock) -> Org {
+    let mut org = Org::empty(seed);
+    org.clock = clock;
     let mut b = Builder {
-        org: Org::empty(seed),
-        now: Utc::now(),
+        org,
+        now: clock.started_at().unwrap_or_else(|| clock.now()),
     };
     b.org.organization = Organization {
         id: b.id("organization"),
@@ -83,6 +94,11 @@ impl Builder {
     /// An instant `minutes` before the start, in Gladly's format.
     fn ago(&self, minutes: i64) -> String {
         format_ts(self.now - Duration::minutes(minutes))
+    }
+
+    /// An instant `minutes` before the start plus `seconds`, in Gladly's format.
+    fn ago_plus(&self, minutes: i64, seconds: i64) -> String {
+        format_ts(self.now - Duration::minutes(minutes) + Duration::seconds(seconds))
     }
 
     fn directory(&mut self, username: &str) {
@@ -481,6 +497,116 @@ impl Builder {
         self.item(&sms_in, "margaret", Some("margaret-sms"), 300, "CUSTOMER", json!({"type": "SMS", "from": "+14155550105", "to": "+18005550000", "content": "These shoes are too small"}));
         let sms_out = self.id("item:margaret-sms-1");
         self.item(&sms_out, "margaret", Some("margaret-sms"), 290, "dave", json!({"type": "SMS", "from": "+18005550000", "to": "+14155550105", "content": "A return label is on its way"}));
+        self.ada_email();
+        self.ada_call();
+    }
+
+    /// Ada's CLOSED email thread in Billing (about 19 hours before the start, the working
+    /// day of the events): cc and bcc addresses, two topic changes, a freeform topic.
+    fn ada_email(&mut self) {
+        self.conversation(
+            "ada-email",
+            "ada",
+            "Billing",
+            "alice",
+            "CLOSED",
+            &["Billing Question"],
+            1150,
+        );
+        let order = self.id("custom-attribute:order_number");
+        if let Some(c) = self
+            .org
+            .conversations
+            .get_mut(&self.id("conversation:ada-email"))
+        {
+            c.custom_attributes = vec![json!({"id": order, "value": "3003"})];
+        }
+        let asked = self.id("item:ada-email-0");
+        self.item(
+            &asked,
+            "ada",
+            Some("ada-email"),
+            1150,
+            "CUSTOMER",
+            json!({"type": "EMAIL", "from": "ada@example.com", "to": ["billing@acme.example"],
+                   "cc": ["ada.l@work.example"], "subject": "Copy of invoice #3003",
+                   "content": "Could you send me a copy of invoice #3003? Please copy my work address."}),
+        );
+        let answered = self.id("item:ada-email-1");
+        self.item(
+            &answered,
+            "ada",
+            Some("ada-email"),
+            1140,
+            "alice",
+            json!({"type": "EMAIL", "from": "billing@acme.example", "to": ["ada@example.com"],
+                   "cc": ["ada.l@work.example"], "bcc": ["records@acme.example"],
+                   "subject": "Re: Copy of invoice #3003", "content": "Here is the copy of invoice #3003."}),
+        );
+        let (shipping, billing) = (self.id("topic:Shipping"), self.id("topic:Billing Question"));
+        let first = self.id("item:ada-email-topics-0");
+        self.item(
+            &first,
+            "ada",
+            Some("ada-email"),
+            1138,
+            "alice",
+            json!({"type": "TOPIC_CHANGE", "addedTopicIds": [shipping], "removedTopicIds": []}),
+        );
+        let second = self.id("item:ada-email-topics-1");
+        self.item(
+            &second,
+            "ada",
+            Some("ada-email"),
+            1136,
+            "alice",
+            json!({"type": "TOPIC_CHANGE", "addedTopicIds": [billing], "removedTopicIds": [shipping]}),
+        );
+        let closed = self.id("item:ada-email-closed");
+        self.item(
+            &closed,
+            "ada",
+            Some("ada-email"),
+            1120,
+            "alice",
+            json!({"type": "CONVERSATION_STATUS_CHANGE", "status": "CLOSED"}),
+        );
+    }
+
+    /// Alice's outbound call to Ada (the `alice-outbound-2` contact of the events), answered
+    /// by Ada (`responder`), recorded and summarised, then closed.
+    fn ada_call(&mut self) {
+        self.conversation(
+            "ada-call",
+            "ada",
+            "Billing",
+            "alice",
+            "CLOSED",
+            &["Billing Question"],
+            1110,
+        );
+        let call = self.id("item:ada-call");
+        let content = json!({
+            "type": "PHONE_CALL", "from": "+18005550000", "to": "+14155550101",
+            "startedAt": self.ago(1110), "answeredAt": self.ago_plus(1110, 12), "completedAt": self.ago(1100),
+            "recordingStatus": "AVAILABLE", "recordingUrl": format!("/api/v1/conversation-items/{call}/media/recording"),
+            "recordingDuration": 588,
+            "recordingSummary": {"status": "READY", "summary": "Agent confirmed invoice #3003 was resent.", "language": "en-us"},
+        });
+        self.item(&call, "ada", Some("ada-call"), 1110, "alice", content);
+        let ada = self.id("customer:ada");
+        if let Some(item) = self.org.items.get_mut(&call) {
+            item.responder = Some(json!({"id": ada, "type": "CUSTOMER"}));
+        }
+        let closed = self.id("item:ada-call-closed");
+        self.item(
+            &closed,
+            "ada",
+            Some("ada-call"),
+            1080,
+            "alice",
+            json!({"type": "CONVERSATION_STATUS_CHANGE", "status": "CLOSED"}),
+        );
     }
 
     fn tasks(&mut self) {
@@ -613,9 +739,21 @@ impl Builder {
             ),
             (
                 "Return Policy",
+                "en-us",
+                "reference",
+                json!({"bodyHtml": "<p>After 30 days, a return needs a team lead's approval.</p>", "internal": false}),
+            ),
+            (
+                "Return Policy",
                 "fr-ca",
                 "public",
                 json!({"title": "Retours", "bodyHtml": "<p>Retour sous 30 jours.</p>"}),
+            ),
+            (
+                "Return Policy",
+                "fr-ca",
+                "email",
+                json!({"subject": "Notre politique de retour", "bodyHtml": "<p>Retour sous 30 jours.</p>"}),
             ),
             (
                 "Internal Escalation",
@@ -877,6 +1015,7 @@ impl Builder {
             true,
             true,
         );
+        self.email_contact_events("ada-email", "ada", "alice", "Billing", 1150, 1120);
         self.contact_events(
             "carol-outbound",
             "margaret",
@@ -889,6 +1028,44 @@ impl Builder {
         self.org
             .events
             .sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+    }
+
+    /// An inbound email contact: started by the customer, ended by the agent.
+    fn email_contact_events(
+        &mut self,
+        key: &str,
+        customer: &str,
+        agent: &str,
+        inbox: &str,
+        started: i64,
+        ended: i64,
+    ) {
+        let customer_id = self.id(&format!("customer:{customer}"));
+        let agent_id = self.id(&format!("agent:{agent}"));
+        let content = json!({
+            "channel": "EMAIL", "contactId": self.id(&format!("contact:{key}")),
+            "conversationId": self.id(&format!("conversation:{key}")), "customerId": customer_id,
+            "context": {"assignee": {"inboxId": self.id(&format!("inbox:{inbox}")), "agentId": agent_id}},
+        });
+        let mut started_content = content.clone();
+        started_content["direction"] = json!("INBOUND");
+        self.event(
+            &format!("{key}-started"),
+            "CONTACT/STARTED",
+            started,
+            json!({"id": customer_id, "type": "CUSTOMER"}),
+            started_content,
+        );
+        let mut ended_content = content;
+        ended_content["status"] = json!("ANSWERED");
+        ended_content["reason"] = json!("CLOSED");
+        self.event(
+            &format!("{key}-ended"),
+            "CONTACT/ENDED",
+            ended,
+            json!({"id": agent_id, "type": "AGENT"}),
+            ended_content,
+        );
     }
 
     #[allow(clippy::too_many_arguments)] // one call per fixture row reads best

@@ -8,6 +8,14 @@
 //! `routes/`. It uses the catalog to name the operations it does not simulate (501) and to
 //! find the reports rate class; it never touches manifests or the executor.
 //!
+//! Time: each sandbox has its own [`state::Clock`]. By default it is the machine's time;
+//! with [`SandboxOptions::clock`] (`runner sandbox --clock 2026-11-20T18:00:00Z`) the sandbox
+//! starts at that instant and advances with real time. The default org's timestamps are
+//! relative to that start (events in the 24 hours before it, export jobs in the 14 days
+//! before it) and every route reads "now" from the same clock, so sample inputs and tests
+//! can name fixed dates. An org loaded from a state file keeps its timestamps and takes the
+//! running sandbox's clock.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use gladly_runner::sandbox::{self, SandboxOptions};
@@ -33,6 +41,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -47,7 +56,7 @@ pub use faults::{FaultSpec, FaultSpecError, Latency};
 
 use faults::FaultPlan;
 use rate::{ReportsLimit, Window};
-use state::Org;
+use state::{Clock, Org};
 
 /// The ids of the catalog operations the sandbox simulates; every other operation of the
 /// catalog answers 501 `not_implemented` naming itself.
@@ -80,6 +89,11 @@ pub struct SandboxOptions {
     pub token: String,
     /// Send `Retry-After` on rate-limit 429s (the real API documents none).
     pub retry_after: bool,
+    /// The sandbox's "now" at start: `None` (the default) is the machine's time; `Some(at)`
+    /// makes the sandbox live at `at` plus the real time elapsed since it started, for the
+    /// default org's timestamps and every route (events 24 h window, export 14 days, due
+    /// dates, created records). Per sandbox; several may run with different clocks.
+    pub clock: Option<DateTime<Utc>>,
 }
 
 impl Default for SandboxOptions {
@@ -95,6 +109,7 @@ impl Default for SandboxOptions {
             username: "api@example.com".into(),
             token: "sandbox-token".into(),
             retry_after: false,
+            clock: None,
         }
     }
 }
@@ -220,7 +235,10 @@ pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
         Some(path) => load_state(path)?,
         None => None,
     };
-    let org = loaded.unwrap_or_else(|| fixtures::default_org(opts.seed, &opts.username, &base_url));
+    let clock = Clock::from_option(opts.clock);
+    let mut org = loaded
+        .unwrap_or_else(|| fixtures::default_org(opts.seed, &opts.username, &base_url, clock));
+    org.clock = clock;
     let credentials = format!("{}:{}", opts.username, opts.token);
     let app: App = Arc::new(Shared {
         org: Mutex::new(org),
@@ -279,6 +297,12 @@ impl Sandbox {
     /// The accepted API token.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The sandbox's current instant (its clock: real time, or `SandboxOptions::clock`
+    /// plus the time elapsed since start).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.app.org.lock().expect("org lock").clock.now()
     }
 
     /// The whole org state as JSON (customers, conversations, items, tasks, topics, ...).

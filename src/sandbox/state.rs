@@ -5,8 +5,13 @@
 //! `Org` is plain data behind one lock, serialisable as a whole: that is what
 //! `Sandbox::snapshot`, `GET /__sandbox/state` and `--state FILE` expose. It knows nothing
 //! about HTTP; routes read and change it and turn broken rules into `GladlyError`s.
+//!
+//! The org also carries its [`Clock`] (not serialised): every "now" the sandbox uses (record
+//! timestamps, the events and export windows, due dates) comes from it, so a sandbox started
+//! with a fixed clock lives at that instant whatever the machine's time.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,9 +34,59 @@ pub fn format_ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The current instant in Gladly's format.
-pub fn now_ts() -> String {
-    format_ts(Utc::now())
+/// The sandbox's notion of "now", one per sandbox (never process-global).
+///
+/// [`Clock::real`] reads the machine's time. [`Clock::starting_at`] starts at a given
+/// instant and advances with the real time elapsed since it was made, so a sandbox started
+/// with `--clock 2026-11-20T18:00:00Z` says it is 18:00:05 five seconds later.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    /// The instant the clock started at, and when (on the monotonic clock) that was.
+    fixed: Option<(DateTime<Utc>, Instant)>,
+}
+
+impl Clock {
+    /// The machine's time.
+    pub fn real() -> Self {
+        Clock { fixed: None }
+    }
+
+    /// A clock that reads `at` now and then advances with real time.
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        Clock {
+            fixed: Some((at, Instant::now())),
+        }
+    }
+
+    /// `Some(at)` for [`Clock::starting_at`], `None` for the real time.
+    pub fn from_option(at: Option<DateTime<Utc>>) -> Self {
+        at.map_or_else(Clock::real, Clock::starting_at)
+    }
+
+    /// Whether this clock was set to a fixed start rather than the machine's time.
+    pub fn is_fixed(&self) -> bool {
+        self.fixed.is_some()
+    }
+
+    /// The instant a fixed clock started at (`None` for the real time).
+    pub fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.fixed.map(|(at, _)| at)
+    }
+
+    /// The current instant on this clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.fixed {
+            None => Utc::now(),
+            Some((at, since)) => {
+                at + chrono::Duration::from_std(since.elapsed()).unwrap_or_default()
+            }
+        }
+    }
+
+    /// The current instant on this clock, in Gladly's format.
+    pub fn now_ts(&self) -> String {
+        format_ts(self.now())
+    }
 }
 
 /// Parses an ISO 8601 / RFC 3339 instant (offsets allowed, seconds optional) into UTC.
@@ -420,6 +475,9 @@ pub struct Org {
     /// The last timestamp handed out by [`Org::now`], in Unix milliseconds.
     #[serde(default)]
     pub last_ms: i64,
+    /// Where "now" comes from (not saved: a loaded org takes the running sandbox's clock).
+    #[serde(skip)]
+    pub clock: Clock,
     /// The organization record.
     pub organization: Organization,
     /// Answer languages configured for the org.
@@ -496,6 +554,7 @@ impl Org {
             seed,
             next_id: 0,
             last_ms: 0,
+            clock: Clock::real(),
             organization: Organization {
                 id: gladly_id(seed, "organization"),
                 name: String::new(),
@@ -540,11 +599,11 @@ impl Org {
         gladly_id(self.seed, &format!("generated:{}", self.next_id))
     }
 
-    /// The current instant in Gladly's format, strictly increasing for this org (by at
-    /// least a millisecond), so records created in one burst keep their creation order in
-    /// every "oldest first" / "newest first" list.
+    /// The current instant (on the org's [`Clock`]) in Gladly's format, strictly increasing
+    /// for this org (by at least a millisecond), so records created in one burst keep their
+    /// creation order in every "oldest first" / "newest first" list.
     pub fn now(&mut self) -> String {
-        self.last_ms = Utc::now().timestamp_millis().max(self.last_ms + 1);
+        self.last_ms = self.clock.now().timestamp_millis().max(self.last_ms + 1);
         format_ts(DateTime::from_timestamp_millis(self.last_ms).unwrap_or_default())
     }
 
@@ -717,6 +776,20 @@ mod tests {
         let mut org = Org::empty(1);
         let stamps: Vec<String> = (0..100).map(|_| org.now()).collect();
         assert!(stamps.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_fixed_clock_starts_at_its_instant_and_advances() {
+        let at = parse_ts("2026-11-20T18:00:00Z").unwrap();
+        let clock = Clock::starting_at(at);
+        let first = clock.now();
+        assert!(first >= at && first - at < chrono::Duration::seconds(5));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(clock.now() > first);
+        assert!(clock.is_fixed() && !Clock::real().is_fixed());
+        let mut org = Org::empty(1);
+        org.clock = clock;
+        assert!(org.now().starts_with("2026-11-20T18:00:"));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The Events API: `GET /api/v1/events?startAt=…&endAt=…&entities=A&entities=B` streams
 //! the org's events of the last 24 hours as JSON Lines (`application/x-jsonlines`),
-//! filtered by entity (the part of the type before `/`) and by timestamp.
+//! filtered by entity (the part of the type before `/`) and by timestamp. "Now" is the
+//! sandbox's clock.
 
 use axum::extract::State;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration};
 use serde_json::Value;
 
 use super::{App, QueryParams, lock, text};
@@ -43,7 +44,7 @@ pub(super) async fn stream(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let now = Utc::now();
+    let now = lock(&app).clock.now();
     let start_text = super::required("startAt", param("startAt"))?;
     let start = parse_ts(start_text).ok_or_else(|| {
         GladlyError::invalid(

@@ -1,12 +1,13 @@
 //! The Export API: schedules, jobs of the last 14 days (filters `status`, `startAt`,
 //! `endAt` on `updatedAt`), one job, its JSON Lines files (`application/x-ndjson`), and
-//! delete (only COMPLETED or FAILED jobs; otherwise 400 `temporary_failure`).
+//! delete (only COMPLETED or FAILED jobs; otherwise 400 `temporary_failure`). "Now" is
+//! the sandbox's clock.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -28,9 +29,9 @@ fn public(job: &ExportJob) -> Value {
            "parameters": job.parameters, "files": job.files.keys().collect::<Vec<_>>()})
 }
 
-/// Whether a job is still visible (updated within the last 14 days).
-fn visible(job: &ExportJob) -> bool {
-    parse_ts(&job.updated_at).is_some_and(|at| Utc::now() - at <= Duration::days(14))
+/// Whether a job is still visible at `now` (updated within the 14 days before).
+fn visible(job: &ExportJob, now: DateTime<Utc>) -> bool {
+    parse_ts(&job.updated_at).is_some_and(|at| now - at <= Duration::days(14))
 }
 
 fn not_found(id: &str) -> GladlyError {
@@ -54,16 +55,15 @@ async fn list_jobs(
     State(app): State<App>,
     QueryParams(query): QueryParams<JobsQuery>,
 ) -> RouteResult {
-    let now = Utc::now();
-    let instant =
-        |attr: &str, text: Option<&str>| -> Result<Option<chrono::DateTime<Utc>>, GladlyError> {
-            text.map(|t| {
-                parse_ts(t).ok_or_else(|| {
-                    GladlyError::invalid(attr, format!("[{t}] is not an ISO 8601 date-time"))
-                })
+    let now = lock(&app).clock.now();
+    let instant = |attr: &str, text: Option<&str>| -> Result<Option<DateTime<Utc>>, GladlyError> {
+        text.map(|t| {
+            parse_ts(t).ok_or_else(|| {
+                GladlyError::invalid(attr, format!("[{t}] is not an ISO 8601 date-time"))
             })
-            .transpose()
-        };
+        })
+        .transpose()
+    };
     let start = instant("startAt", query.start_at.as_deref())?.unwrap_or(now - Duration::days(14));
     let end = instant("endAt", query.end_at.as_deref())?.unwrap_or(now);
     if now - start > Duration::days(14) + Duration::minutes(1) {
@@ -98,7 +98,7 @@ async fn list_jobs(
     let jobs: Vec<Value> = org
         .export_jobs
         .values()
-        .filter(|j| visible(j))
+        .filter(|j| visible(j, now))
         .filter(|j| query.status.as_deref().is_none_or(|s| j.status == s))
         .filter(|j| parse_ts(&j.updated_at).is_some_and(|at| at >= start && at <= end))
         .map(public)
@@ -111,7 +111,7 @@ async fn get_job(State(app): State<App>, Path(id): Path<String>) -> RouteResult 
     let job = org
         .export_jobs
         .get(&id)
-        .filter(|j| visible(j))
+        .filter(|j| visible(j, org.clock.now()))
         .ok_or_else(|| not_found(&id))?;
     ok_json(public(job))
 }
@@ -121,7 +121,7 @@ async fn delete_job(State(app): State<App>, Path(id): Path<String>) -> RouteResu
     let job = org
         .export_jobs
         .get(&id)
-        .filter(|j| visible(j))
+        .filter(|j| visible(j, org.clock.now()))
         .ok_or_else(|| not_found(&id))?;
     if matches!(job.status.as_str(), "PENDING" | "IN_PROGRESS") {
         return Err(GladlyError::new(
@@ -143,7 +143,7 @@ async fn get_file(State(app): State<App>, Path((id, file)): Path<(String, String
     let job = org
         .export_jobs
         .get(&id)
-        .filter(|j| visible(j))
+        .filter(|j| visible(j, org.clock.now()))
         .ok_or_else(|| not_found(&id))?;
     let body = job.files.get(&file).ok_or_else(|| {
         GladlyError::not_exist(format!("file [{file}] does not exist in job [{id}]"))

@@ -42,7 +42,7 @@ pub(super) async fn create(
         ));
     }
     let org = lock(&app);
-    let issued_at = chrono::Utc::now().timestamp();
+    let issued_at = org.clock.now().timestamp();
     let header = URL_SAFE_NO_PAD.encode(json!({"alg": "HS256", "typ": "JWT"}).to_string());
     let claims = json!({"identityType": kind, "identity": identity, "iss": org.organization.id, "iat": issued_at});
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());

@@ -139,7 +139,7 @@ fn check_new_item(
         let parsed = parse_ts(at).ok_or_else(|| {
             GladlyError::invalid("content.occurredAt", format!("[{at}] is not a date-time"))
         })?;
-        if chrono::Utc::now() - parsed > chrono::Duration::days(365) {
+        if org.clock.now() - parsed > chrono::Duration::days(365) {
             return Err(GladlyError::invalid(
                 "content.occurredAt",
                 "occurredAt must be within the last year",

@@ -2,7 +2,8 @@
 //! sandbox simulates (contact, conversation, agent-timestamp and task exports) and a 400
 //! listing them for any other; `POST /api/v1/reports/work-session-events` answers the
 //! work-session CSV. Rows are derived from the org's conversations, items, tasks and
-//! events. The reports rate class (10/minute, 2 at once) is enforced by the gate.
+//! events: a contact is one channel of a conversation (its message items; a call ends at
+//! its `completedAt`), its handle time the span from first item to end (at least 30 s). The reports rate class (10/minute, 2 at once) is enforced by the gate.
 
 use std::collections::BTreeMap;
 
@@ -308,13 +309,27 @@ fn contacts(org: &Org) -> Vec<Contact> {
                 .and_then(|c| c.agent_id.clone())
                 .unwrap_or_default(),
             created_at: first.timestamp.clone(),
-            ended_at: last.timestamp.clone(),
+            ended_at: ended_at(last),
             answered: items.iter().any(|i| who(i) == "AGENT") || channel == "PHONE_CALL",
             conversation_id,
         });
     }
     out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     out
+}
+
+/// When a contact's last item ended: a call's `completedAt` when it has one (a call item
+/// is stamped when it starts), else the item's timestamp.
+fn ended_at(last: &Item) -> String {
+    let completed = last
+        .content
+        .get("completedAt")
+        .and_then(Value::as_str)
+        .and_then(parse_ts);
+    match (completed, parse_ts(&last.timestamp)) {
+        (Some(completed), Some(stamped)) if completed > stamped => format_ts(completed),
+        _ => last.timestamp.clone(),
+    }
 }
 
 fn channel_matches(filter: Option<&str>, channel: &str) -> bool {

@@ -80,11 +80,11 @@ fn check_assignee(org: &Org, assignee: Option<&AssigneeIn>) -> Result<Value, Gla
     Ok(json!({"inboxId": inbox, "agentId": assignee.agent_id}))
 }
 
-fn check_due(due: Option<&str>) -> Result<String, GladlyError> {
+fn check_due(org: &Org, due: Option<&str>) -> Result<String, GladlyError> {
     let due = required("dueAt", due)?;
     let at = parse_ts(due)
         .ok_or_else(|| GladlyError::invalid("dueAt", format!("[{due}] is not a date-time")))?;
-    if at <= chrono::Utc::now() {
+    if at <= org.clock.now() {
         return Err(GladlyError::invalid("dueAt", "dueAt must be in the future"));
     }
     Ok(format_ts(at))
@@ -109,7 +109,7 @@ fn check_new(
     let assignee = check_assignee(org, task.assignee.as_ref())?;
     let body = required("body", task.body.as_deref())?.to_owned();
     check_len("body", Some(&body), 10_000)?;
-    let due = check_due(task.due_at.as_deref())?;
+    let due = check_due(org, task.due_at.as_deref())?;
     Ok((task.id.clone(), assignee, body, due))
 }
 
@@ -214,7 +214,7 @@ async fn update(
         events.push("TASK/CONTENT_UPDATED");
     }
     if let Some(due) = patch.due_at.as_deref() {
-        task.due_at = check_due(Some(due))?;
+        task.due_at = check_due(&org, Some(due))?;
         events.push("TASK/DUE_DATE_UPDATED");
     }
     if patch.assignee.is_some() {

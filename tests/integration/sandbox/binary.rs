@@ -1,4 +1,5 @@
-//! `runner sandbox` as a user runs it: three paste-ready lines, Basic auth, Ctrl-C saves.
+//! `runner sandbox` as a user runs it: three paste-ready lines, Basic auth, Ctrl-C saves,
+//! `--clock`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -69,4 +70,54 @@ async fn runner_sandbox_prints_credentials_serves_and_saves_on_ctrl_c() {
     assert_eq!(exit.code(), Some(0));
     let saved = std::fs::read_to_string(&state).unwrap();
     assert!(saved.contains("From the CLI"));
+}
+
+#[tokio::test]
+async fn runner_sandbox_clock_dates_the_org_from_the_given_instant() {
+    let help = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["sandbox", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("--clock <INSTANT>"), "{help}");
+    assert!(help.contains("2026-11-20T18:00:00Z"), "{help}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["sandbox", "--port", "0", "--clock", "yesterday"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1), "a usage error");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not an instant"));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["sandbox", "--port", "0", "--clock", "2026-11-20T18:00:00Z"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let env: Vec<String> = (0..3).map(|_| lines.next().unwrap().unwrap()).collect();
+    let value = |key: &str| {
+        env.iter()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let jobs = client(None)
+        .get(format!(
+            "{}/api/v1/export/jobs?status=COMPLETED",
+            value("GLADLY_HOST")
+        ))
+        .basic_auth(value("GLADLY_USERNAME"), Some(value("GLADLY_API_TOKEN")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jobs.status(), 200);
+    let jobs: serde_json::Value = jobs.json().await.unwrap();
+    assert_eq!(jobs[0]["updatedAt"], "2026-11-20T12:00:00.000Z");
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

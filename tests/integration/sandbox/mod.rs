@@ -4,6 +4,7 @@
 
 mod answers;
 mod binary;
+mod clock;
 mod conventions;
 mod conversations;
 mod customers;
@@ -12,6 +13,7 @@ mod export;
 mod extras;
 mod faults;
 mod items;
+mod read_side;
 mod reports_events;
 mod tasks;
 mod topics;
