@@ -275,7 +275,11 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         Err(exit) => return exit,
     };
     // One counting pass serves both the confirmation and the progress total.
-    let rows = if p.api { None } else { count_rows(&p) };
+    let rows = if p.api || p.manifest.is_transform() {
+        None
+    } else {
+        count_rows(&p)
+    };
     if p.manifest.destructive() && !args.dry_run && !args.sandbox {
         if let Err(message) =
             super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes)
@@ -293,6 +297,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     };
     if !args.dry_run
         && !p.api
+        && !p.manifest.is_transform()
         && let Err(e) = save_meta(&p)
     {
         report::error(&e);
@@ -306,6 +311,9 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         .columns()
         .map(<[String]>::to_vec)
         .or_else(|| p.input_columns.clone());
+    if p.manifest.is_transform() {
+        return finish_transform(args, &p, reader, client, quiet).await;
+    }
     let total = rows.map(|n| match &only {
         Some(only) => only.len() as u64,
         None => n.saturating_sub(skip.len() as u64),
@@ -340,19 +348,15 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
-    let outcome = if p.manifest.is_transform() {
-        online_transform(&p, rows, client, options, listener, stop).await
-    } else {
-        executor::run::run(
-            Arc::clone(&p.manifest),
-            rows,
-            client,
-            options,
-            listener,
-            stop,
-        )
-        .await
-    };
+    let outcome = executor::run::run(
+        Arc::clone(&p.manifest),
+        rows,
+        client,
+        options,
+        listener,
+        stop,
+    )
+    .await;
     ctrl_c.abort();
     progress.finish();
     match outcome {
@@ -410,34 +414,78 @@ async fn open_input(p: &Prepared, client: &Client) -> Result<source::RowReader, 
     .map_err(fail)
 }
 
-/// A job without steps whose rows come from the API: lookups, then the conversion on
-/// worker threads while the download streams in.
-async fn online_transform(
+/// A job without steps (an export) with a connection: lookups, then the conversion on
+/// worker threads while the rows stream in.
+async fn finish_transform(
+    args: &ApplyArgs,
     p: &Prepared,
-    rows: Box<dyn Iterator<Item = Result<source::Row, source::RowError>> + Send>,
+    reader: source::RowReader,
     client: Client,
-    options: RunOptions,
-    listener: Arc<dyn Listener>,
-    stop: Arc<StopHandle>,
-) -> Result<RunSummary, executor::ExecError> {
+    quiet: bool,
+) -> Exit {
+    let input_columns = reader
+        .columns()
+        .map(<[String]>::to_vec)
+        .or_else(|| p.input_columns.clone());
+    let options = RunOptions {
+        params: p.params.clone(),
+        results_path: p.results_path.clone(),
+        append: false,
+        plan_path: None,
+        retry: RetryPolicy::default(),
+        skip: HashSet::new(),
+        total: None,
+        input_columns,
+    };
+    let stop = Arc::new(StopHandle::default());
+    let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
+        Ok(task) => task,
+        Err(e) => {
+            report::error(&format!("cannot listen for Ctrl-C: {e}"));
+            return Exit::Fatal;
+        }
+    };
+    let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let limiter = Limiter::new(p.manifest.per_second());
-    let tables =
-        executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
-    let manifest = Arc::clone(&p.manifest);
-    tokio::task::spawn_blocking(move || {
-        let base = BaseContext::new(&manifest, &options.params, Some(tables));
-        executor::transform::transform(
-            &manifest,
-            rows,
-            &base,
-            options.input_columns.as_deref(),
-            &options.results_path,
-            listener.as_ref(),
-            &stop,
-        )
-    })
-    .await
-    .map_err(|e| executor::ExecError::Output(format!("the conversion stopped: {e}")))?
+    let outcome = async {
+        let tables =
+            executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
+        let manifest = Arc::clone(&p.manifest);
+        let listener = Arc::clone(&progress);
+        let stop = Arc::clone(&stop);
+        tokio::task::spawn_blocking(move || {
+            let base = BaseContext::new(&manifest, &options.params, Some(tables));
+            executor::transform::transform(
+                &manifest,
+                reader.unparsed(),
+                &base,
+                options.input_columns.as_deref(),
+                &options.results_path,
+                listener.as_ref(),
+                &stop,
+            )
+        })
+        .await
+        .map_err(|e| executor::ExecError::Output(format!("the conversion stopped: {e}")))?
+    }
+    .await;
+    ctrl_c.abort();
+    progress.finish();
+    match outcome {
+        Ok(mut summary) => {
+            summary.requests = u64::from(p.api) + p.manifest.lookups().len() as u64;
+            summary.rerun = Some(rerun_command(args, p));
+            for (row, line, what) in &summary.failures {
+                eprintln!("row {row} (line {line}): {what}");
+            }
+            print_summary(&summary, false);
+            exit_for(&summary)
+        }
+        Err(e) => {
+            report::error(&e.to_string());
+            Exit::Fatal
+        }
+    }
 }
 
 /// A job without steps reading a file: no host is needed, nothing is sent.
@@ -467,7 +515,7 @@ fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
     let stop = StopHandle::default();
     let outcome = executor::transform::transform(
         &p.manifest,
-        reader,
+        reader.unparsed(),
         &base,
         p.input_columns.as_deref(),
         &p.results_path,

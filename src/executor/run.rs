@@ -85,7 +85,8 @@ impl StopHandle {
         self.stopping.load(Ordering::SeqCst)
     }
 
-    fn reason(&self) -> Option<Stop> {
+    /// Why the run was told to stop, if it was.
+    pub fn reason(&self) -> Option<Stop> {
         self.reason.lock().expect("stop lock").clone()
     }
 }

@@ -20,12 +20,12 @@ use super::run::StopHandle;
 use crate::manifest::Manifest;
 use crate::output::{Emitted, Emitter, Sinks};
 use crate::results::{ResultKind, ResultsWriter, RowResult};
-use crate::source::{Row, RowError};
+use crate::source::{Row, RowError, Unparsed};
 
 /// Rows per batch handed to a worker.
 const BATCH: usize = 512;
 
-type Batch = Vec<Result<Row, RowError>>;
+type Batch = Vec<Unparsed>;
 type Converted = Vec<Result<Emitted, Box<RowResult>>>;
 
 /// Converts every row of `rows` into the manifest's outputs and aggregates.
@@ -42,7 +42,7 @@ pub fn transform<I>(
     stop: &StopHandle,
 ) -> Result<RunSummary, ExecError>
 where
-    I: Iterator<Item = Result<Row, RowError>> + Send,
+    I: Iterator<Item = Unparsed> + Send,
 {
     let started = Instant::now();
     let base_value = RowContext::new(base, serde_json::Map::new()).value();
@@ -145,6 +145,7 @@ where
     })?;
     summary.elapsed = started.elapsed();
     summary.results_path = results_path.to_path_buf();
+    summary.stop = stop.reason();
     summary.written = written.into_iter().map(|w| (w.path, w.records)).collect();
     Ok(summary)
 }
@@ -161,7 +162,7 @@ fn worker(
         let Ok((seq, batch)) = next else { return };
         let converted = batch
             .into_iter()
-            .map(|item| convert(manifest, base, emitter, item))
+            .map(|item| convert(manifest, base, emitter, item.parse()))
             .collect();
         if tx.send((seq, converted)).is_err() {
             return;

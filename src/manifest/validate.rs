@@ -346,7 +346,10 @@ impl<'a> Validator<'a> {
             let part = |v: &mut Self, t: Option<&Spanned<String>>, what: &str| match t {
                 Some(t) => v.template(t, once),
                 None => {
-                    v.error(format!("`{}.export` needs `{what}`", name.value), export.span);
+                    v.error(
+                        format!("`{}.export` needs `{what}`", name.value),
+                        export.span,
+                    );
                     None
                 }
             };
@@ -892,10 +895,7 @@ mod tests {
             all[0].1.as_deref(),
             Some("use lowercase letters, digits, `-` and `_`, e.g. `close-them`")
         );
-        assert_eq!(
-            all[1].1.as_deref(),
-            Some("`csv` already names the input")
-        );
+        assert_eq!(all[1].1.as_deref(), Some("`csv` already names the input"));
         let all = problems(&format!(
             "version: 1\nname: t\ninput:\n  csv: a\n  after: \"{{{{ row.p }}}}\"\n{STEP}"
         ));

@@ -30,15 +30,28 @@ pub fn value_at<'a>(
     path: &[String],
 ) -> Option<&'a serde_json::Value> {
     let (first, rest) = path.split_first()?;
-    let mut at = root.get(first)?;
+    let mut at = field(root, first)?;
     for segment in rest {
         at = match at {
-            serde_json::Value::Object(map) => map.get(segment)?,
+            serde_json::Value::Object(map) => field(map, segment)?,
             serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
     Some(at)
+}
+
+/// One key of an object. Small objects (most records) are scanned: comparing a few short
+/// keys is cheaper than hashing the name, and this runs for every column of every row.
+fn field<'a>(
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    if map.len() <= 16 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
 }
 
 /// How a JSON value reads in a CSV cell: text as is, null empty, a list of plain values

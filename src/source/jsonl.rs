@@ -64,8 +64,9 @@ impl JsonlRows {
         }
     }
 
-    /// Reads up to the next non-blank line and makes it a row.
-    fn next_row(&mut self) -> std::io::Result<Option<Result<Row, RowError>>> {
+    /// Reads up to the next non-blank line: its row number, file line, and its bytes
+    /// (without the line break), or why it cannot be a row.
+    fn next_line(&mut self) -> std::io::Result<Option<(u64, u64, Result<&[u8], RowErrorKind>)>> {
         if !self.started {
             self.started = true;
             self.input.skip_bom()?;
@@ -79,28 +80,109 @@ impl JsonlRows {
                 continue;
             }
             self.number += 1;
-            let number = self.number;
-            let parsed = if oversized {
+            if oversized {
                 let limit = self.max_row_bytes;
-                Err(RowErrorKind::TooLarge { limit })
-            } else {
-                // Without its line break, so an error at the end points at this line.
-                let text = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
-                parse_object(text, line, 1)
-            };
-            return Ok(Some(match parsed {
-                Ok(values) => Ok(Row {
-                    number,
+                return Ok(Some((
+                    self.number,
                     line,
-                    values,
-                }),
-                Err(kind) => Err(RowError {
-                    number,
-                    line,
+                    Err(RowErrorKind::TooLarge { limit }),
+                )));
+            }
+            // Without its line break, so an error at the end points at this line.
+            let text = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+            return Ok(Some((self.number, line, Ok(text))));
+        }
+    }
+
+    /// Reads up to the next non-blank line and makes it a row.
+    fn next_row(&mut self) -> std::io::Result<Option<Result<Row, RowError>>> {
+        let Some((number, line, text)) = self.next_line()? else {
+            return Ok(None);
+        };
+        Ok(Some(parse_line(number, line, text)))
+    }
+
+    /// The next line unparsed, so that another thread can parse it ([`Unparsed::parse`]).
+    pub(super) fn next_unparsed(&mut self) -> Option<Unparsed> {
+        if self.done {
+            return None;
+        }
+        let at = self.input.line();
+        match self.next_line() {
+            Ok(Some((number, line, Ok(text)))) => Some(Unparsed::Line {
+                number,
+                line,
+                bytes: text.to_vec(),
+            }),
+            Ok(Some((number, line, Err(kind)))) => Some(Unparsed::Ready(Err(RowError {
+                number,
+                line,
+                column: None,
+                kind,
+            }))),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(err) => {
+                self.done = true;
+                Some(Unparsed::Ready(Err(RowError {
+                    number: self.number + 1,
+                    line: at,
                     column: None,
-                    kind,
-                }),
-            }));
+                    kind: RowErrorKind::Io(err),
+                })))
+            }
+        }
+    }
+}
+
+fn parse_line(number: u64, line: u64, text: Result<&[u8], RowErrorKind>) -> Result<Row, RowError> {
+    match text.and_then(|t| parse_object(t, line, 1)) {
+        Ok(values) => Ok(Row {
+            number,
+            line,
+            values,
+        }),
+        Err(kind) => Err(RowError {
+            number,
+            line,
+            column: None,
+            kind,
+        }),
+    }
+}
+
+/// A row read but perhaps not parsed yet: JSON Lines are parsed by whoever takes them,
+/// so a big file's parsing can run on every core.
+#[derive(Debug)]
+pub enum Unparsed {
+    /// Already a row (or the error in its place).
+    Ready(Result<Row, RowError>),
+    /// One JSON Lines line, still text.
+    Line {
+        /// 1-based row number.
+        number: u64,
+        /// Line in the file.
+        line: u64,
+        /// The line, without its break.
+        bytes: Vec<u8>,
+    },
+}
+
+impl Unparsed {
+    /// The row.
+    ///
+    /// # Errors
+    /// The row's error: invalid JSON or not an object, with its position.
+    pub fn parse(self) -> Result<Row, RowError> {
+        match self {
+            Unparsed::Ready(row) => row,
+            Unparsed::Line {
+                number,
+                line,
+                bytes,
+            } => parse_line(number, line, Ok(&bytes)),
         }
     }
 }

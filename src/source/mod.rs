@@ -20,6 +20,7 @@ use std::{fs::File, io::Read, iter::FusedIterator, path::Path};
 use serde_json::{Map, Value};
 
 pub use error::{RowError, RowErrorKind, SourceError, SourceErrorKind};
+pub use jsonl::Unparsed;
 
 use self::{csv::CsvRows, input::Input, json_array::JsonArrayRows, jsonl::JsonlRows};
 
@@ -124,6 +125,18 @@ impl RowReader {
     /// The path (or name) the source was opened with, for messages about its rows.
     pub fn name(&self) -> &str {
         &self.name
+    }
+}
+
+impl RowReader {
+    /// The rows, leaving JSON Lines unparsed so the caller can parse them on any thread.
+    pub fn unparsed(mut self) -> impl Iterator<Item = Unparsed> + Send {
+        std::iter::from_fn(move || {
+            if let Rows::Jsonl(rows) = &mut self.rows {
+                return rows.next_unparsed();
+            }
+            self.next().map(Unparsed::Ready)
+        })
     }
 }
 
