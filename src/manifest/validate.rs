@@ -343,15 +343,15 @@ impl<'a> Validator<'a> {
                 once: true,
                 ..Scope::default()
             };
-            let part = |v: &mut Self, t: Option<&Spanned<String>>, what: &str| match t {
-                Some(t) => v.template(t, once),
-                None => {
-                    v.error(
-                        format!("`{}.export` needs `{what}`", name.value),
-                        export.span,
-                    );
-                    None
+            let part = |v: &mut Self, t: Option<&Spanned<String>>, what: &str| {
+                if let Some(t) = t {
+                    return v.template(t, once);
                 }
+                v.error(
+                    format!("`{}.export` needs `{what}`", name.value),
+                    export.span,
+                );
+                None
             };
             let job = part(self, export.job.as_ref(), "job");
             let file = part(self, export.file.as_ref(), "file");

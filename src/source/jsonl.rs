@@ -13,6 +13,9 @@ use super::{
     input::Input,
 };
 
+/// A line's row number, file line, and its bytes or why it cannot be a row.
+type NextLine<'a> = (u64, u64, Result<&'a [u8], RowErrorKind>);
+
 /// Streams the rows of one JSON Lines source, reusing one line buffer.
 pub(super) struct JsonlRows {
     input: Input,
@@ -66,7 +69,7 @@ impl JsonlRows {
 
     /// Reads up to the next non-blank line: its row number, file line, and its bytes
     /// (without the line break), or why it cannot be a row.
-    fn next_line(&mut self) -> std::io::Result<Option<(u64, u64, Result<&[u8], RowErrorKind>)>> {
+    fn next_line(&mut self) -> std::io::Result<Option<NextLine<'_>>> {
         if !self.started {
             self.started = true;
             self.input.skip_bom()?;
