@@ -457,7 +457,7 @@ async fn finish_transform(
             let base = BaseContext::new(&manifest, &options.params, Some(tables));
             executor::transform::transform(
                 &manifest,
-                reader.unparsed(),
+                reader.packed(executor::transform::BATCH_ROWS),
                 &base,
                 options.input_columns.as_deref(),
                 &options.results_path,
@@ -515,7 +515,7 @@ fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
     let stop = StopHandle::default();
     let outcome = executor::transform::transform(
         &p.manifest,
-        reader.unparsed(),
+        reader.packed(executor::transform::BATCH_ROWS),
         &base,
         p.input_columns.as_deref(),
         &p.results_path,

@@ -43,7 +43,52 @@ impl BaseContext {
     }
 }
 
+/// The context of a row in a job without steps: the shared entries plus `row`, without
+/// copying the shared ones for every row.
+#[derive(Debug)]
+struct RowScope {
+    base: std::sync::Arc<BTreeMap<String, Value>>,
+    row: Value,
+}
+
+impl minijinja::value::Object for RowScope {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "row" => Some(self.row.clone()),
+            name => self.base.get(name).cloned(),
+        }
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        use minijinja::value::ObjectExt as _;
+        self.mapped_enumerator(|this| {
+            Box::new(
+                std::iter::once(Value::from("row"))
+                    .chain(this.base.keys().map(|k| Value::from(k.as_str()))),
+            )
+        })
+    }
+}
+
 impl BaseContext {
+    /// The template context of a row that runs no step: the shared entries and `row`.
+    pub fn row_scope(&self, shared: &std::sync::Arc<BTreeMap<String, Value>>, row: Value) -> Value {
+        let _ = self;
+        Value::from_object(RowScope {
+            base: std::sync::Arc::clone(shared),
+            row,
+        })
+    }
+
+    /// The shared entries, to be given to [`BaseContext::row_scope`] for every row.
+    pub fn shared(&self) -> std::sync::Arc<BTreeMap<String, Value>> {
+        std::sync::Arc::new(self.entries.clone())
+    }
+
     /// A copy of the shared entries, to add more (lookup keys use `item`).
     pub fn clone_entries(&self) -> BTreeMap<String, Value> {
         self.entries.clone()

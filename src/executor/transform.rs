@@ -20,21 +20,26 @@ use super::run::StopHandle;
 use crate::manifest::Manifest;
 use crate::output::{Emitted, Emitter, Sinks};
 use crate::results::{ResultKind, ResultsWriter, RowResult};
-use crate::source::{Row, RowError, Unparsed};
+use crate::source::{Packed, Row, RowError};
 
-/// Rows per batch handed to a worker.
-const BATCH: usize = 512;
+/// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]).
+pub const BATCH_ROWS: usize = 512;
 
-type Batch = Vec<Unparsed>;
-type Converted = Vec<Result<Emitted, Box<RowResult>>>;
+/// A converted batch: its records and facts, and the rows that failed.
+#[derive(Default)]
+struct Converted {
+    rows: u64,
+    emitted: Emitted,
+    failed: Vec<RowResult>,
+}
 
-/// Converts every row of `rows` into the manifest's outputs and aggregates.
+/// Converts every row of `batches` into the manifest's outputs and aggregates.
 ///
 /// # Errors
 /// When an output or the results file cannot be written, or an output cannot be resolved.
 pub fn transform<I>(
     manifest: &Arc<Manifest>,
-    rows: I,
+    batches: I,
     base: &BaseContext,
     input_columns: Option<&[String]>,
     results_path: &Path,
@@ -42,7 +47,7 @@ pub fn transform<I>(
     stop: &StopHandle,
 ) -> Result<RunSummary, ExecError>
 where
-    I: Iterator<Item = Unparsed> + Send,
+    I: Iterator<Item = Packed> + Send,
 {
     let started = Instant::now();
     let base_value = RowContext::new(base, serde_json::Map::new()).value();
@@ -53,27 +58,20 @@ where
     let mut results = ResultsWriter::create(results_path, keys, &[]).map_err(|e| {
         ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
     })?;
+    let output = |e: std::io::Error| {
+        ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
+    };
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let mut summary = RunSummary::default();
     listener.event(&Event::Started { total: None });
     std::thread::scope(|scope| -> Result<(), ExecError> {
-        let (batch_tx, batch_rx) = sync_channel::<(u64, Batch)>(workers * 2);
+        let (batch_tx, batch_rx) = sync_channel::<(u64, Packed)>(workers * 2);
         let (done_tx, done_rx) = sync_channel::<(u64, Converted)>(workers * 2);
         scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut seq = 0;
-            for item in rows {
-                batch.push(item);
-                if batch.len() == BATCH {
-                    if stop.is_stopping() || batch_tx.send((seq, batch)).is_err() {
-                        return;
-                    }
-                    seq += 1;
-                    batch = Vec::with_capacity(BATCH);
+            for (seq, batch) in (0..).zip(batches) {
+                if stop.is_stopping() || batch_tx.send((seq, batch)).is_err() {
+                    return;
                 }
-            }
-            if !batch.is_empty() && !stop.is_stopping() {
-                let _ = batch_tx.send((seq, batch));
             }
         });
         let batch_rx = Arc::new(Mutex::new(batch_rx));
@@ -89,38 +87,30 @@ where
         let mut last_flush = Instant::now();
         for (seq, converted) in done_rx {
             pending.insert(seq, converted);
-            while let Some(converted) = pending.remove(&next) {
+            while let Some(batch) = pending.remove(&next) {
                 next += 1;
-                for item in converted {
-                    summary.rows += 1;
-                    match item {
-                        Ok(emitted) => {
-                            sinks.write(&emitted, &emitter).map_err(ExecError::Output)?;
-                            *summary.by_result.entry(ResultKind::Done).or_default() += 1;
-                        }
-                        Err(result) => {
-                            results.write(&result).map_err(|e| {
-                                ExecError::Output(format!(
-                                    "cannot write `{}`: {e}",
-                                    results_path.display()
-                                ))
-                            })?;
-                            if summary.failures.len() < 20 {
-                                let what = if result.step.is_empty() {
-                                    result.detail.clone()
-                                } else {
-                                    format!("{}: {}", result.step, result.detail)
-                                };
-                                summary.failures.push((result.row, result.line, what));
-                            }
-                            *summary.by_result.entry(ResultKind::Failed).or_default() += 1;
-                            listener.event(&Event::RowFinished {
-                                row: result.row,
-                                result: ResultKind::Failed,
-                                outcome: result.outcome.clone(),
-                            });
-                        }
+                sinks
+                    .write(&batch.emitted, &emitter)
+                    .map_err(ExecError::Output)?;
+                summary.rows += batch.rows;
+                let failed = batch.failed.len() as u64;
+                *summary.by_result.entry(ResultKind::Done).or_default() += batch.rows - failed;
+                for result in batch.failed {
+                    results.write(&result).map_err(output)?;
+                    if summary.failures.len() < 20 {
+                        let what = if result.step.is_empty() {
+                            result.detail.clone()
+                        } else {
+                            format!("{}: {}", result.step, result.detail)
+                        };
+                        summary.failures.push((result.row, result.line, what));
                     }
+                    *summary.by_result.entry(ResultKind::Failed).or_default() += 1;
+                    listener.event(&Event::RowFinished {
+                        row: result.row,
+                        result: ResultKind::Failed,
+                        outcome: result.outcome.clone(),
+                    });
                 }
                 listener.event(&Event::RowsConverted { rows: summary.rows });
             }
@@ -140,9 +130,7 @@ where
         summary.by_outcome.insert("failed".into(), failed);
     }
     let written = sinks.finish(&emitter).map_err(ExecError::Output)?;
-    results.flush().map_err(|e| {
-        ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
-    })?;
+    results.flush().map_err(output)?;
     summary.elapsed = started.elapsed();
     summary.results_path = results_path.to_path_buf();
     summary.stop = stop.reason();
@@ -151,32 +139,56 @@ where
 }
 
 fn worker(
-    rx: &Mutex<Receiver<(u64, Batch)>>,
+    rx: &Mutex<Receiver<(u64, Packed)>>,
     tx: &std::sync::mpsc::SyncSender<(u64, Converted)>,
     manifest: &Manifest,
     base: &BaseContext,
     emitter: &Emitter,
 ) {
+    let shared = base.shared();
+    let scope = Scope {
+        manifest,
+        base,
+        shared: &shared,
+        emitter,
+    };
     loop {
         let next = rx.lock().expect("batch lock").recv();
         let Ok((seq, batch)) = next else { return };
-        let converted = batch
-            .into_iter()
-            .map(|item| convert(manifest, base, emitter, item.parse()))
-            .collect();
+        let mut converted = Converted::default();
+        for item in batch.rows() {
+            converted.rows += 1;
+            if let Err(failed) = convert(&scope, item, &mut converted.emitted) {
+                converted.failed.push(*failed);
+            }
+        }
         if tx.send((seq, converted)).is_err() {
             return;
         }
     }
 }
 
-/// One row into its records, or the results line saying why it could not be.
+/// What a worker needs for every row.
+struct Scope<'a> {
+    manifest: &'a Manifest,
+    base: &'a BaseContext,
+    shared: &'a Arc<BTreeMap<String, minijinja::Value>>,
+    emitter: &'a Emitter,
+}
+
+/// Appends one row's records to `out`, or returns the results line saying why it could
+/// not be converted.
 fn convert(
-    manifest: &Manifest,
-    base: &BaseContext,
-    emitter: &Emitter,
+    scope: &Scope<'_>,
     item: Result<Row, RowError>,
-) -> Result<Emitted, Box<RowResult>> {
+    out: &mut Emitted,
+) -> Result<(), Box<RowResult>> {
+    let Scope {
+        manifest,
+        base,
+        shared,
+        emitter,
+    } = *scope;
     let row = item.map_err(|e| Box::new(failed_input(&e)))?;
     let (number, line) = (row.number, row.line);
     let keys = key_values(manifest, &row);
@@ -190,9 +202,20 @@ fn convert(
         Box::new(result)
     };
     check_required(manifest, &row).map_err(fail)?;
-    let mut ctx = RowContext::new(base, row.values);
     if !manifest.vars().is_empty() {
+        let mut ctx = RowContext::new(base, row.values);
         ctx.eval_vars(manifest).map_err(fail)?;
+        return emitter
+            .emit_into(&ctx.value(), ctx.row_map(), out)
+            .map_err(fail);
     }
-    emitter.emit(&ctx.value(), ctx.row_map()).map_err(fail)
+    let row = crate::template::from_json_map(row.values);
+    let map = crate::template::json_map_of(&row).expect("made from a map");
+    if !emitter.needs_context() {
+        return emitter
+            .emit_into(&minijinja::Value::UNDEFINED, map, out)
+            .map_err(fail);
+    }
+    let ctx = base.row_scope(shared, row.clone());
+    emitter.emit_into(&ctx, map, out).map_err(fail)
 }

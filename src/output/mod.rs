@@ -122,12 +122,13 @@ struct Resolved {
     headers: Vec<String>,
 }
 
-/// What one row yields: bytes per output (with their record counts) and aggregate facts.
+/// What one row (or a batch of rows) yields: bytes per output, with their record counts,
+/// and aggregate facts.
 #[derive(Debug, Default)]
 pub struct Emitted {
     /// Per output: formatted records and how many.
     pub files: Vec<(Vec<u8>, u64)>,
-    /// Per aggregate: the row's fact, when it counts.
+    /// Per row, per aggregate in order: the row's fact, when it counts.
     pub facts: Vec<Option<Fact>>,
 }
 
@@ -220,6 +221,20 @@ impl Emitter {
         })
     }
 
+    /// True when some template reads the row's context (filters, lists, template columns,
+    /// aggregates); otherwise records are made from the row's values alone.
+    pub fn needs_context(&self) -> bool {
+        !self.folder_specs.is_empty()
+            || self.resolved.iter().any(|r| {
+                let o = &self.manifest.outputs()[r.index];
+                o.each.is_some()
+                    || o.filter.is_some()
+                    || o.columns
+                        .iter()
+                        .any(|c| matches!(c.value, ColumnValue::Template(_)))
+            })
+    }
+
     /// True when nothing is emitted per row (no outputs or aggregates).
     pub fn is_empty(&self) -> bool {
         self.resolved.is_empty() && self.folder_specs.is_empty()
@@ -233,15 +248,50 @@ impl Emitter {
         row: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Emitted, RowFailure> {
         let mut emitted = Emitted::default();
+        self.emit_into(ctx, row, &mut emitted)?;
+        Ok(emitted)
+    }
+
+    /// Like [`Emitter::emit`], appending to `emitted` (a batch of rows shares one buffer
+    /// per output). On a failure nothing of this row is kept.
+    pub fn emit_into(
+        &self,
+        ctx: &Value,
+        row: &serde_json::Map<String, serde_json::Value>,
+        emitted: &mut Emitted,
+    ) -> Result<(), RowFailure> {
+        if emitted.files.len() < self.resolved.len() {
+            emitted
+                .files
+                .resize_with(self.resolved.len(), Default::default);
+        }
+        let marks: Vec<usize> = emitted.files.iter().map(|(b, _)| b.len()).collect();
+        let result = self.append(ctx, row, emitted);
+        if result.is_err() {
+            for ((bytes, _), mark) in emitted.files.iter_mut().zip(marks) {
+                bytes.truncate(mark);
+            }
+        }
+        result
+    }
+
+    fn append(
+        &self,
+        ctx: &Value,
+        row: &serde_json::Map<String, serde_json::Value>,
+        emitted: &mut Emitted,
+    ) -> Result<(), RowFailure> {
+        let mut counts = vec![0; self.resolved.len()];
+        let mut facts = Vec::with_capacity(self.folder_specs.len());
         let manifest = Arc::clone(&self.manifest);
-        for resolved in &self.resolved {
+        for (slot, resolved) in self.resolved.iter().enumerate() {
             let output = &manifest.outputs()[resolved.index];
-            let mut buf = Vec::new();
+            let buf = &mut emitted.files[slot].0;
             let mut count = 0;
             match &output.each {
                 None => {
                     if Self::keep(output, ctx)? {
-                        self.record(output, resolved, ctx, row, &mut buf)?;
+                        self.record(output, resolved, ctx, row, buf)?;
                         count += 1;
                     }
                 }
@@ -250,7 +300,6 @@ impl Emitter {
                         .eval(ctx)
                         .map_err(|e| RowFailure::template("each", &e))?;
                     if list.is_undefined() || list.is_none() {
-                        emitted.files.push((buf, 0));
                         continue;
                     }
                     let items = list.try_iter().map_err(|_| RowFailure {
@@ -278,17 +327,21 @@ impl Emitter {
                             };
                             &owned
                         };
-                        self.record(output, resolved, &scope, map, &mut buf)?;
+                        self.record(output, resolved, &scope, map, buf)?;
                         count += 1;
                     }
                 }
             }
-            emitted.files.push((buf, count));
+            counts[slot] = count;
         }
         for (spec, a) in self.folder_specs.iter().zip(self.manifest.aggregates()) {
-            emitted.facts.push(spec.fact(a, ctx, row)?);
+            facts.push(spec.fact(a, ctx, row)?);
         }
-        Ok(emitted)
+        for ((_, total), count) in emitted.files.iter_mut().zip(counts) {
+            *total += count;
+        }
+        emitted.facts.extend(facts);
+        Ok(())
     }
 
     fn keep(output: &Output, ctx: &Value) -> Result<bool, RowFailure> {
@@ -494,11 +547,10 @@ impl Sinks {
             sink.records += count;
         }
         let aggregates = emitter.manifest.aggregates();
-        for ((folder, _), (fact, spec)) in self
-            .folders
-            .iter_mut()
-            .zip(emitted.facts.iter().zip(&emitter.folder_specs))
-        {
+        let width = self.folders.len();
+        for (i, fact) in emitted.facts.iter().enumerate() {
+            let (folder, _) = &mut self.folders[i % width];
+            let spec = &emitter.folder_specs[i % width];
             if let Some(fact) = fact {
                 folder.add(&aggregates[spec.index()], spec, fact);
             }

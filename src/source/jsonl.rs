@@ -105,88 +105,46 @@ impl JsonlRows {
         Ok(Some(parse_line(number, line, text)))
     }
 
-    /// The next line unparsed, so that another thread can parse it ([`Unparsed::parse`]).
-    pub(super) fn next_unparsed(&mut self) -> Option<Unparsed> {
-        if self.done {
-            return None;
-        }
-        let at = self.input.line();
-        match self.next_line() {
-            Ok(Some((number, line, Ok(text)))) => Some(Unparsed::Line {
-                number,
-                line,
-                bytes: text.to_vec(),
-            }),
-            Ok(Some((number, line, Err(kind)))) => Some(Unparsed::Ready(Err(RowError {
-                number,
-                line,
-                column: None,
-                kind,
-            }))),
-            Ok(None) => {
-                self.done = true;
-                None
+    /// Up to `max` lines appended to `batch` unparsed; false when the source is done.
+    pub(super) fn next_packed(&mut self, batch: &mut Packed, max: usize) -> bool {
+        while batch.items.len() < max {
+            if self.done {
+                return false;
             }
-            Err(err) => {
-                self.done = true;
-                Some(Unparsed::Ready(Err(RowError {
-                    number: self.number + 1,
-                    line: at,
-                    column: None,
-                    kind: RowErrorKind::Io(err),
-                })))
+            let at = self.input.line();
+            match self.next_line() {
+                Ok(Some((number, line, Ok(text)))) => {
+                    let start = batch.bytes.len();
+                    batch.bytes.extend_from_slice(text);
+                    batch
+                        .items
+                        .push(Packed::line(number, line, start, batch.bytes.len()));
+                }
+                Ok(Some((number, line, Err(kind)))) => {
+                    batch.items.push(PackedItem::Ready(Err(RowError {
+                        number,
+                        line,
+                        column: None,
+                        kind,
+                    })));
+                }
+                Ok(None) => {
+                    self.done = true;
+                    return false;
+                }
+                Err(err) => {
+                    self.done = true;
+                    batch.items.push(PackedItem::Ready(Err(RowError {
+                        number: self.number + 1,
+                        line: at,
+                        column: None,
+                        kind: RowErrorKind::Io(err),
+                    })));
+                    return false;
+                }
             }
         }
-    }
-}
-
-fn parse_line(number: u64, line: u64, text: Result<&[u8], RowErrorKind>) -> Result<Row, RowError> {
-    match text.and_then(|t| parse_object(t, line, 1)) {
-        Ok(values) => Ok(Row {
-            number,
-            line,
-            values,
-        }),
-        Err(kind) => Err(RowError {
-            number,
-            line,
-            column: None,
-            kind,
-        }),
-    }
-}
-
-/// A row read but perhaps not parsed yet: JSON Lines are parsed by whoever takes them,
-/// so a big file's parsing can run on every core.
-#[derive(Debug)]
-pub enum Unparsed {
-    /// Already a row (or the error in its place).
-    Ready(Result<Row, RowError>),
-    /// One JSON Lines line, still text.
-    Line {
-        /// 1-based row number.
-        number: u64,
-        /// Line in the file.
-        line: u64,
-        /// The line, without its break.
-        bytes: Vec<u8>,
-    },
-}
-
-impl Unparsed {
-    /// The row.
-    ///
-    /// # Errors
-    /// The row's error: invalid JSON or not an object, with its position.
-    pub fn parse(self) -> Result<Row, RowError> {
-        match self {
-            Unparsed::Ready(row) => row,
-            Unparsed::Line {
-                number,
-                line,
-                bytes,
-            } => parse_line(number, line, Ok(&bytes)),
-        }
+        true
     }
 }
 
@@ -214,6 +172,81 @@ impl Iterator for JsonlRows {
                 }))
             }
         }
+    }
+}
+
+fn parse_line(number: u64, line: u64, text: Result<&[u8], RowErrorKind>) -> Result<Row, RowError> {
+    match text.and_then(|t| parse_object(t, line, 1)) {
+        Ok(values) => Ok(Row {
+            number,
+            line,
+            values,
+        }),
+        Err(kind) => Err(RowError {
+            number,
+            line,
+            column: None,
+            kind,
+        }),
+    }
+}
+
+/// A batch of rows read but not parsed yet: JSON Lines lines share one buffer, so a batch
+/// costs two allocations whatever its size, and is parsed by whoever takes it.
+#[derive(Debug, Default)]
+pub struct Packed {
+    bytes: Vec<u8>,
+    items: Vec<PackedItem>,
+}
+
+#[derive(Debug)]
+enum PackedItem {
+    Ready(Result<Row, RowError>),
+    Line {
+        number: u64,
+        line: u64,
+        start: usize,
+        end: usize,
+    },
+}
+
+impl Packed {
+    fn line(number: u64, line: u64, start: usize, end: usize) -> PackedItem {
+        PackedItem::Line {
+            number,
+            line,
+            start,
+            end,
+        }
+    }
+
+    /// Adds a row that is already read (CSV, JSON arrays).
+    pub(super) fn push_ready(&mut self, row: Result<Row, RowError>) {
+        self.items.push(PackedItem::Ready(row));
+    }
+
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when the batch holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The rows, parsed now, in order.
+    pub fn rows(self) -> impl Iterator<Item = Result<Row, RowError>> {
+        let bytes = self.bytes;
+        self.items.into_iter().map(move |item| match item {
+            PackedItem::Ready(row) => row,
+            PackedItem::Line {
+                number,
+                line,
+                start,
+                end,
+            } => parse_line(number, line, Ok(&bytes[start..end])),
+        })
     }
 }
 

@@ -20,7 +20,7 @@ use std::{fs::File, io::Read, iter::FusedIterator, path::Path};
 use serde_json::{Map, Value};
 
 pub use error::{RowError, RowErrorKind, SourceError, SourceErrorKind};
-pub use jsonl::Unparsed;
+pub use jsonl::Packed;
 
 use self::{csv::CsvRows, input::Input, json_array::JsonArrayRows, jsonl::JsonlRows};
 
@@ -129,13 +129,26 @@ impl RowReader {
 }
 
 impl RowReader {
-    /// The rows, leaving JSON Lines unparsed so the caller can parse them on any thread.
-    pub fn unparsed(mut self) -> impl Iterator<Item = Unparsed> + Send {
+    /// The rows in batches of up to `size`, JSON Lines left unparsed (see [`Packed`]).
+    pub fn packed(mut self, size: usize) -> impl Iterator<Item = Packed> + Send {
+        let mut more = true;
         std::iter::from_fn(move || {
-            if let Rows::Jsonl(rows) = &mut self.rows {
-                return rows.next_unparsed();
+            if !more {
+                return None;
             }
-            self.next().map(Unparsed::Ready)
+            let mut batch = Packed::default();
+            if let Rows::Jsonl(rows) = &mut self.rows {
+                more = rows.next_packed(&mut batch, size);
+            } else {
+                while batch.len() < size {
+                    let Some(row) = self.next() else {
+                        more = false;
+                        break;
+                    };
+                    batch.push_ready(row);
+                }
+            }
+            (!batch.is_empty()).then_some(batch)
         })
     }
 }

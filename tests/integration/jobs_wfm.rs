@@ -116,21 +116,54 @@ fn the_sandbox_day_adds_up_per_agent() {
     let rows = csv_maps(&test.read("jobs/reports/events-wfm.csv"));
     let id = |label: &str| gladly_runner::sandbox::state::gladly_id(1, label);
     let (alice, bob, carol) = (id("agent:alice"), id("agent:bob"), id("agent:carol"));
-    let total = |agent: &str, column: &str| -> f64 {
-        rows.iter()
+    // Sums shown to 3 decimals, so figures compare as text.
+    let total = |agent: &str, column: &str| -> String {
+        let sum: f64 = rows
+            .iter()
             .filter(|r| r["Agent ID"] == agent)
             .map(|r| r[column].parse::<f64>().unwrap())
-            .sum()
+            .sum();
+        format!("{sum:.3}")
     };
     for agent in [&alice, &bob, &carol] {
-        assert!((total(agent, "Voice Available (minutes)") - 439.0).abs() < 1e-6);
+        assert_eq!(total(agent, "Voice Available (minutes)"), "439.000");
     }
-    assert_eq!(total(&alice, "Agent Initiated Hold (minutes)"), 4.0);
-    assert_eq!(total(&bob, "Agent Initiated Hold (minutes)"), 4.0);
-    assert_eq!(total(&carol, "Agent Initiated Hold (minutes)"), 0.0);
-    assert_eq!(total(&alice, "Outbound Phone Calls"), 2.0);
-    assert_eq!(total(&bob, "Outbound Phone Calls"), 0.0);
-    assert_eq!(total(&carol, "Outbound Phone Calls"), 1.0);
+    assert_eq!(
+        total(&alice, "Agent Initiated Hold (minutes)"),
+        "4.000",
+        "{}",
+        "Agent Initiated Hold (minutes)"
+    );
+    assert_eq!(
+        total(&bob, "Agent Initiated Hold (minutes)"),
+        "4.000",
+        "{}",
+        "Agent Initiated Hold (minutes)"
+    );
+    assert_eq!(
+        total(&carol, "Agent Initiated Hold (minutes)"),
+        "0.000",
+        "{}",
+        "Agent Initiated Hold (minutes)"
+    );
+    assert_eq!(
+        total(&alice, "Outbound Phone Calls"),
+        "2.000",
+        "{}",
+        "Outbound Phone Calls"
+    );
+    assert_eq!(
+        total(&bob, "Outbound Phone Calls"),
+        "0.000",
+        "{}",
+        "Outbound Phone Calls"
+    );
+    assert_eq!(
+        total(&carol, "Outbound Phone Calls"),
+        "1.000",
+        "{}",
+        "Outbound Phone Calls"
+    );
     let line = |agent: &str, at: &str| {
         rows.iter()
             .find(|r| r["Agent ID"] == agent && r["Interval Start At"] == at)
