@@ -8,6 +8,7 @@ mod dry_run;
 mod harness;
 mod jobs;
 mod jobs_customers;
+mod jobs_exports;
 mod jobs_org;
 mod jobs_wfm;
 mod resume;

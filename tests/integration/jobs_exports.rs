@@ -1,0 +1,403 @@
+//! The shipped export jobs (`jobs/export-topics.yaml`, `jobs/export-inboxes.yaml`,
+//! `jobs/export-audiences.yaml`, `jobs/export-answers.yaml`, `jobs/export-conversation.yaml`,
+//! `jobs/export-customer-conversations.yaml`), each applied as shipped to a fresh in-process
+//! sandbox whose clock is pinned, so every exported file is compared byte for byte with the
+//! expected text. Ids are the default org's (seed 1).
+
+use gladly_runner::sandbox::SandboxOptions;
+use pretty_assertions::assert_eq;
+
+use crate::apply::{Org, csv_maps};
+use crate::harness::{Outcome, Test};
+use crate::jobs::{Rows, column, dry_run_sends_no_write};
+
+/// The instant the sandbox is pinned to: the fixtures' timestamps are relative to it.
+const CLOCK: &str = "2026-11-20T18:00:00Z";
+
+/// A fresh default org living at [`CLOCK`].
+fn pinned_org() -> Org {
+    Org::start(SandboxOptions {
+        clock: Some(CLOCK.parse().unwrap()),
+        ..SandboxOptions::unlimited()
+    })
+}
+
+/// A test folder holding `jobs/NAME.yaml` (and `jobs/data/NAME.csv` when the job reads a
+/// file), pointed at `org`.
+fn export_job(org: &Org, name: &str, data: bool) -> Test {
+    let test = org.env(Test::new()).copy(&format!("jobs/{name}.yaml"));
+    if data {
+        test.copy(&format!("jobs/data/{name}.csv"))
+    } else {
+        test
+    }
+}
+
+/// Applies the job with `extra` arguments.
+fn run(test: &Test, name: &str, extra: &[&str]) -> Outcome {
+    let mut args = vec!["apply".to_owned(), format!("jobs/{name}.yaml")];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    test.run_args(&args)
+}
+
+/// The results CSV of a job, as written.
+fn results(test: &Test, name: &str) -> String {
+    test.read(&format!("jobs/results/{name}.csv"))
+}
+
+/// A results CSV without its `duration_ms` column (the only one that varies by run).
+fn without_duration(text: &str) -> String {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let at = rows[0].iter().position(|h| h == "duration_ms").unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in &mut rows {
+        row.remove(at);
+        writer.write_record(&*row).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// What a step-less export writes to its results when every row converted: the header.
+const NO_FAILED_ROWS: &str =
+    "row,line,result,outcome,step,http_status,attempts,duration_ms,error_code,detail\n";
+
+#[track_caller]
+fn ran_cleanly(out: &Outcome) {
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn every_export_job_validates() {
+    let mut test = Test::new().copy("jobs/data/export-answers.csv");
+    let jobs = [
+        "export-topics",
+        "export-inboxes",
+        "export-audiences",
+        "export-answers",
+        "export-conversation",
+        "export-customer-conversations",
+    ];
+    for job in jobs {
+        test = test.copy(&format!("jobs/{job}.yaml"));
+    }
+    let paths: Vec<String> = jobs.iter().map(|j| format!("jobs/{j}.yaml")).collect();
+    let out = test
+        .args(["validate"])
+        .args(paths.iter().map(String::as_str))
+        .run();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stderr, "");
+    for path in &paths {
+        assert!(
+            out.stdout.contains(&format!("ok: {path} (")),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+const TOPICS: &str = "\
+Id,Disabled,Name
+E2h6l_l0jAKHr3uYNuIBRQ,false,Contact Reason > Returns > Wrong Size
+P60bRGpVkaD_J7EIAD_xWA,false,Contact Reason > Shipping > Late Delivery
+RkmZzoOoe3b7VgFvhb3tlQ,false,Contact Reason > Returns
+dUo8JV_itXdUV-VGO3o_Ig,false,Contact Reason > Billing Question
+il-84BpCOYp_w7nEM7haNw,false,Contact Reason > Shipping
+payi5Q-i_If4VCdMJw8zRw,false,Contact Reason
+rmgC0B8MvPi4h6f9dc0u0g,true,Loyalty Program (ARCHIVED)
+uAWr_tsAGOjsGPXQfQe_pw,false,VIP
+";
+
+#[test]
+fn export_topics_names_each_topic_after_its_parents() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-topics", false);
+    let out = run(&test, "export-topics", &[]);
+    ran_cleanly(&out);
+    assert_eq!(test.read("jobs/exports/topics.csv"), TOPICS);
+    assert_eq!(results(&test, "export-topics"), NO_FAILED_ROWS);
+}
+
+const INBOXES: &str = "\
+id,name,disabled
+3qbOy2HIHsROeHD3dk7N2g,Billing,false
+Tw9stYZXlgKj29uKZknNaA,Returns,false
+UByuxIOq9ga_caQJ4RvLyQ,Legacy,true
+UvOaCZhAHwP_x8_uhyBvlA,VIP,false
+w8nXqej9YUXh4aOq-RsA_g,Support,false
+";
+
+#[test]
+fn export_inboxes_lists_every_inbox_and_whether_it_is_disabled() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-inboxes", false);
+    let out = run(&test, "export-inboxes", &[]);
+    ran_cleanly(&out);
+    assert_eq!(test.read("jobs/exports/inboxes.csv"), INBOXES);
+    assert_eq!(results(&test, "export-inboxes"), NO_FAILED_ROWS);
+}
+
+const AUDIENCES: &str = "\
+id,name
+prX66bPSh9uKIUMeM8cyfQ,VIP Customers
+r4RnsWUPJ6IEb8GpLUHEnA,Audience 2
+z4naeVEoZwSa0GzipBhh6g,Audience 1
+";
+
+#[test]
+fn export_audiences_lists_every_audience() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-audiences", false);
+    let out = run(&test, "export-audiences", &[]);
+    ran_cleanly(&out);
+    assert_eq!(test.read("jobs/exports/audiences.csv"), AUDIENCES);
+    assert_eq!(results(&test, "export-audiences"), NO_FAILED_ROWS);
+}
+
+const ANSWERS_HEADER: &str = "Description,Id,Title,Response Content - Email,Response Content - Messaging,Response Content - Public,Response Title - Public,Info Content,Internal,Email Subject,Language,Audiences\n";
+
+const ANSWERS: &str = "\
+Greeting customers,kTajkIbsQpXv6RIfjCR9eg,How to: Say Hello,,,<p>Hello!</p>,Say hello,,,,en-us,Audience 1
+Greeting customers,kTajkIbsQpXv6RIfjCR9eg,How to: Say Hello,,,<p>Bonjour!</p>,Dire bonjour,,,,fr-ca,Audience 1
+30-day returns,k5Uju8BDjXB3ELUWQ7vVNg,Return Policy,<p>Return within 30 days.</p>,Return within 30 days.,<p>Return within 30 days.</p>,Returns,\"<p>After 30 days, a return needs a team lead's approval.</p>\",false,Our return policy,en-us,\"Audience 1,Audience 2\"
+30-day returns,k5Uju8BDjXB3ELUWQ7vVNg,Return Policy,<p>Retour sous 30 jours.</p>,,<p>Retour sous 30 jours.</p>,Retours,,,Notre politique de retour,fr-ca,\"Audience 1,Audience 2\"
+Used by an escalation rule,j5cMtK-t5qYWt4Orl2gCCA,Internal Escalation,,,,,<p>Escalate to Tier 2.</p>,true,,en-us,
+";
+
+const ANSWERS_RESULTS: &str = r#"row,line,answerId,language,result,outcome,step,http_status,attempts,error_code,detail,answer.name,answer.description,answer.audienceIds,public.title,public.body,email.subject,email.body,messaging.body,reference.body,reference.internal
+1,2,kTajkIbsQpXv6RIfjCR9eg,en-us,done,exported,reference,404,5,,,How to: Say Hello,Greeting customers,"[""z4naeVEoZwSa0GzipBhh6g""]",Say hello,<p>Hello!</p>,,,,,
+2,3,kTajkIbsQpXv6RIfjCR9eg,fr-ca,done,exported,reference,404,5,,,How to: Say Hello,Greeting customers,"[""z4naeVEoZwSa0GzipBhh6g""]",Dire bonjour,<p>Bonjour!</p>,,,,,
+3,4,k5Uju8BDjXB3ELUWQ7vVNg,en-us,done,exported,reference,200,5,,,Return Policy,30-day returns,"[""z4naeVEoZwSa0GzipBhh6g"",""r4RnsWUPJ6IEb8GpLUHEnA""]",Returns,<p>Return within 30 days.</p>,Our return policy,<p>Return within 30 days.</p>,Return within 30 days.,"<p>After 30 days, a return needs a team lead's approval.</p>",false
+4,5,k5Uju8BDjXB3ELUWQ7vVNg,fr-ca,done,exported,reference,404,5,,,Return Policy,30-day returns,"[""z4naeVEoZwSa0GzipBhh6g"",""r4RnsWUPJ6IEb8GpLUHEnA""]",Retours,<p>Retour sous 30 jours.</p>,Notre politique de retour,<p>Retour sous 30 jours.</p>,,,
+5,6,j5cMtK-t5qYWt4Orl2gCCA,en-us,done,exported,reference,200,5,,,Internal Escalation,Used by an escalation rule,[],,,,,,<p>Escalate to Tier 2.</p>,true
+"#;
+
+#[test]
+fn export_answers_gives_each_answer_and_language_its_content_of_every_type() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-answers", true);
+    let out = run(&test, "export-answers", &[]);
+    ran_cleanly(&out);
+    assert_eq!(
+        test.read("jobs/exports/answers.csv"),
+        format!("{ANSWERS_HEADER}{ANSWERS}")
+    );
+    assert_eq!(
+        without_duration(&results(&test, "export-answers")),
+        ANSWERS_RESULTS
+    );
+    let reads: Vec<String> = org.log().into_iter().map(|r| r.method).collect();
+    assert_eq!(reads.len(), 1 + 5 * 5, "the audiences, then 5 reads a row");
+    assert!(reads.iter().all(|m| m == "GET"), "{reads:?}");
+}
+
+#[test]
+fn export_answers_from_another_list_reports_unknown_answers_and_languages() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-answers", false).file(
+        "mine.csv",
+        "answerId,language\n\
+         k5Uju8BDjXB3ELUWQ7vVNg,FR-CA\n\
+         j5cMtK-t5qYWt4Orl2gCCA,\n\
+         nOtAnAnSwEr00000000000,en-us\n\
+         kTajkIbsQpXv6RIfjCR9eg,de-de\n",
+    );
+    let out = run(&test, "export-answers", &["--input", "mine.csv"]);
+    assert_eq!(out.code, 3, "two rows fail: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        test.read("jobs/exports/answers.csv"),
+        format!(
+            "{ANSWERS_HEADER}\
+             30-day returns,k5Uju8BDjXB3ELUWQ7vVNg,Return Policy,<p>Retour sous 30 jours.</p>,,<p>Retour sous 30 jours.</p>,Retours,,,Notre politique de retour,fr-ca,\"Audience 1,Audience 2\"\n\
+             Used by an escalation rule,j5cMtK-t5qYWt4Orl2gCCA,Internal Escalation,,,,,<p>Escalate to Tier 2.</p>,true,,en-us,\n"
+        ),
+        "the language is read in any case and defaults to en-us; failed rows are left out"
+    );
+    let rows: Rows = csv_maps(&results(&test, "export-answers"));
+    assert_eq!(
+        column(&rows, "result"),
+        ["done", "done", "failed", "failed"]
+    );
+    assert_eq!(
+        column(&rows, "outcome"),
+        ["exported", "exported", "not_found", "failed"]
+    );
+    assert_eq!(
+        column(&rows, "step"),
+        ["reference", "reference", "answer", "public"]
+    );
+    assert_eq!(
+        column(&rows, "error_code"),
+        ["", "", "not_exist", "invalid"]
+    );
+    assert_eq!(rows[2]["detail"], "answer does not exist");
+    assert_eq!(
+        rows[3]["detail"],
+        "language: language [de-de] is not configured for the organization (en-us, fr-ca)"
+    );
+    assert_eq!(
+        rows[3]["answer.name"], "How to: Say Hello",
+        "what was read before the failure is kept"
+    );
+}
+
+#[test]
+fn export_answers_dry_run_only_reads() {
+    let plan = dry_run_sends_no_write(
+        "export-answers",
+        &["planned", "planned", "planned", "planned", "planned"],
+    );
+    assert_eq!(plan.len(), 5 * 5, "{plan:#?}");
+}
+
+const ITEMS_HEADER: &str = "id,customerId,conversationId,sessionId,timestamp,initiator.id,initiator.type,responder.id,responder.type,content.type,content.messageType,content.sessionId,content.content,content.attachments,content.status,content.title,content.body,content.activityType,content.sourceName,content.link.url,content.link.text,content.expandByDefault,content.occurredAt,content.receivedAt,content.from,content.to,content.cc,content.bcc,content.subject,content.pageId,content.userId,content.startedAt,content.answeredAt,content.completedAt,content.recordingUrl,content.recordingDuration,content.recordingSummary.status,content.recordingSummary.summary,content.recordingSummary.language,content.addedTopicIds,content.removedTopicIds\n";
+
+/// Ada's email thread: two emails (cc, bcc), two topic changes, the close.
+const ADA_EMAIL_ITEMS: &str = "\
+jB17VK5VbjM5owMBieP3dw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T22:50:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,EMAIL,,,Could you send me a copy of invoice #3003? Please copy my work address.,,,,,,,,,,,,ada@example.com,billing@acme.example,ada.l@work.example,,Copy of invoice #3003,,,,,,,,,,,,
+Q2EBhD_8GPLBs33RTKENkA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,EMAIL,,,Here is the copy of invoice #3003.,,,,,,,,,,,,billing@acme.example,ada@example.com,ada.l@work.example,records@acme.example,Re: Copy of invoice #3003,,,,,,,,,,,,
+PSjsAZ_oXG-mA9Amropzfw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:02:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,il-84BpCOYp_w7nEM7haNw,
+S2ua_TQ_Zn4M5YbLyB3A4w,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:04:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,dUo8JV_itXdUV-VGO3o_Ig,il-84BpCOYp_w7nEM7haNw
+mvXP8_8bv0fH0kbW5NS7tA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:20:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,
+";
+
+/// Alice's recorded outbound call to Ada, answered by Ada, then the close.
+const ADA_CALL_ITEMS: &str = "\
+H1TcZiZwlGdj9WIbkXAMJQ,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,,2026-11-19T23:30:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,PHONE_CALL,,,,,,,,,,,,,,,+18005550000,+14155550101,,,,,,2026-11-19T23:30:00.000Z,2026-11-19T23:30:12.000Z,2026-11-19T23:40:00.000Z,/api/v1/conversation-items/H1TcZiZwlGdj9WIbkXAMJQ/media/recording,588,READY,Agent confirmed invoice #3003 was resent.,en-us,,
+pOKV0_iYUFJvPbH7jfb8rw,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,,2026-11-20T00:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,
+";
+
+/// Ada's open chat.
+const ADA_CHAT_ITEMS: &str = "\
+wCWadfchNKnJv2D_g7RpWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T16:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,\"Hi, my invoice looks wrong\",,,,,,,,,,,,,,,,,,,,,,,,,,,,
+BfrgAFSVDJeiZCU6vo-ZhA,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T16:10:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Let me check that for you,,,,,,,,,,,,,,,,,,,,,,,,,,,,
+b_uaaH7IL2ls2Vim1MxzWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T17:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Any news?,,,,,,,,,,,,,,,,,,,,,,,,,,,,
+";
+
+/// Alan's recorded inbound call, bob's note, the topic change and the close.
+const ALAN_CALL_ITEMS: &str = "\
+qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:00:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T18:00:00.000Z,2026-11-19T18:01:00.000Z,2026-11-19T18:05:00.000Z,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,
+AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,
+_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:07:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,
+nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:30:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,
+";
+
+#[test]
+fn export_conversation_writes_every_item_with_the_portals_columns() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-conversation", false);
+    let out = run(&test, "export-conversation", &[]);
+    ran_cleanly(&out);
+    assert_eq!(
+        test.read("jobs/exports/conversation-tqbdfxQ1OaQ5Za89NoOCdw.csv"),
+        format!("{ITEMS_HEADER}{ADA_EMAIL_ITEMS}")
+    );
+    assert_eq!(results(&test, "export-conversation"), NO_FAILED_ROWS);
+
+    // Another conversation: a phone call with its recording, a note, a topic change.
+    let out = run(
+        &test,
+        "export-conversation",
+        &["--set", "conversationId=mN3aZHr6KrzF9lYDg9YmXQ"],
+    );
+    ran_cleanly(&out);
+    assert_eq!(
+        test.read("jobs/exports/conversation-mN3aZHr6KrzF9lYDg9YmXQ.csv"),
+        format!("{ITEMS_HEADER}{ALAN_CALL_ITEMS}")
+    );
+    assert_eq!(results(&test, "export-conversation"), NO_FAILED_ROWS);
+}
+
+#[test]
+fn export_conversation_of_an_unknown_id_stops_before_writing() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-conversation", false);
+    let out = run(
+        &test,
+        "export-conversation",
+        &["--set", "conversationId=nOtAcOnVeRsAtIoN000000"],
+    );
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "GET /api/v1/conversations/nOtAcOnVeRsAtIoN000000/items answered 404: \
+             conversation [nOtAcOnVeRsAtIoN000000] does not exist"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !test
+            .dir()
+            .join("jobs/exports/conversation-nOtAcOnVeRsAtIoN000000.csv")
+            .exists()
+    );
+}
+
+const ADA_CONVERSATIONS: &str = r#"id,topicIds,customAttributes,customerId,createdAt,agentId,inboxId,status
+tqbdfxQ1OaQ5Za89NoOCdw,dUo8JV_itXdUV-VGO3o_Ig,"[{""id"":""W4ccZ0bG6cMBaTL9jMggAQ"",""value"":""3003""}]",GfkFIKfgRoQ85jUsrlJqIQ,2026-11-19T22:50:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,3qbOy2HIHsROeHD3dk7N2g,CLOSED
+Ua2HMJZk3nwP34Y_0IF5NA,dUo8JV_itXdUV-VGO3o_Ig,,GfkFIKfgRoQ85jUsrlJqIQ,2026-11-19T23:30:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,3qbOy2HIHsROeHD3dk7N2g,CLOSED
+V8TlCIVeq4s5AfdeWfQ8RQ,,,GfkFIKfgRoQ85jUsrlJqIQ,2026-11-20T16:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,w8nXqej9YUXh4aOq-RsA_g,OPEN
+"#;
+
+const ALAN_CONVERSATIONS: &str = "\
+id,topicIds,customAttributes,customerId,createdAt,agentId,inboxId,status
+mN3aZHr6KrzF9lYDg9YmXQ,P60bRGpVkaD_J7EIAD_xWA,,sOLfzwZmW1UJfUhFw7BYpA,2026-11-19T18:00:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,w8nXqej9YUXh4aOq-RsA_g,CLOSED
+";
+
+#[test]
+fn export_customer_conversations_writes_the_conversations_and_all_their_items() {
+    let org = pinned_org();
+    let test = export_job(&org, "export-customer-conversations", false);
+    let out = run(&test, "export-customer-conversations", &[]);
+    ran_cleanly(&out);
+    let dir = "jobs/exports/customer-GfkFIKfgRoQ85jUsrlJqIQ";
+    assert_eq!(
+        test.read(&format!("{dir}/conversations.csv")),
+        ADA_CONVERSATIONS
+    );
+    assert_eq!(
+        test.read(&format!("{dir}/conversation-items.csv")),
+        format!("{ITEMS_HEADER}{ADA_EMAIL_ITEMS}{ADA_CALL_ITEMS}{ADA_CHAT_ITEMS}")
+    );
+    let rows = csv_maps(&results(&test, "export-customer-conversations"));
+    assert_eq!(
+        column(&rows, "id"),
+        [
+            "tqbdfxQ1OaQ5Za89NoOCdw",
+            "Ua2HMJZk3nwP34Y_0IF5NA",
+            "V8TlCIVeq4s5AfdeWfQ8RQ"
+        ]
+    );
+    assert_eq!(column(&rows, "result"), ["done", "done", "done"]);
+    assert_eq!(column(&rows, "step"), ["items", "items", "items"]);
+    assert_eq!(column(&rows, "items.count"), ["5", "2", "3"]);
+    let listed: serde_json::Value = serde_json::from_str(&rows[1]["items.list"]).unwrap();
+    assert_eq!(listed[0]["id"], "H1TcZiZwlGdj9WIbkXAMJQ");
+
+    // Another customer: Alan, with one phone call.
+    let out = run(
+        &test,
+        "export-customer-conversations",
+        &["--set", "customerId=sOLfzwZmW1UJfUhFw7BYpA"],
+    );
+    ran_cleanly(&out);
+    let dir = "jobs/exports/customer-sOLfzwZmW1UJfUhFw7BYpA";
+    assert_eq!(
+        test.read(&format!("{dir}/conversations.csv")),
+        ALAN_CONVERSATIONS
+    );
+    assert_eq!(
+        test.read(&format!("{dir}/conversation-items.csv")),
+        format!("{ITEMS_HEADER}{ALAN_CALL_ITEMS}")
+    );
+    let rows = csv_maps(&results(&test, "export-customer-conversations"));
+    assert_eq!(column(&rows, "id"), ["mN3aZHr6KrzF9lYDg9YmXQ"]);
+    assert_eq!(column(&rows, "items.count"), ["4"]);
+}
