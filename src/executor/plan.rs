@@ -358,7 +358,14 @@ pub fn key_values(manifest: &Manifest, row: &Row) -> Vec<String> {
         .collect()
 }
 
-/// The capture columns of the results CSV: `step.capture` for every capture, in order.
+/// Captures named with a leading `_` are for later steps and outputs only (a list of
+/// items, a whole response): the results CSV leaves them out.
+pub fn is_recorded(capture: &str) -> bool {
+    !capture.starts_with('_')
+}
+
+/// The capture columns of the results CSV: `step.capture` for every recorded capture, in
+/// order.
 pub fn capture_columns(manifest: &Manifest) -> Vec<String> {
     manifest
         .steps()
@@ -367,6 +374,7 @@ pub fn capture_columns(manifest: &Manifest) -> Vec<String> {
             StepKind::Request(r) => r
                 .capture
                 .iter()
+                .filter(|(c, _)| is_recorded(c))
                 .map(|(c, _)| format!("{}.{c}", s.name))
                 .collect(),
             StepKind::Decide(_) => Vec::new(),

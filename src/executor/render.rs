@@ -162,7 +162,11 @@ impl RowContext {
                 continue;
             };
             let values = self.entries.get(&step.name);
-            for (name, _) in &request.capture {
+            for (name, _) in request
+                .capture
+                .iter()
+                .filter(|(c, _)| super::plan::is_recorded(c))
+            {
                 let value = values.and_then(|v| v.get_attr(name).ok());
                 out.push(match value {
                     Some(v) if !v.is_undefined() && !template::is_unknown(&v) => capture_text(&v),
