@@ -87,7 +87,10 @@ impl Validator<'_> {
             }
             return None;
         }
-        let request = self.check_request(0, &step, &[], true)?;
+        self.in_input = true;
+        let request = self.check_request(0, &step, &[], true);
+        self.in_input = false;
+        let request = request?;
         let at = step
             .request
             .as_ref()
@@ -231,7 +234,13 @@ impl Validator<'_> {
                 });
             }
         }
-        if columns.is_empty() && format == Some(OutputFormat::Csv) {
+        let effective = format.or_else(|| {
+            raw.path
+                .as_ref()
+                .filter(|p| !p.value.contains("{{"))
+                .and_then(|p| OutputFormat::from_path(std::path::Path::new(&p.value)))
+        });
+        if raw.columns.is_empty() && effective == Some(OutputFormat::Csv) {
             self.error("a CSV output needs `columns`", raw.span)
                 .notes
                 .push("list them: `columns: [id, name]`, or `\"*\"` for every input column".into());
@@ -315,16 +324,23 @@ impl Validator<'_> {
                     self.error("`interval` needs `minutes`", raw.span);
                     None
                 }
-            }?;
+            };
             let zone = i.zone.as_ref().and_then(|z| self.template(z, once));
             if let Some(z) = &i.zone
                 && !z.value.contains("{{")
                 && z.value.parse::<chrono_tz::Tz>().is_err()
             {
-                self.error(format!("`{}` is not an IANA time zone", z.value), z.span)
-                    .label = Some("for example `America/Los_Angeles` or `UTC`".into());
+                let d = self.error(format!("`{}` is not an IANA time zone", z.value), z.span);
+                let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+                match crate::diagnostic::did_you_mean(&z.value, names) {
+                    Some(hint) => d.label = Some(format!("did you mean `{hint}`?")),
+                    None => d.label = Some("for example `America/Los_Angeles` or `UTC`".into()),
+                }
             }
-            Some(Interval { minutes, zone })
+            Some(Interval {
+                minutes: minutes?,
+                zone,
+            })
         });
         let mut columns = Vec::new();
         let mut needs_time = None;
@@ -351,8 +367,10 @@ impl Validator<'_> {
                     "add `time: timestamp` (a dotted path or a template) to the aggregate".into(),
                 );
         }
-        if columns.is_empty() && !self.spoiled(raw.span, &["columns"]) {
-            self.error("an aggregate needs `columns`", raw.span);
+        if raw.columns.is_empty() && !self.spoiled(raw.span, &["columns"]) {
+            self.error("an aggregate needs `columns`", raw.span)
+                .notes
+                .push("for example `columns: [{ Rows: { count: true } }]`".into());
         }
         Some(Aggregate {
             path: path?,

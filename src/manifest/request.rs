@@ -744,6 +744,7 @@ impl Scope {
     fn default_for_path(v: &Validator<'_>) -> Scope {
         Scope {
             step: Some(v.seen_steps.len()),
+            once: v.in_input,
             ..Scope::default()
         }
     }

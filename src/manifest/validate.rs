@@ -48,6 +48,8 @@ pub(super) struct Validator<'a> {
     pub(super) seen_steps: Vec<(String, Vec<String>)>,
     /// Keys the decoder reported, by mapping position (see `Decoder::spoiled`).
     pub(super) spoiled: Vec<(Span, String)>,
+    /// Validating `input.api`: its templates run once, before any row.
+    pub(super) in_input: bool,
 }
 
 impl<'a> Validator<'a> {
@@ -64,6 +66,7 @@ impl<'a> Validator<'a> {
             row_refs: Vec::new(),
             seen_steps: Vec::new(),
             spoiled: Vec::new(),
+            in_input: false,
         }
     }
 
