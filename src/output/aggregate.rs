@@ -418,6 +418,73 @@ pub fn number(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Manifest;
+    use serde_json::json;
+
+    /// Folds `rows` through the first aggregate of `yaml` (params: none) into CSV lines.
+    fn fold(yaml: &str, rows: &[serde_json::Value]) -> Vec<String> {
+        let manifest = Manifest::parse(std::path::Path::new("job.yaml"), yaml)
+            .unwrap()
+            .manifest;
+        let a = &manifest.aggregates()[0];
+        let base = Value::from(BTreeMap::from([(
+            "params".to_owned(),
+            Value::from(BTreeMap::<String, String>::new()),
+        )]));
+        let spec = Spec::new(0, a, &base).unwrap();
+        let mut folder = Folder::new(a);
+        for row in rows {
+            let map = row.as_object().unwrap().clone();
+            let ctx = Value::from(BTreeMap::from([(
+                "row".to_owned(),
+                template::from_json_map(map.clone()),
+            )]));
+            if let Some(fact) = spec.fact(a, &ctx, &map).unwrap() {
+                folder.add(a, &spec, &fact);
+            }
+        }
+        folder
+            .finish(a, &spec)
+            .into_iter()
+            .map(|l| l.join(","))
+            .collect()
+    }
+
+    #[test]
+    fn without_groups_there_is_always_one_line() {
+        let yaml = "version: 1\nname: t\ninput: { jsonl: x.jsonl }\naggregates:\n  - path: r.csv\n    \
+                    columns:\n      - N: { count: \"{{ row.kind == 'a' }}\" }\n      - S: { sum: n }\n";
+        assert_eq!(fold(yaml, &[]), ["0,0"]);
+        let rows = [
+            json!({"kind": "a", "n": "1.5"}),
+            json!({"kind": "b", "n": ""}),
+            json!({"kind": "a", "n": 2}),
+        ];
+        assert_eq!(fold(yaml, &rows), ["2,3.5"]);
+    }
+
+    #[test]
+    fn a_span_crossing_midnight_splits_and_a_second_start_does_not_restart_it() {
+        let yaml = "version: 1\nname: t\ninput: { jsonl: x.jsonl }\naggregates:\n  - path: r.csv\n    \
+                    time: at\n    interval: { minutes: 1440 }\n    columns:\n      - Who: { group: who }\n      \
+                    - Day: { interval: start }\n      - Hours:\n          span: { key: who, unit: hours, \
+                    start: \"{{ row.on }}\", end: \"{{ not row.on }}\", until: '2026-01-03T06:00:00Z' }\n";
+        let rows = [
+            json!({"who": "a", "at": "2026-01-01T22:00:00Z", "on": true}),
+            json!({"who": "a", "at": "2026-01-01T23:00:00Z", "on": true}),
+            json!({"who": "a", "at": "2026-01-02T03:00:00Z", "on": false}),
+            json!({"who": "b", "at": "2026-01-02T12:00:00Z", "on": true}),
+        ];
+        assert_eq!(
+            fold(yaml, &rows),
+            [
+                "a,2026-01-01 00:00,2",
+                "a,2026-01-02 00:00,3",
+                "b,2026-01-02 00:00,12",
+                "b,2026-01-03 00:00,6",
+            ]
+        );
+    }
 
     #[test]
     fn numbers_are_short() {
