@@ -9,6 +9,7 @@ mod harness;
 mod jobs;
 mod jobs_customers;
 mod jobs_org;
+mod jobs_reports;
 mod resume;
 mod sandbox;
 mod validate;
