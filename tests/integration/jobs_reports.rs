@@ -17,7 +17,7 @@ use crate::jobs::{Rows, apply, column, job};
 use crate::sandbox::id;
 
 /// The instant the sandbox lives at: the org's working day is 2026-11-19 in
-/// America/Los_Angeles.
+/// `America/Los_Angeles`.
 const CLOCK: &str = "2026-11-20T18:00:00Z";
 
 /// The results CSV of a job without steps when every record converted.
