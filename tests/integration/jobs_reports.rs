@@ -885,6 +885,7 @@ fn report_daily_counts_counts_email_contacts_and_logins_of_the_day() {
     );
     assert_eq!(column(&rows, "result"), ["done"]);
     assert_eq!(column(&rows, "outcome"), ["counted"]);
+    assert_eq!(column(&rows, "contacts.day"), ["2026-11-19"]);
     assert_eq!(column(&rows, "contacts.email"), ["1"]);
     assert_eq!(column(&rows, "logins.count"), ["3"]);
     let reports: Vec<String> = org
@@ -924,6 +925,10 @@ fn report_daily_counts_takes_days_and_time_zones_from_its_input() {
         )
     );
     assert_eq!(column(&rows, "result"), ["done", "done", "failed"]);
+    assert_eq!(
+        column(&rows, "contacts.day"),
+        ["2026-11-17", "2026-11-20", ""]
+    );
     assert_eq!(column(&rows, "contacts.email"), ["1", "1", ""]);
     assert_eq!(column(&rows, "logins.count"), ["0", "3", ""]);
     assert_eq!(rows[2]["step"], "contacts");
