@@ -279,6 +279,19 @@ def fix_report_window(spec, op):
     schema["required"] = [n for n in schema["required"] if n not in ("startAt", "endAt")]
 
 
+def fix_report_metric_sets(spec, op):
+    # The enum lists only ContactExportReportV3, yet Gladly's own get-reports sample sends
+    # `ContactExportReport` (same columns); keep the older name so such jobs validate.
+    metric = body_schema(op)["properties"]["metricSet"]
+    assert "ContactExportReport" not in metric["enum"], "quirk gone"
+    metric["enum"].insert(metric["enum"].index("ContactExportReportV3"), "ContactExportReport")
+
+
+def fix_report(spec, op):
+    fix_report_window(spec, op)
+    fix_report_metric_sets(spec, op)
+
+
 def fix_answer_limits(name_required):
     # Limits stated only by the 400 examples (blank name, name > 500, description > 10000).
     def fix(spec, op):
@@ -329,7 +342,7 @@ FIXES = {
     "addTopicToConversation": fix_required_name("topicIDs", "topicIds"),
     "addNoteToConversation": fix_note,
     "updateConversationCustomAttributes": fix_custom_attributes,
-    "generateReport": fix_report_window,
+    "generateReport": fix_report,
     "addAnswer": fix_answer_limits(name_required=True),
     "updateAnswer": fix_answer_limits(name_required=False),
     "replyToMessage": fix_reply_limit,

@@ -37,6 +37,8 @@
 //!   `?q=…`) lose it; those names are ordinary optional query parameters.
 //! - `generateReport` requires only `metricSet`: `startAt`/`endAt` are marked required,
 //!   but the `startAtTime`/`endAtTime` form must leave them out.
+//! - `generateReport` `metricSet` also accepts `ContactExportReport` (the name Gladly's
+//!   get-reports sample sends; same report as `ContactExportReportV3`), which the enum omits.
 //! - `redactContent` takes no body (the spec's schema says it must be empty).
 //! - `sendEmail`: a stray example object listed among `to[]`'s fields is dropped.
 //! - Webhook `events`: the value `CUSTOMER_PROFILE/MERGED (deprecated)` is
@@ -330,6 +332,9 @@ mod tests {
         let report = json!({"metricSet": "ContactExportReportV3",
                             "startAtTime": "2024-01-01T00:00Z", "endAtTime": "2024-01-02T00:00Z"});
         assert!(body_messages("generateReport", &report).is_empty());
+        let older = json!({"metricSet": "ContactExportReport", "timezone": "America/Los_Angeles",
+                           "startAt": "2021-09-28", "endAt": "2021-09-28"});
+        assert!(body_messages("generateReport", &older).is_empty());
     }
 
     #[test]

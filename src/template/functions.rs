@@ -128,7 +128,8 @@ fn lookup(state: &State, name: &str, key: &Value, default: Rest<Value>) -> Resul
         ));
     }
     let default = default.first();
-    let keys = (key.kind() == ValueKind::Seq)
+    // A list, or a lazy sequence (`a + b`, `split(',')` without `| list`): its keys.
+    let keys = matches!(key.kind(), ValueKind::Seq | ValueKind::Iterable)
         .then(|| key.try_iter())
         .transpose()?;
     if state.lookup(OFFLINE_KEY).is_some_and(|v| v.is_true()) {
@@ -537,6 +538,15 @@ mod tests {
             json!([{"id": "a1"}, "x"])
         );
         assert!(eval("{{ lookup('audiences', 'A', 1, 2) }}", &ctx).is_err());
+        assert_eq!(
+            eval(
+                "{{ lookup('audiences', ['A'] + ['B'], {}) | map(attribute='id') | list }}",
+                &ctx
+            )
+            .unwrap(),
+            json!(["a1", "b1"]),
+            "two lists joined with `+` are a list of keys"
+        );
         let offline = context! { __offline => true };
         let planned = eval(
             "{{ lookup('audiences', ['A', 'B']) | map(attribute='id') | list }}",

@@ -10,6 +10,7 @@ mod jobs;
 mod jobs_customers;
 mod jobs_exports;
 mod jobs_org;
+mod jobs_reports;
 mod jobs_wfm;
 mod resume;
 mod sandbox;

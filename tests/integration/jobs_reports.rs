@@ -1,0 +1,952 @@
+//! The shipped read-side jobs (`jobs/export-contacts.yaml`, `jobs/export-file.yaml`,
+//! `jobs/export-events.yaml`, `jobs/report-work-sessions.yaml`,
+//! `jobs/report-daily-counts.yaml`), each applied with the built binary to a fresh
+//! in-process sandbox whose clock is pinned at `2026-11-20T18:00:00Z`, so the default org's
+//! records have exact timestamps: the files they write are compared byte for byte. Each
+//! job also runs out of the box (`runner apply jobs/NAME.yaml --sandbox`, no params).
+//! Ids are the default org's (seed 1).
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::America::Los_Angeles;
+use gladly_runner::sandbox::SandboxOptions;
+use pretty_assertions::assert_eq;
+
+use crate::apply::{Org, csv_maps};
+use crate::harness::{Outcome, Test, unindent};
+use crate::jobs::{Rows, apply, column, job};
+use crate::sandbox::id;
+
+/// The instant the sandbox lives at: the org's working day is 2026-11-19 in
+/// `America/Los_Angeles`.
+const CLOCK: &str = "2026-11-20T18:00:00Z";
+
+/// The results CSV of a job without steps when every record converted.
+const NO_FAILURES: &str =
+    "row,line,result,outcome,step,http_status,attempts,duration_ms,error_code,detail\n";
+
+// Customers.
+const ADA: &str = "GfkFIKfgRoQ85jUsrlJqIQ";
+const GRACE: &str = "ZRQoB0miyahP2BH9iF8YaQ";
+const ALAN: &str = "sOLfzwZmW1UJfUhFw7BYpA";
+const MARGARET: &str = "WxFPTbRSONUKO118j0zSKQ";
+// Agents.
+const ALICE: &str = "KM6NJzfhj5Mq1EcH0__P5Q";
+const BOB: &str = "FAYlGDBzA6WeEqyaqWGSdA";
+const CAROL: &str = "lpqRLpW1NPW8D9IelzKWgw";
+// Inboxes.
+const BILLING: &str = "3qbOy2HIHsROeHD3dk7N2g";
+const SUPPORT: &str = "w8nXqej9YUXh4aOq-RsA_g";
+// Conversations.
+const ALAN_CALL: &str = "mN3aZHr6KrzF9lYDg9YmXQ";
+const ADA_EMAIL: &str = "tqbdfxQ1OaQ5Za89NoOCdw";
+const ADA_CALL: &str = "Ua2HMJZk3nwP34Y_0IF5NA";
+// Export jobs.
+const COMPLETED_JOB: &str = "DVBSVQyTgubn6LcY2cUP_g";
+const FAILED_JOB: &str = "t0XJoBYUwHLnaAQxLV1JFA";
+
+/// A fresh sandbox living at [`CLOCK`].
+fn pinned() -> Org {
+    Org::start(SandboxOptions {
+        clock: Some(CLOCK.parse().unwrap()),
+        ..SandboxOptions::unlimited()
+    })
+}
+
+/// A test folder holding only `jobs/NAME.yaml` (the job has no input file), pointed at `org`.
+fn job_alone(org: &Org, name: &str) -> Test {
+    org.env(Test::new()).copy(&format!("jobs/{name}.yaml"))
+}
+
+/// Applies a job without an input file to a fresh pinned sandbox; the run, its results
+/// and the folder (to read what it wrote).
+fn run(name: &str, extra: &[&str]) -> (Outcome, Rows, Test) {
+    let org = pinned();
+    let test = job_alone(&org, name);
+    let (out, rows) = apply(&test, name, extra);
+    (out, rows, test)
+}
+
+/// Applies a job without an input file to a fresh pinned sandbox, expecting its input
+/// request to fail before any row: the run and its folder (no results CSV is written).
+fn run_refused(name: &str, extra: &[&str]) -> (Outcome, Test) {
+    let org = pinned();
+    let test = job_alone(&org, name);
+    let mut args = vec!["apply".to_owned(), format!("jobs/{name}.yaml")];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let out = test.run_args(&args);
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert!(!test.dir().join("jobs/exports").exists(), "nothing written");
+    (out, test)
+}
+
+/// Runs the job as shipped, with no param, against the runner's own in-process sandbox
+/// (a fresh org dated from the real clock). Also returns yesterday's date in Los Angeles
+/// as read before and after the run (they differ only when the run straddles midnight).
+fn out_of_the_box(name: &str, with_data: bool) -> (Outcome, Test, [NaiveDate; 2]) {
+    let mut test = Test::new().copy(&format!("jobs/{name}.yaml"));
+    if with_data {
+        test = test.copy(&format!("jobs/data/{name}.csv"));
+    }
+    let before = yesterday_in_los_angeles();
+    let out = test.run_args(&["apply", &format!("jobs/{name}.yaml"), "--sandbox"]);
+    let after = yesterday_in_los_angeles();
+    succeeded(&out);
+    (out, test, [before, after])
+}
+
+#[track_caller]
+fn succeeded(out: &Outcome) {
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+/// Yesterday's date in Los Angeles, the jobs' default day.
+fn yesterday_in_los_angeles() -> NaiveDate {
+    Utc::now().with_timezone(&Los_Angeles).date_naive() - Duration::days(1)
+}
+
+/// Midnight starting `day` in Los Angeles.
+fn midnight_in_los_angeles(day: NaiveDate) -> DateTime<Utc> {
+    Los_Angeles
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn the_ids_named_here_are_the_default_orgs() {
+    for (constant, label) in [
+        (ADA, "customer:ada"),
+        (GRACE, "customer:grace"),
+        (ALAN, "customer:alan"),
+        (MARGARET, "customer:margaret"),
+        (ALICE, "agent:alice"),
+        (BOB, "agent:bob"),
+        (CAROL, "agent:carol"),
+        (BILLING, "inbox:Billing"),
+        (SUPPORT, "inbox:Support"),
+        (ALAN_CALL, "conversation:alan-call"),
+        (ADA_EMAIL, "conversation:ada-email"),
+        (ADA_CALL, "conversation:ada-call"),
+        (COMPLETED_JOB, "export-job:completed"),
+        (FAILED_JOB, "export-job:failed"),
+    ] {
+        assert_eq!(constant, id(label), "{label}");
+    }
+}
+
+// ---------------------------------------------------------------- export-contacts
+
+const CONTACTS_HEADER: &str = "Timezone Filter,Inboxes Filter,Contact ID,Conversation ID,Customer ID,Channel,Direction,Inbox ID,Inbox Name,Agent ID,Agent Email,Created At,Ended At,Status\n";
+
+#[test]
+fn export_contacts_writes_every_column_of_the_days_contact_report_after_the_time_zone() {
+    let (out, rows, test) = run("export-contacts", &["--set", "from=2026-11-19"]);
+    succeeded(&out);
+    assert!(out.stdout.contains("ran 3 rows"), "{}", out.stdout);
+    assert_eq!(
+        test.read("jobs/exports/ContactExportReport.csv"),
+        CONTACTS_HEADER.to_owned()
+            + "America/Los_Angeles,All,4w1_f-dXv2-FzaV3xUQ3ow,mN3aZHr6KrzF9lYDg9YmXQ,sOLfzwZmW1UJfUhFw7BYpA,PHONE_CALL,INBOUND,w8nXqej9YUXh4aOq-RsA_g,Support,FAYlGDBzA6WeEqyaqWGSdA,bob@example.com,2026-11-19T18:00:00.000Z,2026-11-19T18:05:00.000Z,ANSWERED\n"
+            + "America/Los_Angeles,All,P_SyHvp9YAUVXAF4YCLC0g,tqbdfxQ1OaQ5Za89NoOCdw,GfkFIKfgRoQ85jUsrlJqIQ,EMAIL,INBOUND,3qbOy2HIHsROeHD3dk7N2g,Billing,KM6NJzfhj5Mq1EcH0__P5Q,alice@example.com,2026-11-19T22:50:00.000Z,2026-11-19T23:00:00.000Z,ANSWERED\n"
+            + "America/Los_Angeles,All,xxdLoDOXfrHAQIMPTnUAdw,Ua2HMJZk3nwP34Y_0IF5NA,GfkFIKfgRoQ85jUsrlJqIQ,PHONE_CALL,OUTBOUND,3qbOy2HIHsROeHD3dk7N2g,Billing,KM6NJzfhj5Mq1EcH0__P5Q,alice@example.com,2026-11-19T23:30:00.000Z,2026-11-19T23:40:00.000Z,ANSWERED\n"
+    );
+    assert!(
+        rows.is_empty(),
+        "an export records only failures: {rows:#?}"
+    );
+    assert_eq!(test.read("jobs/results/export-contacts.csv"), NO_FAILURES);
+}
+
+#[test]
+fn export_contacts_reads_the_days_in_the_time_zone_and_keeps_only_the_inboxes_given() {
+    // In Tokyo, 2026-11-20 is 2026-11-19T15:00Z to 2026-11-20T15:00Z: the three contacts
+    // of the Los Angeles day and Margaret's SMS; Billing keeps Ada's email and call.
+    let (out, _, test) = run(
+        "export-contacts",
+        &[
+            "--set",
+            "from=2026-11-20",
+            "--set",
+            "timezone=Asia/Tokyo",
+            "--set",
+            &format!("inboxes= {BILLING} "),
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/ContactExportReport.csv"),
+        CONTACTS_HEADER.to_owned()
+            + "Asia/Tokyo,3qbOy2HIHsROeHD3dk7N2g,P_SyHvp9YAUVXAF4YCLC0g,tqbdfxQ1OaQ5Za89NoOCdw,GfkFIKfgRoQ85jUsrlJqIQ,EMAIL,INBOUND,3qbOy2HIHsROeHD3dk7N2g,Billing,KM6NJzfhj5Mq1EcH0__P5Q,alice@example.com,2026-11-19T22:50:00.000Z,2026-11-19T23:00:00.000Z,ANSWERED\n"
+            + "Asia/Tokyo,3qbOy2HIHsROeHD3dk7N2g,xxdLoDOXfrHAQIMPTnUAdw,Ua2HMJZk3nwP34Y_0IF5NA,GfkFIKfgRoQ85jUsrlJqIQ,PHONE_CALL,OUTBOUND,3qbOy2HIHsROeHD3dk7N2g,Billing,KM6NJzfhj5Mq1EcH0__P5Q,alice@example.com,2026-11-19T23:30:00.000Z,2026-11-19T23:40:00.000Z,ANSWERED\n"
+    );
+}
+
+#[test]
+fn export_contacts_writes_the_conversation_report_of_a_range_under_its_own_name() {
+    let (out, _, test) = run(
+        "export-contacts",
+        &[
+            "--set",
+            "from=2026-11-17",
+            "--set",
+            "to=2026-11-19",
+            "--set",
+            "metricSet=ConversationExportReport",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/ConversationExportReport.csv"),
+        unindent(
+            "
+            Timezone Filter,Inboxes Filter,Conversation ID,Customer ID,Customer Name,Inbox ID,Inbox Name,Agent ID,Status,Created At,Closed At,Topic IDs,Topic Names
+            America/Los_Angeles,All,YibKFjUmJaYNx3UfPOAFQg,ZRQoB0miyahP2BH9iF8YaQ,Grace Hopper,3qbOy2HIHsROeHD3dk7N2g,Billing,lpqRLpW1NPW8D9IelzKWgw,WAITING,2026-11-17T18:00:00.000Z,,dUo8JV_itXdUV-VGO3o_Ig,Billing Question
+            America/Los_Angeles,All,mN3aZHr6KrzF9lYDg9YmXQ,sOLfzwZmW1UJfUhFw7BYpA,Alan Turing,w8nXqej9YUXh4aOq-RsA_g,Support,FAYlGDBzA6WeEqyaqWGSdA,CLOSED,2026-11-19T18:00:00.000Z,2026-11-19T18:30:00.000Z,P60bRGpVkaD_J7EIAD_xWA,Late Delivery
+            America/Los_Angeles,All,tqbdfxQ1OaQ5Za89NoOCdw,GfkFIKfgRoQ85jUsrlJqIQ,Ada Lovelace,3qbOy2HIHsROeHD3dk7N2g,Billing,KM6NJzfhj5Mq1EcH0__P5Q,CLOSED,2026-11-19T22:50:00.000Z,2026-11-19T23:20:00.000Z,dUo8JV_itXdUV-VGO3o_Ig,Billing Question
+            America/Los_Angeles,All,Ua2HMJZk3nwP34Y_0IF5NA,GfkFIKfgRoQ85jUsrlJqIQ,Ada Lovelace,3qbOy2HIHsROeHD3dk7N2g,Billing,KM6NJzfhj5Mq1EcH0__P5Q,CLOSED,2026-11-19T23:30:00.000Z,2026-11-20T00:00:00.000Z,dUo8JV_itXdUV-VGO3o_Ig,Billing Question
+            "
+        )
+    );
+    assert!(
+        !test
+            .dir()
+            .join("jobs/exports/ContactExportReport.csv")
+            .exists(),
+        "one report, one file"
+    );
+}
+
+#[test]
+fn export_contacts_fails_clearly_on_a_day_gladly_refuses() {
+    let (out, _) = run_refused("export-contacts", &["--set", "from=19/11/2026"]);
+    assert!(
+        out.stderr.contains(
+            "POST /api/v1/reports answered 400: startAt: [19/11/2026] must be a YYYY-mm-dd date"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn export_contacts_runs_out_of_the_box_for_yesterday() {
+    let (out, test, yesterday) = out_of_the_box("export-contacts", false);
+    let text = test.read("jobs/exports/ContactExportReport.csv");
+    assert!(text.starts_with(CONTACTS_HEADER), "{text}");
+    // The default org's contacts are spread over the hours before now; whatever fell
+    // yesterday is there, each created that day in Los Angeles.
+    for row in csv_maps(&text) {
+        let created: DateTime<Utc> = row["Created At"].parse().unwrap();
+        let day = created.with_timezone(&Los_Angeles).date_naive();
+        assert!(yesterday.contains(&day), "{row:?}\n{}", out.stdout);
+    }
+}
+
+// ---------------------------------------------------------------- export-file
+
+const ITEMS_HEADER: &str = "id,customerId,conversationId,sessionId,timestamp,initiator.id,initiator.type,responder.id,responder.type,content.type,content.messageType,content.sessionId,content.content,content.attachments,content.status,content.title,content.body,content.activityType,content.sourceName,content.link.url,content.link.text,content.expandByDefault,content.occurredAt,content.receivedAt,content.from,content.to,content.cc,content.bcc,content.subject,content.pageId,content.userId,content.startedAt,content.answeredAt,content.completedAt,content.recordingUrl,content.recordingDuration,content.recordingSummary.status,content.recordingSummary.summary,content.recordingSummary.language,content.addedTopicIds,content.removedTopicIds\n";
+
+/// The completed export job's conversation items as export-file writes them, oldest
+/// first, each under a name.
+const ITEMS: [(&str, &str); 18] = [
+    (
+        "grace-email-0",
+        r#"-H7VI2LgvTujSHsAtK16QA,ZRQoB0miyahP2BH9iF8YaQ,YibKFjUmJaYNx3UfPOAFQg,,2026-11-17T18:00:00.000Z,ZRQoB0miyahP2BH9iF8YaQ,CUSTOMER,,,EMAIL,,,I was charged twice for order #2002.,"[{""id"":""M1-o1YFoqcDYtGGam5RjkA"",""contentType"":""application/pdf"",""filename"":""invoice-2002.pdf"",""fileSize"":1234}]",,,,,,,,,,,grace@example.com,billing@acme.example,,,Double charge,,,,,,,,,,,,"#,
+    ),
+    (
+        "grace-email-1",
+        "jDJFG3yOZw-var4Le3UGww,ZRQoB0miyahP2BH9iF8YaQ,YibKFjUmJaYNx3UfPOAFQg,,2026-11-17T19:30:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,,,EMAIL,,,We refunded the duplicate charge.,,,,,,,,,,,,billing@acme.example,grace@example.com,,,Re: Double charge,,,,,,,,,,,,",
+    ),
+    (
+        "alan-call",
+        "qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:00:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T18:00:00.000Z,2026-11-19T18:01:00.000Z,2026-11-19T18:05:00.000Z,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,",
+    ),
+    (
+        "alan-note",
+        "AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+    (
+        "alan-topic",
+        "_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:07:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,",
+    ),
+    (
+        "alan-closed",
+        "nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:30:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+    (
+        "ada-email-0",
+        "jB17VK5VbjM5owMBieP3dw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T22:50:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,EMAIL,,,Could you send me a copy of invoice #3003? Please copy my work address.,,,,,,,,,,,,ada@example.com,billing@acme.example,ada.l@work.example,,Copy of invoice #3003,,,,,,,,,,,,",
+    ),
+    (
+        "ada-email-1",
+        "Q2EBhD_8GPLBs33RTKENkA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,EMAIL,,,Here is the copy of invoice #3003.,,,,,,,,,,,,billing@acme.example,ada@example.com,ada.l@work.example,records@acme.example,Re: Copy of invoice #3003,,,,,,,,,,,,",
+    ),
+    (
+        "ada-email-topic-added",
+        "PSjsAZ_oXG-mA9Amropzfw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:02:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,il-84BpCOYp_w7nEM7haNw,",
+    ),
+    (
+        "ada-email-topic-swapped",
+        "S2ua_TQ_Zn4M5YbLyB3A4w,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:04:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,dUo8JV_itXdUV-VGO3o_Ig,il-84BpCOYp_w7nEM7haNw",
+    ),
+    (
+        "ada-email-closed",
+        "mvXP8_8bv0fH0kbW5NS7tA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:20:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+    (
+        "ada-call",
+        "H1TcZiZwlGdj9WIbkXAMJQ,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,,2026-11-19T23:30:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,PHONE_CALL,,,,,,,,,,,,,,,+18005550000,+14155550101,,,,,,2026-11-19T23:30:00.000Z,2026-11-19T23:30:12.000Z,2026-11-19T23:40:00.000Z,/api/v1/conversation-items/H1TcZiZwlGdj9WIbkXAMJQ/media/recording,588,READY,Agent confirmed invoice #3003 was resent.,en-us,,",
+    ),
+    (
+        "ada-call-closed",
+        "pOKV0_iYUFJvPbH7jfb8rw,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,,2026-11-20T00:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+    (
+        "margaret-sms-0",
+        "OFf1mLJCUMxYtbDbysAqsw,WxFPTbRSONUKO118j0zSKQ,QBo0J46x54E_aAN2fZhGlQ,,2026-11-20T13:00:00.000Z,WxFPTbRSONUKO118j0zSKQ,CUSTOMER,,,SMS,,,These shoes are too small,,,,,,,,,,,,+14155550105,+18005550000,,,,,,,,,,,,,,,",
+    ),
+    (
+        "margaret-sms-1",
+        "cNUx5a69nNCc8oF36ZwJEg,WxFPTbRSONUKO118j0zSKQ,QBo0J46x54E_aAN2fZhGlQ,,2026-11-20T13:10:00.000Z,cP8blU9RS0PIFu-lNxUkZQ,AGENT,,,SMS,,,A return label is on its way,,,,,,,,,,,,+18005550000,+14155550105,,,,,,,,,,,,,,,",
+    ),
+    (
+        "ada-chat-0",
+        r#"wCWadfchNKnJv2D_g7RpWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T16:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,"Hi, my invoice looks wrong",,,,,,,,,,,,,,,,,,,,,,,,,,,,"#,
+    ),
+    (
+        "ada-chat-1",
+        "BfrgAFSVDJeiZCU6vo-ZhA,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T16:10:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Let me check that for you,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+    (
+        "ada-chat-2",
+        "b_uaaH7IL2ls2Vim1MxzWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T17:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Any news?,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+];
+
+/// The conversation-items CSV holding the named items, in file order.
+fn items(names: &[&str]) -> String {
+    for name in names {
+        assert!(ITEMS.iter().any(|(n, _)| n == name), "no item named {name}");
+    }
+    let mut out = ITEMS_HEADER.to_owned();
+    for (name, line) in ITEMS {
+        if names.contains(&name) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Every item name, in file order.
+fn all_items() -> Vec<&'static str> {
+    ITEMS.iter().map(|(name, _)| *name).collect()
+}
+
+/// Every item of one conversation (named by its items' prefix).
+fn items_of(prefix: &str) -> Vec<&'static str> {
+    all_items()
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+/// Runs export-file with `sets` (each `NAME=VALUE`) on a fresh pinned sandbox and returns
+/// the conversation-items CSV it wrote.
+fn export_items(sets: &[&str]) -> String {
+    let mut args = Vec::new();
+    for set in sets {
+        args.extend(["--set", *set]);
+    }
+    let (out, _, test) = run("export-file", &args);
+    succeeded(&out);
+    assert_eq!(test.read("jobs/results/export-file.csv"), NO_FAILURES);
+    test.read("jobs/exports/export-conversation_items.csv")
+}
+
+#[test]
+fn export_file_converts_the_latest_completed_jobs_conversation_items() {
+    let org = pinned();
+    let test = job_alone(&org, "export-file");
+    let (out, rows) = apply(&test, "export-file", &[]);
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/export-conversation_items.csv"),
+        items(&all_items())
+    );
+    assert!(rows.is_empty(), "{rows:#?}");
+    // `latest` is the completed job: not the newer one in progress, nor the failed one.
+    let files: Vec<String> = org
+        .log()
+        .into_iter()
+        .filter(|r| r.path.contains("/files/"))
+        .map(|r| r.path)
+        .collect();
+    for file in ["conversation_items", "customers", "topics"] {
+        let path = format!("/api/v1/export/jobs/{COMPLETED_JOB}/files/{file}.jsonl");
+        assert!(files.contains(&path), "{path} in {files:?}");
+    }
+    assert!(files.iter().all(|f| f.contains(COMPLETED_JOB)), "{files:?}");
+}
+
+#[test]
+fn export_file_converts_a_named_job() {
+    assert_eq!(
+        export_items(&[&format!("job={COMPLETED_JOB}")]),
+        items(&all_items())
+    );
+}
+
+#[test]
+fn export_file_converts_the_customers_agents_and_topics_files() {
+    let (out, _, test) = run("export-file", &["--set", "file=customers"]);
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/export-customers.csv"),
+        unindent(
+            r#"
+            id,name,address,emailAddresses,phoneNumbers,externalCustomerId,externalCustomerIds
+            GfkFIKfgRoQ85jUsrlJqIQ,Ada Lovelace,"12 Analytical Way, London","ada@example.com,ada.l@work.example",+14155550101,,{}
+            WxFPTbRSONUKO118j0zSKQ,Margaret Hamilton,,margaret@example.com,+14155550105,,{}
+            ZRQoB0miyahP2BH9iF8YaQ,Grace Hopper,,grace@example.com,+14155550102,,{}
+            sMcVHySsuSR2qdLQFY-fPQ,Katherine Johnson,,katherine@example.com,,EXT-1001,{}
+            sOLfzwZmW1UJfUhFw7BYpA,Alan Turing,,alan@example.com,+14155550103,,{}
+            "#
+        )
+    );
+    assert!(
+        !test
+            .dir()
+            .join("jobs/exports/export-conversation_items.csv")
+            .exists(),
+        "only the chosen file's CSV is written"
+    );
+
+    let (out, _, test) = run("export-file", &["--set", "file=agents"]);
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/export-agents.csv"),
+        unindent(
+            "
+            id,name,emailAddress
+            FAYlGDBzA6WeEqyaqWGSdA,Bob Baker,bob@example.com
+            KM6NJzfhj5Mq1EcH0__P5Q,Alice Anders,alice@example.com
+            cP8blU9RS0PIFu-lNxUkZQ,Dave Diaz,dave@example.com
+            diu8RdhU5hfGC5Pi72wrDA,API User,api@example.com
+            lpqRLpW1NPW8D9IelzKWgw,Carol Chen,carol@example.com
+            "
+        )
+    );
+
+    let (out, _, test) = run(
+        "export-file",
+        &[
+            "--set",
+            "file=topics",
+            "--set",
+            &format!("job={COMPLETED_JOB}"),
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/export-topics.csv"),
+        unindent(
+            "
+            id,name,disabled,parentId
+            E2h6l_l0jAKHr3uYNuIBRQ,Wrong Size,false,RkmZzoOoe3b7VgFvhb3tlQ
+            P60bRGpVkaD_J7EIAD_xWA,Late Delivery,false,il-84BpCOYp_w7nEM7haNw
+            RkmZzoOoe3b7VgFvhb3tlQ,Returns,false,payi5Q-i_If4VCdMJw8zRw
+            dUo8JV_itXdUV-VGO3o_Ig,Billing Question,false,payi5Q-i_If4VCdMJw8zRw
+            il-84BpCOYp_w7nEM7haNw,Shipping,false,payi5Q-i_If4VCdMJw8zRw
+            payi5Q-i_If4VCdMJw8zRw,Contact Reason,false,
+            rmgC0B8MvPi4h6f9dc0u0g,Loyalty Program (ARCHIVED),true,
+            uAWr_tsAGOjsGPXQfQe_pw,VIP,false,
+            "
+        )
+    );
+}
+
+#[test]
+fn export_file_contact_filter_matches_an_exact_email_in_any_case_through_the_customer() {
+    // ada.l@work.example is Ada's second address: every item of her conversations is kept,
+    // whoever wrote it, though only two name the address in cc.
+    let mut ada = items_of("ada-");
+    ada.sort_unstable();
+    let kept = export_items(&["contact=Ada.L@WORK.example"]);
+    assert_eq!(kept, items(&ada));
+    assert_eq!(ada.len(), 10);
+}
+
+#[test]
+fn export_file_contact_filter_matches_an_address_in_from_to_cc_or_bcc() {
+    // No customer has an acme.example address: the four emails sent to or from the
+    // company's billing address are kept, nothing else.
+    assert_eq!(
+        export_items(&["contact=@acme.example"]),
+        items(&[
+            "grace-email-0",
+            "grace-email-1",
+            "ada-email-0",
+            "ada-email-1"
+        ])
+    );
+    assert_eq!(
+        export_items(&["contact=records@acme.example"]),
+        items(&["ada-email-1"]),
+        "bcc"
+    );
+    assert_eq!(
+        export_items(&["contact=nobody@example.com"]),
+        ITEMS_HEADER,
+        "no match, header only"
+    );
+}
+
+#[test]
+fn export_file_contact_filter_matches_an_e164_phone_ignoring_punctuation() {
+    // Alan's number: his call (from) and, through his profile, the rest of his conversation.
+    assert_eq!(
+        export_items(&["contact=+1 (415) 555-0103"]),
+        items(&items_of("alan-"))
+    );
+    // Several patterns: Margaret's number (her SMS) or Katherine's email (no items).
+    assert_eq!(
+        export_items(&["contact=+14155550105, katherine@example.com"]),
+        items(&items_of("margaret-"))
+    );
+}
+
+#[test]
+fn export_file_phrases_filter_searches_bodies_subjects_and_topic_names_ignoring_case() {
+    // Message text, in any case (the attachment's file name and the call summary also say
+    // "invoice" but are not searched).
+    assert_eq!(
+        export_items(&["phrases=INVOICE"]),
+        items(&["ada-email-0", "ada-email-1", "ada-chat-0"])
+    );
+    // A note's body.
+    assert_eq!(export_items(&["phrases=carrier"]), items(&["alan-note"]));
+    // Email subjects: the first email's text says "charged twice", not "double charge".
+    assert_eq!(
+        export_items(&["phrases=double CHARGE"]),
+        items(&["grace-email-0", "grace-email-1"])
+    );
+    // Topic names: Shipping added, then removed; the billing@ addresses are not searched,
+    // so "billing" finds only the Billing Question topic change.
+    assert_eq!(
+        export_items(&["phrases=shipping"]),
+        items(&["ada-email-topic-added", "ada-email-topic-swapped"])
+    );
+    assert_eq!(
+        export_items(&["phrases=billing"]),
+        items(&["ada-email-topic-swapped"])
+    );
+    // Any of several phrases.
+    assert_eq!(
+        export_items(&["phrases=Late Delivery, shoes"]),
+        items(&["alan-topic", "margaret-sms-0"])
+    );
+}
+
+#[test]
+fn export_file_contact_and_phrases_together_keep_items_passing_both() {
+    assert_eq!(
+        export_items(&["contact=ada@example.com", "phrases=shipping,parcel"]),
+        items(&["ada-email-topic-added", "ada-email-topic-swapped"])
+    );
+}
+
+#[test]
+fn export_file_writes_json_records_whole_filtered_like_the_csv() {
+    let (out, _, test) = run(
+        "export-file",
+        &[
+            "--set",
+            "format=json",
+            "--set",
+            "contact=+14155550105",
+            "--set",
+            "phrases=return label",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/export-conversation_items.json"),
+        unindent(
+            r#"
+            [
+            {"id":"cNUx5a69nNCc8oF36ZwJEg","customerId":"WxFPTbRSONUKO118j0zSKQ","conversationId":"QBo0J46x54E_aAN2fZhGlQ","timestamp":"2026-11-20T13:10:00.000Z","initiator":{"id":"cP8blU9RS0PIFu-lNxUkZQ","type":"AGENT"},"content":{"type":"SMS","from":"+18005550000","to":"+14155550105","content":"A return label is on its way"}}
+            ]
+            "#
+        )
+    );
+    assert!(
+        !test
+            .dir()
+            .join("jobs/exports/export-conversation_items.csv")
+            .exists()
+    );
+
+    // Other files too; the filters are for conversation items only.
+    let (out, _, test) = run(
+        "export-file",
+        &[
+            "--set",
+            "format=JSON",
+            "--set",
+            "file=agents",
+            "--set",
+            "phrases=anything",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/export-agents.json"),
+        unindent(
+            r#"
+            [
+            {"id":"FAYlGDBzA6WeEqyaqWGSdA","name":"Bob Baker","emailAddress":"bob@example.com"},
+            {"id":"KM6NJzfhj5Mq1EcH0__P5Q","name":"Alice Anders","emailAddress":"alice@example.com"},
+            {"id":"cP8blU9RS0PIFu-lNxUkZQ","name":"Dave Diaz","emailAddress":"dave@example.com"},
+            {"id":"diu8RdhU5hfGC5Pi72wrDA","name":"API User","emailAddress":"api@example.com"},
+            {"id":"lpqRLpW1NPW8D9IelzKWgw","name":"Carol Chen","emailAddress":"carol@example.com"}
+            ]
+            "#
+        )
+    );
+}
+
+#[test]
+fn export_file_names_the_missing_file_of_a_failed_job() {
+    let (out, _) = run_refused("export-file", &["--set", &format!("job={FAILED_JOB}")]);
+    assert!(
+        out.stderr.contains(&format!(
+            "answered 404: file [conversation_items.jsonl] does not exist in job [{FAILED_JOB}]"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn export_file_runs_out_of_the_box() {
+    let (_, test, _) = out_of_the_box("export-file", false);
+    let text = test.read("jobs/exports/export-conversation_items.csv");
+    assert!(text.starts_with(ITEMS_HEADER), "{text}");
+    assert_eq!(text.lines().count(), 1 + 18);
+}
+
+// ---------------------------------------------------------------- export-events
+
+const EVENTS_HEADER: &str = "id,type,timestamp,initiator.id,initiator.type,content.agentId,content.customerId,content.conversationId,content.contactId,content.channel,content.direction,content.status,content.reason,content.availableFor,content.occurredAt,content.context.assignee.inboxId,content.context.assignee.agentId\n";
+
+#[test]
+fn export_events_writes_a_line_per_event_with_the_shared_content_fields() {
+    // Bob's and Carol's logins with their availability, then Alan's inbound call up to the
+    // hold (the end is included).
+    let (out, rows, test) = run(
+        "export-events",
+        &[
+            "--set",
+            "startAt=2026-11-19T22:05:00Z",
+            "--set",
+            "endAt=2026-11-19T22:33:00Z",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/events.csv"),
+        EVENTS_HEADER.to_owned()
+            + &unindent(
+                r#"
+                1sXKZDg-rO36T2c1CKnD9g,AGENT_STATUS/LOGGED_IN,2026-11-19T22:05:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,,,,
+                U_jEHmzlsumRM2KLJc4gxA,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:06:00.000Z,,
+                izxX6XMKAdmdgxyOT-k_Mw,AGENT_STATUS/LOGGED_IN,2026-11-19T22:10:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,,,,
+                zEf-lIPV6ay87Z3M6buddw,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:11:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:11:00.000Z,,
+                HujwjOOo3adWu7A_4dTZvw,CONTACT/STARTED,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,INBOUND,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                LwTIPnh4mJIjNI33n1FbMA,CONTACT/OFFERED,2026-11-19T22:31:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                lqkmVGUejD0UyRP8Qu2ZSA,CONTACT/OFFER_ACCEPTED,2026-11-19T22:32:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                z3nZi48HSS9_EEhr1JCy9w,CONTACT/HOLD_STARTED,2026-11-19T22:33:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,MANUAL,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                "#
+            )
+    );
+    assert!(rows.is_empty(), "{rows:#?}");
+    assert_eq!(test.read("jobs/results/export-events.csv"), NO_FAILURES);
+    assert!(!test.dir().join("jobs/exports/events.json").exists());
+}
+
+#[test]
+fn export_events_asks_for_every_portal_entity_by_default() {
+    let org = pinned();
+    let test = job_alone(&org, "export-events");
+    let (out, _) = apply(
+        &test,
+        "export-events",
+        &[
+            "--set",
+            "startAt=2026-11-19T18:00:00Z",
+            "--set",
+            &format!("endAt={CLOCK}"),
+        ],
+    );
+    succeeded(&out);
+    let request = org
+        .log()
+        .into_iter()
+        .find(|r| r.path == "/api/v1/events")
+        .unwrap();
+    assert_eq!(
+        request.query.as_deref(),
+        Some(
+            "startAt=2026-11-19T18%3A00%3A00Z&endAt=2026-11-20T18%3A00%3A00Z&entities=AGENT_AVAILABILITY&entities=AGENT_STATUS&entities=CONTACT&entities=CONVERSATION&entities=CUSTOMER&entities=PAYMENT_REQUEST"
+        )
+    );
+    // The day holds 31 events of three entities (the org has no conversation, customer or
+    // payment-request events).
+    let rows = csv_maps(&test.read("jobs/exports/events.csv"));
+    let count = |prefix: &str| {
+        column(&rows, "type")
+            .iter()
+            .filter(|t| t.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(rows.len(), 31);
+    assert_eq!(count("AGENT_STATUS/LOGGED_IN"), 3);
+    assert_eq!(count("AGENT_STATUS/LOGGED_OUT"), 3);
+    assert_eq!(count("AGENT_AVAILABILITY/"), 9);
+    assert_eq!(count("CONTACT/"), 16);
+    let stamps = column(&rows, "timestamp");
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+}
+
+#[test]
+fn export_events_takes_entities_in_any_case_and_leaves_blank_what_an_event_lacks() {
+    // The lunch break: three availability updates to nothing (an empty list is blank).
+    let (out, _, test) = run(
+        "export-events",
+        &[
+            "--set",
+            "startAt=2026-11-20T02:00:00Z",
+            "--set",
+            "endAt=2026-11-20T02:10:00Z",
+            "--set",
+            "entities= agent_status ,agent_availability,",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/events.csv"),
+        EVENTS_HEADER.to_owned()
+            + &unindent(
+                "
+                2NBYMsAJs04yyjilli082w,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,KM6NJzfhj5Mq1EcH0__P5Q,,,,,,,,,2026-11-20T02:00:00.000Z,,
+                RU68AidOJH9hlS_1tkKHhw,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:05:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,,2026-11-20T02:05:00.000Z,,
+                VX-s3_SV6Su-rgQdGKYxYw,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:10:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,,2026-11-20T02:10:00.000Z,,
+                "
+            )
+    );
+}
+
+#[test]
+fn export_events_writes_json_with_each_event_whole() {
+    // Carol's outbound call to Margaret: started and ended.
+    let (out, _, test) = run(
+        "export-events",
+        &[
+            "--set",
+            "startAt=2026-11-20T00:00:00Z",
+            "--set",
+            "endAt=2026-11-20T00:10:00Z",
+            "--set",
+            "entities=CONTACT",
+            "--set",
+            "format=json",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/exports/events.json"),
+        unindent(
+            r#"
+            [
+            {"id":"di_KtLfX67sfZMVMaX1w1g","type":"CONTACT/STARTED","timestamp":"2026-11-20T00:00:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}},"direction":"OUTBOUND"}},
+            {"id":"KrkFWLYGrKUDiWmWjLtUwQ","type":"CONTACT/ENDED","timestamp":"2026-11-20T00:10:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}},"status":"ANSWERED","reason":"HANG_UP"}}
+            ]
+            "#
+        )
+    );
+    assert!(!test.dir().join("jobs/exports/events.csv").exists());
+}
+
+#[test]
+fn export_events_fails_clearly_for_a_start_older_than_a_day() {
+    let (out, _) = run_refused("export-events", &["--set", "startAt=2026-11-18T00:00:00Z"]);
+    assert!(
+        out.stderr
+            .contains("answered 400: startAt: startAt must be within the last 24 hours"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn export_events_runs_out_of_the_box_for_the_last_24_hours() {
+    // The default org's events all fall in the day before it started.
+    let (_, test, _) = out_of_the_box("export-events", false);
+    let text = test.read("jobs/exports/events.csv");
+    assert!(text.starts_with(EVENTS_HEADER), "{text}");
+    assert_eq!(csv_maps(&text).len(), 31);
+}
+
+// ---------------------------------------------------------------- report-work-sessions
+
+const SESSIONS_HEADER: &str =
+    "Start At Time,End At Time,Work Sessions,Handle Time (seconds),After Contact Time (seconds)\n";
+
+#[test]
+fn report_work_sessions_sums_the_handle_time_of_the_sessions_ended_in_the_window() {
+    // Alan's call (300 s), Ada's email (600 s) and Ada's call (600 s), 15 s after each.
+    let (out, rows, test) = run(
+        "report-work-sessions",
+        &[
+            "--set",
+            "startAtTime=2026-11-19T00:00-08:00",
+            "--set",
+            "endAtTime=2026-11-20T00:00-08:00",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/reports/work-sessions.csv"),
+        SESSIONS_HEADER.to_owned() + "2026-11-19T00:00-08:00,2026-11-20T00:00-08:00,3,1500,45\n"
+    );
+    assert!(rows.is_empty(), "{rows:#?}");
+    assert_eq!(
+        test.read("jobs/results/report-work-sessions.csv"),
+        NO_FAILURES
+    );
+}
+
+#[test]
+fn report_work_sessions_writes_its_line_with_zeros_for_an_empty_window() {
+    let (out, _, test) = run(
+        "report-work-sessions",
+        &[
+            "--set",
+            "startAtTime=2026-11-10T00:00:00Z",
+            "--set",
+            "endAtTime=2026-11-11T00:00:00Z",
+        ],
+    );
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/reports/work-sessions.csv"),
+        SESSIONS_HEADER.to_owned() + "2026-11-10T00:00:00Z,2026-11-11T00:00:00Z,0,0,0\n"
+    );
+}
+
+#[test]
+fn report_work_sessions_runs_out_of_the_box_for_yesterday() {
+    let (_, test, yesterday) = out_of_the_box("report-work-sessions", false);
+    let rows = csv_maps(&test.read("jobs/reports/work-sessions.csv"));
+    assert_eq!(rows.len(), 1);
+    // Yesterday from midnight to midnight in Los Angeles, as UTC instants.
+    let window = [
+        rows[0]["Start At Time"].parse::<DateTime<Utc>>().unwrap(),
+        rows[0]["End At Time"].parse::<DateTime<Utc>>().unwrap(),
+    ];
+    assert!(
+        yesterday.iter().any(|day| window
+            == [
+                midnight_in_los_angeles(*day),
+                midnight_in_los_angeles(*day + Duration::days(1))
+            ]),
+        "{rows:?}"
+    );
+}
+
+// ---------------------------------------------------------------- report-daily-counts
+
+#[test]
+fn report_daily_counts_counts_email_contacts_and_logins_of_the_day() {
+    let org = pinned();
+    let test = job(&org, "report-daily-counts");
+    let (out, rows) = apply(&test, "report-daily-counts", &["--set", "day=2026-11-19"]);
+    succeeded(&out);
+    assert_eq!(
+        test.read("jobs/reports/daily-counts.csv"),
+        unindent(
+            "
+            Day,Timezone,EMAIL Contacts Created,Agent Logins
+            2026-11-19,America/Los_Angeles,1,3
+            "
+        )
+    );
+    assert_eq!(column(&rows, "result"), ["done"]);
+    assert_eq!(column(&rows, "outcome"), ["counted"]);
+    assert_eq!(column(&rows, "contacts.day"), ["2026-11-19"]);
+    assert_eq!(column(&rows, "contacts.email"), ["1"]);
+    assert_eq!(column(&rows, "logins.count"), ["3"]);
+    let reports: Vec<String> = org
+        .log()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/reports")
+        .map(|r| format!("{} {}", r.method, r.status))
+        .collect();
+    assert_eq!(reports, ["POST 200", "POST 200"], "two reports for the day");
+}
+
+#[test]
+fn report_daily_counts_takes_days_and_time_zones_from_its_input() {
+    // 2026-11-17 in Los Angeles: Grace's email, nobody logged in. 2026-11-20 in Tokyo
+    // (2026-11-19T15:00Z to 2026-11-20T15:00Z): Ada's email and the three logins. An
+    // unknown time zone is Gladly's 400, and that day has no line.
+    let org = pinned();
+    let test = job(&org, "report-daily-counts").file(
+        "days.csv",
+        "
+        day,timezone
+        2026-11-17,
+        2026-11-20,Asia/Tokyo
+        2026-11-19,Mars/Base
+        ",
+    );
+    let (out, rows) = apply(&test, "report-daily-counts", &["--input", "days.csv"]);
+    assert_eq!(out.code, 3, "one row fails: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        test.read("jobs/reports/daily-counts.csv"),
+        unindent(
+            "
+            Day,Timezone,EMAIL Contacts Created,Agent Logins
+            2026-11-17,America/Los_Angeles,1,0
+            2026-11-20,Asia/Tokyo,1,3
+            "
+        )
+    );
+    assert_eq!(column(&rows, "result"), ["done", "done", "failed"]);
+    assert_eq!(
+        column(&rows, "contacts.day"),
+        ["2026-11-17", "2026-11-20", ""]
+    );
+    assert_eq!(column(&rows, "contacts.email"), ["1", "1", ""]);
+    assert_eq!(column(&rows, "logins.count"), ["0", "3", ""]);
+    assert_eq!(rows[2]["step"], "contacts");
+    assert_eq!(rows[2]["http_status"], "400");
+    assert_eq!(
+        rows[2]["detail"],
+        "timezone: [Mars/Base] is not an IANA time zone"
+    );
+}
+
+#[test]
+fn report_daily_counts_runs_out_of_the_box_for_yesterday() {
+    let (_, test, yesterday) = out_of_the_box("report-daily-counts", true);
+    let rows = csv_maps(&test.read("jobs/reports/daily-counts.csv"));
+    assert_eq!(rows.len(), 1);
+    assert!(
+        yesterday.contains(&rows[0]["Day"].parse().unwrap()),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0]["Timezone"], "America/Los_Angeles");
+}
