@@ -22,7 +22,7 @@ wall=$(grep 'Elapsed (wall clock)' "$work/time.txt" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{print $NF}')
 secs=$(python3 -c "p='$wall'.split(':'); print(sum(float(x)*60**i for i,x in enumerate(reversed(p))))")
 csv="$work/exports/export-conversation_items.csv"
-records=$(($(wc -l < "$csv") - 1))
+records=$(grep -o 'export-conversation_items.csv ([0-9]* records)' "$work/out.txt" | grep -o '[0-9]* records' | cut -d' ' -f1)
 echo "input_mb=$((bytes / 1000000)) records=$records wall=${secs}s" \
      "mb_per_sec=$(python3 -c "print(round($bytes / 1e6 / $secs, 1))")" \
      "peak_rss_mb=$((rss / 1024)) csv_mb=$(( $(stat -c %s "$csv") / 1000000 ))"
