@@ -1,0 +1,95 @@
+//! The read side's engine as users meet it: an input request that is throttled or fails is
+//! retried like any read, a malformed line of an export file fails alone with its line,
+//! and a job with steps leaves failed rows out of its outputs.
+
+use gladly_runner::sandbox::SandboxOptions;
+use pretty_assertions::assert_eq;
+
+use crate::apply::{Org, csv_maps};
+use crate::harness::{Test, unindent};
+
+fn inboxes(org: &Org) -> (Test, crate::harness::Outcome) {
+    let test = org.env(Test::new()).copy("jobs/export-inboxes.yaml");
+    let out = test.run_args(&["apply", "jobs/export-inboxes.yaml"]);
+    (test, out)
+}
+
+#[test]
+fn a_throttled_and_failing_input_request_is_retried_and_the_export_is_whole() {
+    let calm = Org::start(SandboxOptions::unlimited());
+    let (calm_test, calm_out) = inboxes(&calm);
+    assert_eq!(calm_out.code, 0, "{}{}", calm_out.stdout, calm_out.stderr);
+    let expected = calm_test.read("jobs/exports/inboxes.csv");
+    assert_eq!(expected.lines().count(), 6, "{expected}");
+
+    // Two 429s, then 503s on every other read until the retries get through.
+    let stormy = Org::start(SandboxOptions {
+        faults: "burst429=2@1,503=0.5:before,on=reads".parse().unwrap(),
+        retry_after: true,
+        ..SandboxOptions::unlimited()
+    });
+    let (test, out) = inboxes(&stormy);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(test.read("jobs/exports/inboxes.csv"), expected);
+    let statuses: Vec<u16> = stormy.log().into_iter().map(|r| r.status).collect();
+    assert_eq!(&statuses[..2], [429, 429], "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
+}
+
+#[test]
+fn an_input_request_refused_for_good_stops_before_any_file_is_written() {
+    let org = Org::start(SandboxOptions::unlimited());
+    let test = org.env(Test::new()).copy("jobs/export-conversation.yaml");
+    let out = test.run_args(&[
+        "apply",
+        "jobs/export-conversation.yaml",
+        "--set",
+        "conversationId=nope",
+    ]);
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("GET /api/v1/conversations/nope/items answered 404"),
+        "{}",
+        out.stderr
+    );
+    assert!(!test.dir().join("jobs/exports").exists());
+}
+
+#[test]
+fn a_malformed_line_of_an_export_file_fails_alone_with_its_line() {
+    let items = unindent(
+        r#"
+        {"id":"i1","conversationId":"c1","timestamp":"2026-11-20T10:00:00.000Z","content":{"type":"EMAIL","from":"a@x.com","subject":"Hi, there"}}
+        {"id":"i2","conversationId":"c1","timestamp":oops}
+
+        {"id":"i3","conversationId":"c1","timestamp":"2026-11-20T10:05:00.000Z","content":{"type":"CHAT_MESSAGE","content":"two\nlines"}}
+        "#,
+    );
+    let test = Test::new()
+        .copy("jobs/export-conversation.yaml")
+        .file("items.jsonl", &items);
+    let out = test.run_args(&[
+        "apply",
+        "jobs/export-conversation.yaml",
+        "--input",
+        "items.jsonl",
+    ]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("row 2 (line 2)"), "{}", out.stderr);
+    let csv = test.read("jobs/exports/conversation-tqbdfxQ1OaQ5Za89NoOCdw.csv");
+    let records: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0][0], "i1");
+    assert_eq!(records[1][0], "i3");
+    assert!(records[1].contains(&"two\nlines".to_owned()), "{records:?}");
+    let results = csv_maps(&test.read("jobs/results/export-conversation.csv"));
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["row"], "2");
+    assert_eq!(results[0]["line"], "2");
+    assert_eq!(results[0]["error_code"], "input");
+    assert!(results[0]["detail"].contains("column"), "{results:?}");
+}
