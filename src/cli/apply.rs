@@ -95,16 +95,28 @@ pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
         Err(exit) => return exit,
     };
     load_env_file(args.env_file.as_deref());
+    if let Some(why) = resume_refusal(args, &prepared) {
+        report::error(why);
+        return Exit::Usage;
+    }
+    if args.dry_run && prepared.manifest.is_transform() && prepared.api {
+        println!(
+            "dry run of {}: this job only reads (it has no steps), so a dry run would do \
+             everything a real run does but write its files; nothing was sent. Run it \
+             without --dry-run (against --sandbox to rehearse).",
+            prepared.manifest.name()
+        );
+        return Exit::Ok;
+    }
     let offline_dry_run = args.dry_run
-        && !args.sandbox
-        && std::env::var("GLADLY_HOST").map_or(true, |h| h.trim().is_empty());
+        && (prepared.manifest.is_transform()
+            || (!args.sandbox
+                && std::env::var("GLADLY_HOST").map_or(true, |h| h.trim().is_empty())));
     if offline_dry_run {
         return offline(&prepared);
     }
-    let local = prepared.manifest.is_transform()
-        && !prepared.api
-        && prepared.manifest.lookups().is_empty()
-        && !args.dry_run;
+    let local =
+        prepared.manifest.is_transform() && !prepared.api && prepared.manifest.lookups().is_empty();
     if local {
         return local_transform(args, &prepared, quiet);
     }
@@ -161,6 +173,16 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
         .or_else(|| args.resume.clone())
         .or_else(|| args.only_failed.clone())
         .unwrap_or_else(|| manifest.results().path.clone());
+    let base = BaseContext::new(&manifest, &params, None);
+    let base = crate::executor::render::RowContext::new(&base, serde_json::Map::new()).value();
+    let mut files = vec![("the results CSV", results_path.as_path())];
+    if !api {
+        files.push(("the input", input_path.as_path()));
+    }
+    if let Err(why) = crate::output::check_paths(&manifest, &base, &files) {
+        report::error(&why);
+        return Err(Exit::Usage);
+    }
     Ok(Prepared {
         manifest: Arc::new(manifest),
         manifest_name,
@@ -303,6 +325,9 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         report::error(&e);
         return Exit::Fatal;
     }
+    if p.manifest.is_transform() {
+        return finish_transform(args, &p, client, quiet).await;
+    }
     let reader = match open_input(&p, &client).await {
         Ok(r) => r,
         Err(exit) => return exit,
@@ -311,9 +336,6 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         .columns()
         .map(<[String]>::to_vec)
         .or_else(|| p.input_columns.clone());
-    if p.manifest.is_transform() {
-        return finish_transform(args, &p, reader, client, quiet).await;
-    }
     let total = rows.map(|n| match &only {
         Some(only) => only.len() as u64,
         None => n.saturating_sub(skip.len() as u64),
@@ -414,20 +436,11 @@ async fn open_input(p: &Prepared, client: &Client) -> Result<source::RowReader, 
     .map_err(fail)
 }
 
-/// A job without steps (an export) with a connection: lookups, then the conversion on
-/// worker threads while the rows stream in.
-async fn finish_transform(
-    args: &ApplyArgs,
-    p: &Prepared,
-    reader: source::RowReader,
-    client: Client,
-    quiet: bool,
-) -> Exit {
-    let input_columns = reader
-        .columns()
-        .map(<[String]>::to_vec)
-        .or_else(|| p.input_columns.clone());
-    let options = RunOptions {
+/// A job without steps (an export) with a connection: lookups first (so the input's
+/// download never waits on them), then the conversion on worker threads while the rows
+/// stream in.
+async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet: bool) -> Exit {
+    let mut options = RunOptions {
         params: p.params.clone(),
         results_path: p.results_path.clone(),
         append: false,
@@ -435,7 +448,7 @@ async fn finish_transform(
         retry: RetryPolicy::default(),
         skip: HashSet::new(),
         total: None,
-        input_columns,
+        input_columns: None,
     };
     let stop = Arc::new(StopHandle::default());
     let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
@@ -450,6 +463,13 @@ async fn finish_transform(
     let outcome = async {
         let tables =
             executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
+        let reader = open_input(p, &client)
+            .await
+            .map_err(|_| executor::ExecError::Input("the rows could not be read".into()))?;
+        options.input_columns = reader
+            .columns()
+            .map(<[String]>::to_vec)
+            .or_else(|| p.input_columns.clone());
         let manifest = Arc::clone(&p.manifest);
         let listener = Arc::clone(&progress);
         let stop = Arc::clone(&stop);
@@ -490,12 +510,6 @@ async fn finish_transform(
 
 /// A job without steps reading a file: no host is needed, nothing is sent.
 fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
-    if args.resume.is_some() || args.only_failed.is_some() {
-        report::error(
-            "an export job has nothing to resume: run it again (it rewrites its outputs)",
-        );
-        return Exit::Usage;
-    }
     let reader = match source::open(&p.input_path, p.format) {
         Ok(r) => r,
         Err(e) => {
@@ -608,11 +622,8 @@ fn resume_sets(
     let Some(previous) = args.resume.as_ref().or(args.only_failed.as_ref()) else {
         return Ok((HashSet::default(), None, false));
     };
-    if p.api || p.manifest.is_transform() {
-        report::error(
-            "this job reads its rows from the API, which may answer differently each time: \
-             `--resume` and `--only-failed` need a file input (give one with --input)",
-        );
+    if let Some(why) = resume_refusal(args, p) {
+        report::error(why);
         return Err(Exit::Usage);
     }
     if args.dry_run {
@@ -632,6 +643,28 @@ fn resume_sets(
         ))
     } else {
         Ok((resume::done_rows(&recorded), None, true))
+    }
+}
+
+/// Why `--resume` / `--only-failed` cannot apply to this job, if they were given.
+fn resume_refusal(args: &ApplyArgs, p: &Prepared) -> Option<&'static str> {
+    if args.resume.is_none() && args.only_failed.is_none() {
+        return None;
+    }
+    if p.manifest.is_transform() {
+        Some("an export job (no steps) has nothing to resume: run it again, it rewrites its files")
+    } else if !p.manifest.outputs().is_empty() || !p.manifest.aggregates().is_empty() {
+        Some(
+            "this job writes data files, which a resumed run would start again with only its \
+             own rows: run it again from the start",
+        )
+    } else if p.api {
+        Some(
+            "this job reads its rows from the API, which may answer differently each time: \
+             `--resume` and `--only-failed` need a file input (give one with --input)",
+        )
+    } else {
+        None
     }
 }
 

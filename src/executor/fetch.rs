@@ -102,7 +102,7 @@ async fn latest_job(
         headers: Vec::new(),
         body: None,
     };
-    let response = fetch_with_retries(client, limiter, &request, retry)
+    let response = fetch_with_retries(client, limiter, &request, retry, false)
         .await
         .map_err(|e| ExecError::Input(format!("listing export jobs failed: {e}")))?;
     if response.status >= 300 {

@@ -154,7 +154,9 @@ where
         None => None,
     };
     let base = BaseContext::new(&manifest, &options.params, Some(tables));
-    let (emitter, sinks) = if manifest.outputs().is_empty() && manifest.aggregates().is_empty() {
+    // A dry run writes no data files: its records would hold placeholders, not data.
+    let no_files = manifest.outputs().is_empty() && manifest.aggregates().is_empty();
+    let (emitter, sinks) = if no_files || options.plan_path.is_some() {
         (None, None)
     } else {
         let base_value = RowContext::new(&base, serde_json::Map::new()).value();
@@ -537,11 +539,22 @@ async fn run_steps(
     // step matched before a skip, the assignee read before a refused close).
     result.captures = ctx.capture_texts(manifest);
     outcome?;
-    match &shared.emitter {
-        Some(emitter) if matches!(result.result, ResultKind::Done | ResultKind::Planned) => {
-            emitter.emit(&ctx.value(), ctx.row_map()).map(Some)
+    let Some(emitter) = shared
+        .emitter
+        .as_ref()
+        .filter(|_| result.result == ResultKind::Done)
+    else {
+        return Ok(None);
+    };
+    // The row's requests succeeded: a record that cannot be made does not undo them (a
+    // failed row would be sent again by `--only-failed`), it is noted on the row.
+    match emitter.emit(&ctx.value(), ctx.row_map()) {
+        Ok(emitted) => Ok(Some(emitted)),
+        Err(failure) => {
+            "output".clone_into(&mut result.error_code);
+            result.detail = format!("no output records: {failure}");
+            Ok(None)
         }
-        _ => Ok(None),
     }
 }
 
@@ -951,7 +964,9 @@ pub async fn fetch_lookups(
             headers: Vec::new(),
             body: None,
         };
-        let response = fetch_with_retries(client, limiter, &rendered, &options.retry).await;
+        // An export file can be large: read as it arrives, with no limit on the whole transfer.
+        let whole = lookup.export.is_some();
+        let response = fetch_with_retries(client, limiter, &rendered, &options.retry, whole).await;
         let response = match response {
             Ok(r) if r.status < 300 => r,
             Ok(r) => {
@@ -964,20 +979,20 @@ pub async fn fetch_lookups(
                 let (_, detail) = gladly_error(&r);
                 return Err(ExecError::Lookup(format!(
                     "lookup `{}` (GET {}) answered {}: {detail}",
-                    lookup.name, lookup.path, r.status
+                    lookup.name, rendered.path_and_query, r.status
                 )));
             }
             Err(e) => {
                 return Err(ExecError::Lookup(format!(
                     "lookup `{}` (GET {}) failed: {e}",
-                    lookup.name, lookup.path
+                    lookup.name, rendered.path_and_query
                 )));
             }
         };
         let serde_json::Value::Array(items) = &response.body else {
             return Err(ExecError::Lookup(format!(
                 "lookup `{}` (GET {}) did not answer a list",
-                lookup.name, lookup.path
+                lookup.name, rendered.path_and_query
             )));
         };
         let mut table = BTreeMap::new();
@@ -1004,13 +1019,21 @@ pub(super) async fn fetch_with_retries(
     limiter: &Limiter,
     request: &RenderedRequest,
     policy: &RetryPolicy,
+    large: bool,
 ) -> Result<Response, String> {
     let mut attempt_no = 0;
     let mut throttled = Duration::ZERO;
     loop {
         attempt_no += 1;
         let permit = limiter.acquire(crate::catalog::RateClass::Default).await;
-        let answer = client.send(request).await;
+        let answer = if large {
+            match client.open(request).await {
+                Ok(streaming) => streaming.into_response().await,
+                Err(e) => Err(e),
+            }
+        } else {
+            client.send(request).await
+        };
         drop(permit);
         let attempt = attempt_of(&answer);
         match decide(

@@ -61,8 +61,8 @@ fn fail(what: &str, detail: &str) -> RowFailure {
 }
 
 /// Parses an instant: RFC 3339 (Gladly's `2026-11-20T10:00:00.000Z`), or a date-time
-/// without zone read as UTC.
-pub fn parse_instant(text: &str) -> Option<i64> {
+/// without offset (a report's local times) read in `zone`.
+pub fn parse_instant(text: &str, zone: Tz) -> Option<i64> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.timestamp_millis());
@@ -73,7 +73,10 @@ pub fn parse_instant(text: &str) -> Option<i64> {
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
-            return Some(t.and_utc().timestamp_millis());
+            return zone
+                .from_local_datetime(&t)
+                .earliest()
+                .map(|t| t.timestamp_millis());
         }
     }
     None
@@ -136,7 +139,7 @@ impl Spec {
                         if text.trim().is_empty() {
                             None
                         } else {
-                            Some(parse_instant(&text).ok_or_else(|| {
+                            Some(parse_instant(&text, zone).ok_or_else(|| {
                                 format!(
                                     "column `{}`: until `{text}` is not a date-time",
                                     column.header
@@ -186,7 +189,7 @@ impl Spec {
             Some(value) => {
                 let text = text_of(value, ctx, row, "time")?;
                 Some(
-                    parse_instant(&text)
+                    parse_instant(&text, self.zone)
                         .ok_or_else(|| fail("time", &format!("`{text}` is not a date-time")))?,
                 )
             }
@@ -213,10 +216,10 @@ impl Spec {
                     if text.is_empty() {
                         Part::Sum(None)
                     } else {
-                        Part::Sum(Some(
-                            text.parse::<f64>()
-                                .map_err(|_| fail(&what, &format!("`{text}` is not a number")))?,
-                        ))
+                        let n = text.parse::<f64>().ok().filter(|n| n.is_finite());
+                        Part::Sum(Some(n.ok_or_else(|| {
+                            fail(&what, &format!("`{text}` is not a number"))
+                        })?))
                     }
                 }
                 Measure::Span(span) => Part::Span {
@@ -239,22 +242,44 @@ impl Spec {
         }))
     }
 
-    /// The interval an instant falls in: its start in UTC ms, floored in the zone.
+    /// The interval an instant falls in: its start (UTC ms), on the zone's wall clock.
+    /// Across a daylight-saving change an interval is longer or shorter, like the wall
+    /// clock's hour or day.
     fn bucket(&self, at: i64) -> Option<i64> {
         let len = self.interval_ms?;
-        let offset = self.offset_ms(at);
-        let local = at + offset;
-        Some(local - local.rem_euclid(len) - offset)
+        let local = self.local_ms(at);
+        Some(self.instant_of_local(local - local.rem_euclid(len)))
     }
 
-    fn offset_ms(&self, at: i64) -> i64 {
+    /// The start of the interval after the one starting at `bucket`.
+    fn next_bucket(&self, bucket: i64) -> i64 {
+        let len = self.interval_ms.unwrap_or(0);
+        let next = self.instant_of_local(self.local_ms(bucket) + len);
+        // A wall-clock time that repeats (the autumn change) must still move forward.
+        if next > bucket { next } else { bucket + len }
+    }
+
+    /// An instant as wall-clock milliseconds in the zone.
+    fn local_ms(&self, at: i64) -> i64 {
         let utc = Utc.timestamp_millis_opt(at).single().unwrap_or_default();
-        i64::from(
-            self.zone
-                .offset_from_utc_datetime(&utc.naive_utc())
-                .fix()
-                .local_minus_utc(),
-        ) * 1000
+        let offset = self.zone.offset_from_utc_datetime(&utc.naive_utc()).fix();
+        at + i64::from(offset.local_minus_utc()) * 1000
+    }
+
+    /// The first instant showing `local` on the zone's clock (or, in a spring-forward gap,
+    /// the instant the clock jumps to).
+    fn instant_of_local(&self, local: i64) -> i64 {
+        let naive = DateTime::from_timestamp_millis(local)
+            .unwrap_or_default()
+            .naive_utc();
+        if let Some(t) = self.zone.from_local_datetime(&naive).earliest() {
+            return t.timestamp_millis();
+        }
+        let later = naive + chrono::Duration::hours(1);
+        self.zone
+            .from_local_datetime(&later)
+            .earliest()
+            .map_or(local, |t| t.timestamp_millis() - 3_600_000)
     }
 
     /// An instant shown in the zone as `YYYY-MM-DD HH:MM`.
@@ -343,16 +368,16 @@ impl Folder {
         if to <= from {
             return;
         }
-        let Some(len) = spec.interval_ms else {
+        if spec.interval_ms.is_none() {
             #[allow(clippy::cast_precision_loss)] // milliseconds fit an f64 exactly
             let amount = (to - from) as f64 / unit;
             self.cell(width, (None, groups))[i] += amount;
             return;
-        };
+        }
         let mut at = from;
         while at < to {
             let bucket = spec.bucket(at).unwrap_or(at);
-            let next = (bucket + len).min(to);
+            let next = spec.next_bucket(bucket).min(to);
             #[allow(clippy::cast_precision_loss)]
             let amount = (next - at) as f64 / unit;
             self.cell(width, (Some(bucket), groups.clone()))[i] += amount;
@@ -390,10 +415,7 @@ impl Folder {
                     .map(|(i, column)| match &column.measure {
                         Measure::Group(_) => groups.next().unwrap_or_default(),
                         Measure::Interval { start } => bucket
-                            .map(|b| {
-                                let len = spec.interval_ms.unwrap_or(0);
-                                spec.local_text(if *start { b } else { b + len })
-                            })
+                            .map(|b| spec.local_text(if *start { b } else { spec.next_bucket(b) }))
                             .unwrap_or_default(),
                         Measure::Value(_) => spec.constants[i].clone().unwrap_or_default(),
                         Measure::Count(_) | Measure::Sum(_) | Measure::Span(_) => number(values[i]),
@@ -406,7 +428,8 @@ impl Folder {
 
 /// A number as written in reports: whole numbers plain, others to 3 decimals.
 pub fn number(value: f64) -> String {
-    let rounded = (value * 1000.0).round() / 1000.0;
+    // `+ 0.0` turns a negative zero (from rounding -0.0004) into zero.
+    let rounded = (value * 1000.0).round() / 1000.0 + 0.0;
     if rounded.fract().abs() < f64::EPSILON && rounded.abs() < 1e15 {
         format!("{rounded:.0}")
     } else {
@@ -448,6 +471,28 @@ mod tests {
             .into_iter()
             .map(|l| l.join(","))
             .collect()
+    }
+
+    #[test]
+    fn daily_intervals_follow_the_wall_clock_across_daylight_saving() {
+        // New York springs forward on 2026-03-08: that day has 23 hours. Rows before and
+        // after 02:00 fall in the same day; a span over the whole day counts 23 hours.
+        let yaml = "version: 1\nname: t\ninput: { jsonl: x.jsonl }\naggregates:\n  - path: r.csv\n    \
+                    time: at\n    interval: { minutes: 1440, zone: America/New_York }\n    columns:\n      \
+                    - Day: { interval: start }\n      - End: { interval: end }\n      - N: { count: true }\n      \
+                    - Hours:\n          span: { key: k, unit: hours, start: \"{{ row.on }}\", end: \"{{ not row.on }}\" }\n";
+        let rows = [
+            json!({"k": "a", "at": "2026-03-08T05:00:00Z", "on": true}),
+            json!({"k": "a", "at": "2026-03-08T08:00:00Z", "on": true}),
+            json!({"k": "a", "at": "2026-03-09T04:00:00Z", "on": false}),
+        ];
+        assert_eq!(
+            fold(yaml, &rows),
+            [
+                "2026-03-08 00:00,2026-03-09 00:00,2,23",
+                "2026-03-09 00:00,2026-03-10 00:00,1,0"
+            ]
+        );
     }
 
     #[test]
@@ -493,13 +538,22 @@ mod tests {
         assert_eq!(number(4.5), "4.5");
         assert_eq!(number(0.0), "0");
         assert_eq!(number(35.529), "35.529");
+        assert_eq!(number(-0.0004), "0");
     }
 
     #[test]
     fn instants_parse_with_or_without_zone() {
-        assert_eq!(parse_instant("1970-01-01T00:00:01.000Z"), Some(1000));
-        assert_eq!(parse_instant("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse_instant("1970-01-01 00:01"), Some(60_000));
-        assert_eq!(parse_instant("yesterday"), None);
+        assert_eq!(
+            parse_instant("1970-01-01T00:00:01.000Z", Tz::UTC),
+            Some(1000)
+        );
+        assert_eq!(parse_instant("1970-01-01T01:00:00+01:00", Tz::UTC), Some(0));
+        assert_eq!(parse_instant("1970-01-01 00:01", Tz::UTC), Some(60_000));
+        // A report's local time is read in the aggregate's zone.
+        assert_eq!(
+            parse_instant("1970-01-01 00:00", Tz::America__Los_Angeles),
+            Some(8 * 3_600_000)
+        );
+        assert_eq!(parse_instant("yesterday", Tz::UTC), None);
     }
 }

@@ -153,6 +153,48 @@ pub fn render_path(template: &Template, dir: &Path, base: &Value) -> Result<Path
     Ok(dir.join(text))
 }
 
+/// Checks that no two files of a run are the same: every output and aggregate (rendered
+/// with the run's `base` context), and `others` (the results CSV, a file input), each named
+/// with what it is. Writing an output over the input would truncate the rows being read.
+///
+/// # Errors
+/// Names the two uses of the same file, or a path template that fails.
+pub fn check_paths(
+    manifest: &Manifest,
+    base: &Value,
+    others: &[(&str, &Path)],
+) -> Result<(), String> {
+    let mut seen: Vec<(String, PathBuf)> = others
+        .iter()
+        .map(|(what, path)| ((*what).to_owned(), (*path).to_path_buf()))
+        .collect();
+    let outputs = manifest
+        .outputs()
+        .iter()
+        .map(|o| (&o.path, &o.dir, "output"));
+    let aggregates = manifest
+        .aggregates()
+        .iter()
+        .map(|a| (&a.path, &a.dir, "aggregate"));
+    for (template, dir, what) in outputs.chain(aggregates) {
+        let path = render_path(template, dir, base)?;
+        seen.push((format!("{what} `{}`", template.source()), path));
+    }
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    for (i, (what, path)) in seen.iter().enumerate() {
+        if let Some((first, _)) = seen[..i]
+            .iter()
+            .find(|(_, earlier)| absolute(earlier) == absolute(path))
+        {
+            return Err(format!(
+                "{what} and {first} are the same file, `{}`: give them different paths",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Emitter {
     /// Resolves the manifest's outputs and aggregates for a run: paths, formats, `*`.
     pub fn new(

@@ -216,12 +216,20 @@ fn strings_of(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Patterns given as a list or one comma- or line-separated text, trimmed, blanks dropped.
+/// Patterns given as a list (each item one pattern) or as one comma- or line-separated
+/// text; trimmed, blanks dropped.
 fn patterns_of(value: &Value) -> Vec<String> {
     let mut raw = Vec::new();
     strings_of(value, &mut raw);
+    let split = value.as_str().is_some();
     raw.iter()
-        .flat_map(|p| p.split([',', '\n']))
+        .flat_map(|p| {
+            if split {
+                p.split([',', '\n']).collect::<Vec<_>>()
+            } else {
+                vec![p.as_str()]
+            }
+        })
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(str::to_owned)
@@ -440,6 +448,46 @@ mod tests {
             .eval(ctx)
             .map(|v| to_json(&v))
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn contacts_match_exact_emails_phones_and_domains() {
+        let row = from_json(&json!({
+            "from": "Ada@Example.com",
+            "to": ["billing@acme.example"],
+            "phones": ["+1 (415) 555-0100"]
+        }));
+        let ctx = context! { row };
+        let matches = |pattern: &str| {
+            let src =
+                format!("{{{{ contact_matches([row.from, row.to, row.phones], '{pattern}') }}}}");
+            eval(&src, &ctx).unwrap()
+        };
+        assert_eq!(matches("ada@example.com"), json!(true), "any case");
+        assert_eq!(matches("@acme.example"), json!(true), "a domain");
+        assert_eq!(matches("+14155550100"), json!(true), "punctuation ignored");
+        assert_eq!(
+            matches("nobody@x.com, @example.com"),
+            json!(true),
+            "one of several"
+        );
+        assert_eq!(matches("@example.co"), json!(false), "the whole domain");
+        assert_eq!(matches("a@example.com"), json!(false), "the whole address");
+        assert_eq!(matches("+1415555"), json!(false), "the whole number");
+    }
+
+    #[test]
+    fn phrases_match_ignoring_case_and_list_items_stay_whole() {
+        let ctx = context! { body => "Please REFUND my late order" };
+        let any = |phrases: &str| eval(&format!("{{{{ contains_any(body, {phrases}) }}}}"), &ctx);
+        assert_eq!(any("'refund'").unwrap(), json!(true));
+        assert_eq!(any("'nope, late order'").unwrap(), json!(true));
+        assert_eq!(
+            any("['refund, please']").unwrap(),
+            json!(false),
+            "one phrase with a comma"
+        );
+        assert_eq!(any("[]").unwrap(), json!(false));
     }
 
     #[test]

@@ -93,3 +93,26 @@ fn a_malformed_line_of_an_export_file_fails_alone_with_its_line() {
     assert_eq!(results[0]["error_code"], "input");
     assert!(results[0]["detail"].contains("column"), "{results:?}");
 }
+
+#[test]
+fn an_output_over_the_input_is_refused_before_anything_is_read() {
+    let input = "jobs/exports/conversation-tqbdfxQ1OaQ5Za89NoOCdw.csv";
+    let test = Test::new()
+        .copy("jobs/export-conversation.yaml")
+        .file(input, "id\ni1\n");
+    let out = test.run_args(&["apply", "jobs/export-conversation.yaml", "--input", input]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("are the same file"), "{}", out.stderr);
+    assert_eq!(test.read(input), "id\ni1\n", "the input is untouched");
+}
+
+#[test]
+fn a_dry_run_of_a_reading_job_sends_nothing_and_writes_no_data_file() {
+    let org = Org::start(SandboxOptions::unlimited());
+    let test = org.env(Test::new()).copy("jobs/export-inboxes.yaml");
+    let out = test.run_args(&["apply", "jobs/export-inboxes.yaml", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("only reads"), "{}", out.stdout);
+    assert!(org.log().is_empty(), "nothing was sent");
+    assert!(!test.dir().join("jobs/exports").exists());
+}

@@ -621,8 +621,9 @@ fn export_file_writes_json_records_whole_filtered_like_the_csv() {
 fn export_file_names_the_missing_file_of_a_failed_job() {
     let (out, _) = run_refused("export-file", &["--set", &format!("job={FAILED_JOB}")]);
     assert!(
+        // The filters' lookups (topics.jsonl, customers.jsonl) are read before the rows.
         out.stderr.contains(&format!(
-            "answered 404: file [conversation_items.jsonl] does not exist in job [{FAILED_JOB}]"
+            "answered 404: file [topics.jsonl] does not exist in job [{FAILED_JOB}]"
         )),
         "{}",
         out.stderr
