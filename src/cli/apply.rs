@@ -407,14 +407,7 @@ async fn open_input(p: &Prepared, client: &Client) -> Result<source::RowReader, 
     }
     let limiter = Limiter::new(p.manifest.per_second());
     let retry = RetryPolicy::default();
-    let base = BaseContext::new(
-        &p.manifest,
-        &p.params,
-        Some(minijinja::Value::from(std::collections::BTreeMap::<
-            String,
-            minijinja::Value,
-        >::new())),
-    );
+    let base = empty_base(&p.manifest, &p.params);
     let fail = |e: executor::ExecError| {
         report::error(&e.to_string());
         Exit::Fatal
@@ -491,9 +484,69 @@ async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet:
     .await;
     ctrl_c.abort();
     progress.finish();
+    let requests = u64::from(p.api) + p.manifest.lookups().len() as u64;
+    report_transform(args, p, outcome, requests)
+}
+
+/// A job without steps reading a file: no host is needed, nothing is sent.
+fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
+    let reader = match source::open(&p.input_path, p.format) {
+        Ok(r) => r,
+        Err(e) => {
+            report::error(&e.to_string());
+            return Exit::Invalid;
+        }
+    };
+    // A small runtime only to hear Ctrl-C; the conversion runs on its own threads.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            report::error(&format!("cannot start the async runtime: {e}"));
+            return Exit::Fatal;
+        }
+    };
+    let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
+    let stop = Arc::new(StopHandle::default());
+    let outcome = runtime.block_on(async {
+        let ctrl_c = interrupt_listener(Arc::clone(&stop))
+            .map_err(|e| executor::ExecError::Output(format!("cannot listen for Ctrl-C: {e}")))?;
+        let manifest = Arc::clone(&p.manifest);
+        let (params, columns) = (p.params.clone(), p.input_columns.clone());
+        let results = p.results_path.clone();
+        let (listener, stop) = (Arc::clone(&progress), Arc::clone(&stop));
+        let converted = tokio::task::spawn_blocking(move || {
+            executor::transform::transform(
+                &manifest,
+                reader.packed(executor::transform::BATCH_ROWS),
+                &empty_base(&manifest, &params),
+                columns.as_deref(),
+                &results,
+                listener.as_ref(),
+                &stop,
+            )
+        })
+        .await
+        .map_err(|e| executor::ExecError::Output(format!("the conversion stopped: {e}")));
+        ctrl_c.abort();
+        converted?
+    });
+    progress.finish();
+    report_transform(args, p, outcome, 0)
+}
+
+/// Prints how an export went and picks its exit code; `requests` were sent for it.
+fn report_transform(
+    args: &ApplyArgs,
+    p: &Prepared,
+    outcome: Result<RunSummary, executor::ExecError>,
+    requests: u64,
+) -> Exit {
     match outcome {
         Ok(mut summary) => {
-            summary.requests = u64::from(p.api) + p.manifest.lookups().len() as u64;
+            summary.requests = requests;
             summary.rerun = Some(rerun_command(args, p));
             for (row, line, what) in &summary.failures {
                 eprintln!("row {row} (line {line}): {what}");
@@ -508,49 +561,13 @@ async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet:
     }
 }
 
-/// A job without steps reading a file: no host is needed, nothing is sent.
-fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
-    let reader = match source::open(&p.input_path, p.format) {
-        Ok(r) => r,
-        Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Invalid;
-        }
-    };
-    let progress = Progress::new(Mode::detect(quiet), p.manifest.name());
-    let base = BaseContext::new(
-        &p.manifest,
-        &p.params,
-        Some(minijinja::Value::from(std::collections::BTreeMap::<
-            String,
-            minijinja::Value,
-        >::new())),
-    );
-    let stop = StopHandle::default();
-    let outcome = executor::transform::transform(
-        &p.manifest,
-        reader.packed(executor::transform::BATCH_ROWS),
-        &base,
-        p.input_columns.as_deref(),
-        &p.results_path,
-        &progress,
-        &stop,
-    );
-    progress.finish();
-    match outcome {
-        Ok(mut summary) => {
-            summary.rerun = Some(rerun_command(args, p));
-            for (row, line, what) in &summary.failures {
-                eprintln!("row {row} (line {line}): {what}");
-            }
-            print_summary(&summary, false);
-            exit_for(&summary)
-        }
-        Err(e) => {
-            report::error(&e.to_string());
-            Exit::Fatal
-        }
-    }
+/// The shared template context without lookups (a job that has none, or before they load).
+fn empty_base(
+    manifest: &Manifest,
+    params: &std::collections::BTreeMap<String, String>,
+) -> BaseContext {
+    let none = std::collections::BTreeMap::<String, minijinja::Value>::new();
+    BaseContext::new(manifest, params, Some(minijinja::Value::from(none)))
 }
 
 /// Listens for Ctrl-C (SIGINT) and asks the run to stop. The handler is installed before

@@ -455,6 +455,11 @@ fn write_outcomes(out: &mut String, summary: &RunSummary) {
 fn stop_text(stop: &Stop, summary: &RunSummary) -> String {
     match stop {
         Stop::Aborted { row, message } => format!("aborted by row {row}'s rule: {message}"),
+        Stop::Interrupted if summary.export => format!(
+            "interrupted: the data files hold the rows converted so far (aggregates are \
+             written only by a complete run); run `{}` again for all of them",
+            summary.rerun.as_deref().unwrap_or("runner apply …"),
+        ),
         Stop::Interrupted => format!(
             "interrupted: every finished row is recorded; resume with \
              `{} --resume {}`",
@@ -637,6 +642,7 @@ mod tests {
             rerun: Some("runner apply jobs/close.yaml".to_owned()),
             failures: Vec::new(),
             written: Vec::new(),
+            export: false,
         }
     }
 

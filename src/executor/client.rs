@@ -222,14 +222,6 @@ impl Streaming {
             body,
         })
     }
-
-    /// The first header with this (lowercase) name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 impl fmt::Debug for Client {

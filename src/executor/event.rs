@@ -110,6 +110,9 @@ pub struct RunSummary {
     pub failures: Vec<(u64, u64, String)>,
     /// Output and aggregate files written, with their record counts.
     pub written: Vec<(PathBuf, u64)>,
+    /// The run converted rows into files (a job without steps): it is run again, not
+    /// resumed.
+    pub export: bool,
 }
 
 impl RunSummary {

@@ -76,8 +76,7 @@ impl minijinja::value::Object for RowScope {
 
 impl BaseContext {
     /// The template context of a row that runs no step: the shared entries and `row`.
-    pub fn row_scope(&self, shared: &std::sync::Arc<BTreeMap<String, Value>>, row: Value) -> Value {
-        let _ = self;
+    pub fn row_scope(shared: &std::sync::Arc<BTreeMap<String, Value>>, row: Value) -> Value {
         Value::from_object(RowScope {
             base: std::sync::Arc::clone(shared),
             row,

@@ -192,6 +192,7 @@ where
         plan_file,
         Arc::clone(&shared.listener),
         emitter.zip(sinks),
+        Arc::clone(&shared.stop),
     ));
     let resumed = dispatch(&shared, rows, &done_tx, &window).await?;
     drop(done_tx);
@@ -1079,6 +1080,7 @@ async fn write_results(
     mut plan: Option<std::io::BufWriter<std::fs::File>>,
     listener: Arc<dyn Listener>,
     mut outputs: Option<(Arc<Emitter>, Sinks)>,
+    stop: Arc<StopHandle>,
 ) -> Result<RunSummary, ExecError> {
     let mut pending: BTreeMap<u64, Finished> = BTreeMap::new();
     let mut next = 0;
@@ -1124,8 +1126,10 @@ async fn write_results(
         }
     }
     if let Some((emitter, sinks)) = outputs {
+        // Aggregates over part of the rows would look complete: a stopped run leaves them out.
+        let complete = stop.reason().is_none();
         summary.written = sinks
-            .finish(&emitter)
+            .finish(&emitter, complete)
             .map_err(ExecError::Output)?
             .into_iter()
             .map(|w| (w.path, w.records))

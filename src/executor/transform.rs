@@ -13,14 +13,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::error::{ExecError, RowFailure};
-use super::event::{Event, Listener, RunSummary};
+use super::event::{Event, Listener, RunSummary, Stop};
 use super::plan::{check_required, failed_input, key_values};
 use super::render::{BaseContext, RowContext};
 use super::run::StopHandle;
 use crate::manifest::Manifest;
 use crate::output::{Emitted, Emitter, Sinks};
 use crate::results::{ResultKind, ResultsWriter, RowResult};
-use crate::source::{Packed, Row, RowError};
+use crate::source::{Packed, Row, RowError, RowErrorKind};
 
 /// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]).
 pub const BATCH_ROWS: usize = 512;
@@ -31,6 +31,8 @@ struct Converted {
     rows: u64,
     emitted: Emitted,
     failed: Vec<RowResult>,
+    /// The input could not be read past this batch (a download that broke off).
+    broken: Option<String>,
 }
 
 /// Converts every row of `batches` into the manifest's outputs and aggregates.
@@ -113,6 +115,12 @@ where
                     });
                 }
                 listener.event(&Event::RowsConverted { rows: summary.rows });
+                if let Some(why) = batch.broken {
+                    stop.stop(Stop::Fatal(format!(
+                        "the input could not be read to its end ({why}); the files hold the \
+                         rows before it"
+                    )));
+                }
             }
             if last_flush.elapsed().as_millis() > 500 {
                 sinks.flush().map_err(ExecError::Output)?;
@@ -129,12 +137,17 @@ where
     if failed > 0 {
         summary.by_outcome.insert("failed".into(), failed);
     }
-    let written = sinks.finish(&emitter).map_err(ExecError::Output)?;
+    // Aggregates over part of the rows would look complete: a stopped run leaves them out.
+    let stopped = stop.reason().is_some();
+    let written = sinks
+        .finish(&emitter, !stopped)
+        .map_err(ExecError::Output)?;
     results.flush().map_err(output)?;
     summary.elapsed = started.elapsed();
     summary.results_path = results_path.to_path_buf();
     summary.stop = stop.reason();
     summary.written = written.into_iter().map(|w| (w.path, w.records)).collect();
+    summary.export = true;
     Ok(summary)
 }
 
@@ -158,6 +171,11 @@ fn worker(
         let mut converted = Converted::default();
         for item in batch.rows() {
             converted.rows += 1;
+            if let Err(e) = &item
+                && matches!(e.kind, RowErrorKind::Io(_))
+            {
+                converted.broken = Some(e.to_string());
+            }
             if let Err(failed) = convert(&scope, item, &mut converted.emitted) {
                 converted.failed.push(*failed);
             }
@@ -216,6 +234,6 @@ fn convert(
             .emit_into(&minijinja::Value::UNDEFINED, map, out)
             .map_err(fail);
     }
-    let ctx = base.row_scope(shared, row.clone());
+    let ctx = BaseContext::row_scope(shared, row.clone());
     emitter.emit_into(&ctx, map, out).map_err(fail)
 }

@@ -14,10 +14,7 @@ impl Validator<'_> {
     /// `input.api` / `input.export`: the source and the format of its rows.
     pub(super) fn check_api_input(&mut self, raw: &RawInput) -> Option<(ApiSource, InputFormat)> {
         if let Some(export) = &raw.export {
-            let once = Scope {
-                once: true,
-                ..Scope::default()
-            };
+            let once = Scope::once();
             let missing = |v: &mut Self, key: &str| {
                 if !v.spoiled(export.span, &[key]) {
                     v.error(format!("`input.export` needs `{key}`"), export.span)
@@ -155,13 +152,7 @@ impl Validator<'_> {
             }
             return None;
         };
-        self.template(
-            path,
-            Scope {
-                once: true,
-                ..Scope::default()
-            },
-        )
+        self.template(path, Scope::once())
     }
 
     pub(super) fn check_outputs(&mut self) -> Vec<Output> {
@@ -174,15 +165,10 @@ impl Validator<'_> {
 
     fn check_output(&mut self, raw: &RawOutput) -> Option<Output> {
         let path = self.out_path(raw.path.as_ref(), raw.span, "an output");
-        let when = raw.when.as_ref().and_then(|w| {
-            self.template(
-                w,
-                Scope {
-                    once: true,
-                    ..Scope::default()
-                },
-            )
-        });
+        let when = raw
+            .when
+            .as_ref()
+            .and_then(|w| self.template(w, Scope::once()));
         let format = if let Some(f) = &raw.format {
             match f.value.as_str() {
                 "csv" => Some(OutputFormat::Csv),
@@ -300,10 +286,7 @@ impl Validator<'_> {
     fn check_aggregate(&mut self, raw: &RawAggregate) -> Option<Aggregate> {
         let path = self.out_path(raw.path.as_ref(), raw.span, "an aggregate");
         let scope = self.after_steps(false);
-        let once = Scope {
-            once: true,
-            ..Scope::default()
-        };
+        let once = Scope::once();
         let filter = raw.filter.as_ref().and_then(|w| self.template(w, scope));
         let time = raw
             .time
@@ -390,10 +373,7 @@ impl Validator<'_> {
         aggregate: &RawAggregate,
         scope: Scope,
     ) -> Option<Measure> {
-        let once = Scope {
-            once: true,
-            ..Scope::default()
-        };
+        let once = Scope::once();
         let given = [
             raw.group.is_some(),
             raw.interval.is_some(),

@@ -38,6 +38,16 @@ pub(super) struct Scope {
     pub(super) once: bool,
 }
 
+impl Scope {
+    /// Templates evaluated once per run, before any row (paths, the input request).
+    pub(super) fn once() -> Scope {
+        Scope {
+            once: true,
+            ..Scope::default()
+        }
+    }
+}
+
 pub(super) struct Validator<'a> {
     pub(super) raw: &'a RawManifest,
     pub(super) dir: PathBuf,
@@ -342,10 +352,7 @@ impl<'a> Validator<'a> {
             }
         };
         if let Some(export) = &raw.export {
-            let once = Scope {
-                once: true,
-                ..Scope::default()
-            };
+            let once = Scope::once();
             let part = |v: &mut Self, t: Option<&Spanned<String>>, what: &str| {
                 if let Some(t) = t {
                     return v.template(t, once);

@@ -277,11 +277,6 @@ impl Emitter {
             })
     }
 
-    /// True when nothing is emitted per row (no outputs or aggregates).
-    pub fn is_empty(&self) -> bool {
-        self.resolved.is_empty() && self.folder_specs.is_empty()
-    }
-
     /// The records and facts of one row. `ctx` is the row's template context (after its
     /// steps); `row` its values.
     pub fn emit(
@@ -610,8 +605,8 @@ impl Sinks {
         Ok(())
     }
 
-    /// Closes the outputs and writes the aggregates.
-    pub fn finish(self, emitter: &Emitter) -> Result<Vec<Written>, String> {
+    /// Closes the outputs and, with `aggregates`, writes the aggregates.
+    pub fn finish(self, emitter: &Emitter, aggregates: bool) -> Result<Vec<Written>, String> {
         let mut written = Vec::new();
         for mut sink in self.files {
             let tail: &[u8] = match sink.format {
@@ -628,7 +623,8 @@ impl Sinks {
                 records: sink.records,
             });
         }
-        for ((folder, path), spec) in self.folders.into_iter().zip(&emitter.folder_specs) {
+        let folders = if aggregates { self.folders } else { Vec::new() };
+        for ((folder, path), spec) in folders.into_iter().zip(&emitter.folder_specs) {
             let lines = folder.finish(&emitter.manifest.aggregates()[spec.index()], spec);
             let mut out =
                 create(&path).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;

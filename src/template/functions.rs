@@ -418,20 +418,21 @@ fn format_time(value: &str, format: &str, tz: Option<&str>) -> Result<String, Er
 
 /// `ts | plus_days(7)`: a time moved by whole days (negative goes back).
 fn plus_days(value: &str, days: i64) -> Result<String, Error> {
-    let t = parse_time(value, Tz::UTC)?;
-    Ok(gladly_time(t + chrono::Duration::days(days)))
+    shift(value, chrono::Duration::days(days))
+}
+
+fn shift(value: &str, by: chrono::Duration) -> Result<String, Error> {
+    Ok(gladly_time(parse_time(value, Tz::UTC)? + by))
 }
 
 /// `ts | plus_hours(-24)`: a time moved by whole hours.
 fn plus_hours(value: &str, hours: i64) -> Result<String, Error> {
-    let t = parse_time(value, Tz::UTC)?;
-    Ok(gladly_time(t + chrono::Duration::hours(hours)))
+    shift(value, chrono::Duration::hours(hours))
 }
 
 /// `ts | plus_minutes(30)`: a time moved by whole minutes.
 fn plus_minutes(value: &str, minutes: i64) -> Result<String, Error> {
-    let t = parse_time(value, Tz::UTC)?;
-    Ok(gladly_time(t + chrono::Duration::minutes(minutes)))
+    shift(value, chrono::Duration::minutes(minutes))
 }
 
 #[cfg(test)]
