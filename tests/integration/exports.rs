@@ -116,3 +116,48 @@ fn a_dry_run_of_a_reading_job_sends_nothing_and_writes_no_data_file() {
     assert!(org.log().is_empty(), "nothing was sent");
     assert!(!test.dir().join("jobs/exports").exists());
 }
+
+/// A server that answers one export file with a body cut short: two whole lines, then the
+/// connection closes before the promised length.
+fn broken_download_server() -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body = "{\"id\":\"i1\"}\n{\"id\":\"i2\"}\n{\"id\":\"i3\",\"cont";
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n\
+                        content-length: 100000\r\nconnection: close\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn a_download_that_breaks_off_stops_the_run_and_keeps_the_rows_before_it() {
+    let url = broken_download_server();
+    let test = Test::new()
+        .file(
+            "job.yaml",
+            "version: 1\nname: broken\ninput: { export: { job: j1, file: items.jsonl } }\n\
+             outputs: [ { path: out.jsonl } ]\n",
+        )
+        .env("GLADLY_HOST", &url)
+        .env("GLADLY_USERNAME", "ops@example.com")
+        .env("GLADLY_API_TOKEN", "secret-token");
+    let out = test.run_args(&["apply", "job.yaml", "--timeout", "5"]);
+    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("could not be read to its end"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(test.read("out.jsonl"), "{\"id\":\"i1\"}\n{\"id\":\"i2\"}\n");
+    assert!(!format!("{}{}", out.stdout, out.stderr).contains("secret-token"));
+}
