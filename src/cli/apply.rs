@@ -363,10 +363,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     let stop = Arc::new(StopHandle::default());
     let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
         Ok(task) => task,
-        Err(e) => {
-            report::error(&format!("cannot listen for Ctrl-C: {e}"));
-            return Exit::Fatal;
-        }
+        Err(e) => return cannot_listen(&e),
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
@@ -433,23 +430,11 @@ async fn open_input(p: &Prepared, client: &Client) -> Result<source::RowReader, 
 /// download never waits on them), then the conversion on worker threads while the rows
 /// stream in.
 async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet: bool) -> Exit {
-    let mut options = RunOptions {
-        params: p.params.clone(),
-        results_path: p.results_path.clone(),
-        append: false,
-        plan_path: None,
-        retry: RetryPolicy::default(),
-        skip: HashSet::new(),
-        total: None,
-        input_columns: None,
-    };
+    let mut options = RunOptions::new(p.params.clone(), p.results_path.clone());
     let stop = Arc::new(StopHandle::default());
     let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
         Ok(task) => task,
-        Err(e) => {
-            report::error(&format!("cannot listen for Ctrl-C: {e}"));
-            return Exit::Fatal;
-        }
+        Err(e) => return cannot_listen(&e),
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let limiter = Limiter::new(p.manifest.per_second());
@@ -568,6 +553,11 @@ fn empty_base(
 ) -> BaseContext {
     let none = std::collections::BTreeMap::<String, minijinja::Value>::new();
     BaseContext::new(manifest, params, Some(minijinja::Value::from(none)))
+}
+
+fn cannot_listen(e: &std::io::Error) -> Exit {
+    report::error(&format!("cannot listen for Ctrl-C: {e}"));
+    Exit::Fatal
 }
 
 /// Listens for Ctrl-C (SIGINT) and asks the run to stop. The handler is installed before

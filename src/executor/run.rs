@@ -63,6 +63,22 @@ pub struct RunOptions {
     pub input_columns: Option<Vec<String>>,
 }
 
+impl RunOptions {
+    /// A fresh run (no resume, no dry run) with the default retry policy.
+    pub fn new(params: BTreeMap<String, String>, results_path: PathBuf) -> Self {
+        RunOptions {
+            params,
+            results_path,
+            append: false,
+            plan_path: None,
+            retry: RetryPolicy::default(),
+            skip: HashSet::new(),
+            total: None,
+            input_columns: None,
+        }
+    }
+}
+
 /// Asks a running job to stop taking rows (Ctrl-C); in-flight rows finish and are recorded.
 #[derive(Debug, Default)]
 pub struct StopHandle {
@@ -1186,16 +1202,7 @@ mod tests {
         let credentials = Credentials::new(&org.base_url(), org.username(), org.token()).unwrap();
         let client = Client::new(credentials, Duration::from_secs(10)).unwrap();
         let results_path = dir.path().join("out.csv");
-        let options = RunOptions {
-            params: BTreeMap::new(),
-            results_path: results_path.clone(),
-            append: false,
-            plan_path: None,
-            retry: RetryPolicy::default(),
-            skip: HashSet::new(),
-            total: None,
-            input_columns: None,
-        };
+        let options = RunOptions::new(BTreeMap::new(), results_path.clone());
         run(
             Arc::new(manifest),
             rows,

@@ -128,42 +128,17 @@ fn the_sandbox_day_adds_up_per_agent() {
     for agent in [&alice, &bob, &carol] {
         assert_eq!(total(agent, "Voice Available (minutes)"), "439.000");
     }
-    assert_eq!(
-        total(&alice, "Agent Initiated Hold (minutes)"),
-        "4.000",
-        "{}",
-        "Agent Initiated Hold (minutes)"
-    );
-    assert_eq!(
-        total(&bob, "Agent Initiated Hold (minutes)"),
-        "4.000",
-        "{}",
-        "Agent Initiated Hold (minutes)"
-    );
-    assert_eq!(
-        total(&carol, "Agent Initiated Hold (minutes)"),
-        "0.000",
-        "{}",
-        "Agent Initiated Hold (minutes)"
-    );
-    assert_eq!(
-        total(&alice, "Outbound Phone Calls"),
-        "2.000",
-        "{}",
-        "Outbound Phone Calls"
-    );
-    assert_eq!(
-        total(&bob, "Outbound Phone Calls"),
-        "0.000",
-        "{}",
-        "Outbound Phone Calls"
-    );
-    assert_eq!(
-        total(&carol, "Outbound Phone Calls"),
-        "1.000",
-        "{}",
-        "Outbound Phone Calls"
-    );
+    let expected = [
+        (&alice, "Agent Initiated Hold (minutes)", "4.000"),
+        (&bob, "Agent Initiated Hold (minutes)", "4.000"),
+        (&carol, "Agent Initiated Hold (minutes)", "0.000"),
+        (&alice, "Outbound Phone Calls", "2.000"),
+        (&bob, "Outbound Phone Calls", "0.000"),
+        (&carol, "Outbound Phone Calls", "1.000"),
+    ];
+    for (agent, column, figure) in expected {
+        assert_eq!(total(agent, column), figure, "{agent} {column}");
+    }
     let line = |agent: &str, at: &str| {
         rows.iter()
             .find(|r| r["Agent ID"] == agent && r["Interval Start At"] == at)
