@@ -31,12 +31,16 @@ pub(crate) fn run(args: &ValidateArgs) -> Exit {
         let problems = header_problems(&loaded.manifest);
         if problems.is_empty() {
             let m = &loaded.manifest;
-            println!(
-                "ok: {name} ({}, {} step{})",
-                m.name(),
-                m.steps().len(),
-                if m.steps().len() == 1 { "" } else { "s" }
-            );
+            let count =
+                |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            let mut parts = vec![m.name().to_owned(), count(m.steps().len(), "step")];
+            if !m.outputs().is_empty() {
+                parts.push(count(m.outputs().len(), "output"));
+            }
+            if !m.aggregates().is_empty() {
+                parts.push(count(m.aggregates().len(), "aggregate"));
+            }
+            println!("ok: {name} ({})", parts.join(", "));
         } else {
             report::diagnostics(&name, &loaded.text, &problems);
             eprintln!(
