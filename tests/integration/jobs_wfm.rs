@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use gladly_runner::sandbox::SandboxOptions;
 use pretty_assertions::assert_eq;
+use std::fmt::Write as _;
 
 use crate::apply::{Org, csv_maps};
 use crate::harness::{Test, unindent};
@@ -169,4 +170,52 @@ fn the_sandbox_day_adds_up_per_agent() {
     );
     // Alice is active in 15 intervals: 14:00–17:30 and 18:30–21:30 local.
     assert_eq!(rows.iter().filter(|r| r["Agent ID"] == alice).count(), 15);
+
+    // The whole file, by hand (Los Angeles times). bob (offset 5 min): available 14:06 to
+    // lunch at 18:05, 18:45 to logout at 22:05, hold 14:33–14:37. alice: 14:01–18:00 and
+    // 18:40–22:00, calls at 15:00 and 15:30, hold 15:33–15:37. carol (offset 10):
+    // 14:11–18:10 and 18:50–22:10, a call at 16:00. Lines by interval, then agent id.
+    let mut expected = String::from(
+        "Agent ID,Interval Start At,Timezone,Interval Duration (minutes),\
+         Voice Available (minutes),Agent Initiated Hold (minutes),Outbound Phone Calls\n",
+    );
+    let mut line = |agent: &str, at: &str, figures: &str| {
+        let _ = writeln!(
+            expected,
+            "{agent},2026-11-19 {at},America/Los_Angeles,30,{figures}"
+        );
+    };
+    line(&bob, "14:00", "24,0,0");
+    line(&alice, "14:00", "29,0,0");
+    line(&carol, "14:00", "19,0,0");
+    line(&bob, "14:30", "30,4,0");
+    line(&alice, "14:30", "30,0,0");
+    line(&carol, "14:30", "30,0,0");
+    line(&bob, "15:00", "30,0,0");
+    line(&alice, "15:00", "30,0,1");
+    line(&carol, "15:00", "30,0,0");
+    line(&bob, "15:30", "30,0,0");
+    line(&alice, "15:30", "30,4,1");
+    line(&carol, "15:30", "30,0,0");
+    line(&bob, "16:00", "30,0,0");
+    line(&alice, "16:00", "30,0,0");
+    line(&carol, "16:00", "30,0,1");
+    for at in ["16:30", "17:00", "17:30"] {
+        for agent in [&bob, &alice, &carol] {
+            line(agent, at, "30,0,0");
+        }
+    }
+    line(&bob, "18:00", "5,0,0");
+    line(&carol, "18:00", "10,0,0");
+    line(&bob, "18:30", "15,0,0");
+    line(&alice, "18:30", "20,0,0");
+    line(&carol, "18:30", "10,0,0");
+    for at in ["19:00", "19:30", "20:00", "20:30", "21:00", "21:30"] {
+        for agent in [&bob, &alice, &carol] {
+            line(agent, at, "30,0,0");
+        }
+    }
+    line(&bob, "22:00", "5,0,0");
+    line(&carol, "22:00", "10,0,0");
+    assert_eq!(test.read("jobs/reports/events-wfm.csv"), expected);
 }
