@@ -967,6 +967,20 @@ pub async fn fetch_lookups(
         Some(Value::from(BTreeMap::<String, Value>::new())),
     );
     for lookup in manifest.lookups() {
+        if let Some(when) = &lookup.when {
+            let ctx = RowContext::new(&base, serde_json::Map::new()).value();
+            let wanted = when.is_true(&ctx).map_err(|e| {
+                ExecError::Lookup(format!("lookup `{}` when: {}", lookup.name, e.reason()))
+            })?;
+            if !wanted {
+                tracing::info!(lookup = %lookup.name, "lookup not needed (`when` is false)");
+                tables.insert(
+                    lookup.name.clone(),
+                    Value::from(BTreeMap::<String, Value>::new()),
+                );
+                continue;
+            }
+        }
         let path = match &lookup.export {
             Some((job, file)) => {
                 let ctx = RowContext::new(&base, serde_json::Map::new()).value();

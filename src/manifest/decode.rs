@@ -485,12 +485,13 @@ impl Decoder {
     }
 
     fn lookup(&mut self, node: &Node, what: &str) -> Option<RawLookup> {
-        let keys = &["request", "operation", "export", "key"];
+        let keys = &["request", "operation", "export", "key", "when"];
         let f = self.fields(node, &format!("`{what}`"), keys)?;
         Some(RawLookup {
             request: self.string(f.get("request"), &format!("{what}.request")),
             operation: self.string(f.get("operation"), &format!("{what}.operation")),
             export: f.get("export").and_then(|n| self.export_input(n)),
+            when: self.string(f.get("when"), &format!("{what}.when")),
             key: self.string(f.get("key"), &format!("{what}.key")),
             span: node.span,
         })

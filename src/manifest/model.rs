@@ -236,6 +236,8 @@ pub struct Lookup {
     pub path: String,
     /// Read from a data export job's file instead (job, file; params only).
     pub export: Option<(Box<Template>, Box<Template>)>,
+    /// Fetched only when this (params only) is true; otherwise empty.
+    pub when: Option<Template>,
     /// Computes each item's key from `item`.
     pub key: Template,
 }

@@ -312,6 +312,9 @@ pub struct RawLookup {
     pub operation: Option<Spanned<String>>,
     /// A file of a data export job instead: `{ job: ID or latest, file: customers.jsonl }`.
     pub export: Option<RawExportInput>,
+    /// Template with `params`: fetch the list only when this is true (otherwise the lookup
+    /// is empty and `lookup()` gives its default), e.g. only when a filter is given.
+    pub when: Option<Template>,
     /// Template computing each listed item's key from `item`, e.g. `{{ item.name }}`.
     pub key: Option<Template>,
     #[schemars(skip)]

@@ -335,6 +335,10 @@ impl<'a> Validator<'a> {
     }
 
     fn check_lookup(&mut self, name: &Spanned<String>, raw: &RawLookup) -> Option<Lookup> {
+        let when = raw
+            .when
+            .as_ref()
+            .and_then(|w| self.template(w, Scope::once()));
         let key = match &raw.key {
             Some(key) => self.template(
                 key,
@@ -377,6 +381,7 @@ impl<'a> Validator<'a> {
                 operation,
                 path: String::new(),
                 export: Some((Box::new(job?), Box::new(file?))),
+                when,
                 key: key?,
             });
         }
@@ -438,6 +443,7 @@ impl<'a> Validator<'a> {
             operation,
             path,
             export: None,
+            when,
             key: key?,
         })
     }

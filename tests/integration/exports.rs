@@ -161,3 +161,31 @@ fn a_download_that_breaks_off_stops_the_run_and_keeps_the_rows_before_it() {
     assert_eq!(test.read("out.jsonl"), "{\"id\":\"i1\"}\n{\"id\":\"i2\"}\n");
     assert!(!format!("{}{}", out.stdout, out.stderr).contains("secret-token"));
 }
+
+#[test]
+fn a_lookup_is_fetched_only_when_its_filter_is_given() {
+    let files = |org: &Org| -> Vec<String> {
+        org.log()
+            .into_iter()
+            .map(|r| r.path)
+            .filter(|p| p.contains("/files/"))
+            .map(|p| p.rsplit('/').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let org = Org::start(SandboxOptions::unlimited());
+    let test = org.env(Test::new()).copy("jobs/export-file.yaml");
+    let out = test.run_args(&["apply", "jobs/export-file.yaml"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(files(&org), ["conversation_items.jsonl"]);
+
+    let org = Org::start(SandboxOptions::unlimited());
+    let test = org.env(Test::new()).copy("jobs/export-file.yaml");
+    let out = test.run_args(&[
+        "apply",
+        "jobs/export-file.yaml",
+        "--set",
+        "contact=@example.com",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(files(&org), ["customers.jsonl", "conversation_items.jsonl"]);
+}
