@@ -328,6 +328,20 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     if p.manifest.is_transform() {
         return finish_transform(args, &p, client, quiet).await;
     }
+    let mut options = RunOptions::new(p.params.clone(), p.results_path.clone());
+    // Rows streamed from the API: the lookups come first, so the download never idles
+    // while they load.
+    if p.api && !p.manifest.lookups().is_empty() {
+        let limiter = Limiter::new(p.manifest.per_second());
+        let stop = StopHandle::default();
+        match executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await {
+            Ok(tables) => options.lookups = Some(tables),
+            Err(e) => {
+                report::error(&e.to_string());
+                return Exit::Fatal;
+            }
+        }
+    }
     let reader = match open_input(&p, &client).await {
         Ok(r) => r,
         Err(exit) => return exit,
@@ -350,16 +364,11 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         })),
         None => Box::new(reader),
     };
-    let options = RunOptions {
-        params: p.params.clone(),
-        results_path: p.results_path.clone(),
-        append,
-        plan_path: args.dry_run.then(|| plan_path_for(&p.results_path)),
-        retry: RetryPolicy::default(),
-        skip,
-        total,
-        input_columns,
-    };
+    options.append = append;
+    options.plan_path = args.dry_run.then(|| plan_path_for(&p.results_path));
+    options.skip = skip;
+    options.total = total;
+    options.input_columns = input_columns;
     let stop = Arc::new(StopHandle::default());
     let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
         Ok(task) => task,

@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub total: Option<u64>,
     /// The CSV input's columns (for outputs that copy them all, `*`).
     pub input_columns: Option<Vec<String>>,
+    /// Lookup tables already fetched (before opening an input streamed from the API, so
+    /// its download never waits on them); `None` fetches them at the start of the run.
+    pub lookups: Option<Value>,
 }
 
 impl RunOptions {
@@ -75,6 +78,7 @@ impl RunOptions {
             skip: HashSet::new(),
             total: None,
             input_columns: None,
+            lookups: None,
         }
     }
 }
@@ -163,7 +167,10 @@ where
 {
     let started = Instant::now();
     let limiter = Limiter::new(manifest.per_second());
-    let tables = fetch_lookups(&manifest, &client, &limiter, &options, &stop).await?;
+    let tables = match options.lookups.clone() {
+        Some(tables) => tables,
+        None => fetch_lookups(&manifest, &client, &limiter, &options, &stop).await?,
+    };
     let writer = open_writer(&manifest, &options)?;
     let plan_file = match &options.plan_path {
         Some(path) => Some(create_plan(path)?),

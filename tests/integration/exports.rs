@@ -189,3 +189,47 @@ fn a_lookup_is_fetched_only_when_its_filter_is_given() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(files(&org), ["customers.jsonl", "conversation_items.jsonl"]);
 }
+
+#[test]
+fn rows_from_the_api_with_steps_load_lookups_first_and_write_each_done_row() {
+    let manifest = r#"
+version: 1
+name: conversations-by-inbox
+params: { customerId: { default: GfkFIKfgRoQ85jUsrlJqIQ } }
+input: { api: "GET /api/v1/customers/{{ params.customerId }}/conversations" }
+lookups: { inboxes: { request: GET /api/v1/inboxes, key: "{{ item.id }}" } }
+steps:
+  - name: items
+    request: GET /api/v1/conversations/{{ row.id }}/items
+    capture: { count: "{{ response.body | length }}" }
+outputs:
+  - path: out.csv
+    columns: [id, { Inbox: "{{ lookup('inboxes', row.inboxId).name }}" }, { Items: "{{ items.count }}" }]
+"#;
+    let clock: chrono::DateTime<chrono::Utc> = "2026-11-20T18:00:00Z".parse().unwrap();
+    let org = Org::start(SandboxOptions {
+        clock: Some(clock),
+        ..SandboxOptions::unlimited()
+    });
+    let test = org.env(Test::new()).file("job.yaml", manifest);
+    let out = test.run_args(&["apply", "job.yaml"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let paths: Vec<String> = org.log().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths[0], "/api/v1/inboxes", "{paths:?}");
+    assert!(paths[1].ends_with("/conversations"), "{paths:?}");
+    // Ada's email, call and chat conversations (oldest first), with their inboxes' names.
+    assert_eq!(
+        test.read("out.csv"),
+        unindent(
+            "
+            id,Inbox,Items
+            tqbdfxQ1OaQ5Za89NoOCdw,Billing,5
+            Ua2HMJZk3nwP34Y_0IF5NA,Billing,2
+            V8TlCIVeq4s5AfdeWfQ8RQ,Support,3
+            "
+        )
+    );
+    let results = csv_maps(&test.read("results/conversations-by-inbox.csv"));
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|r| r["result"] == "done"), "{results:?}");
+}
