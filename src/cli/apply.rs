@@ -120,15 +120,9 @@ pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
     if local {
         return local_transform(args, &prepared, quiet);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match start_runtime(tokio::runtime::Builder::new_multi_thread()) {
         Ok(r) => r,
-        Err(e) => {
-            report::error(&format!("cannot start the async runtime: {e}"));
-            return Exit::Fatal;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(online(args, prepared, quiet))
 }
@@ -344,7 +338,11 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     }
     let reader = match open_input(&p, &client).await {
         Ok(r) => r,
-        Err(exit) => return exit,
+        Err(e) => {
+            report::error(&e.to_string());
+            // A file that cannot be read is bad input; an API that will not answer is not.
+            return if p.api { Exit::Fatal } else { Exit::Invalid };
+        }
     };
     let input_columns = reader
         .columns()
@@ -404,23 +402,19 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
 }
 
 /// The rows: the input file, or the answer of the input request read as it arrives.
-async fn open_input(p: &Prepared, client: &Client) -> Result<source::RowReader, Exit> {
+async fn open_input(
+    p: &Prepared,
+    client: &Client,
+) -> Result<source::RowReader, executor::ExecError> {
     if !p.api {
-        return source::open(&p.input_path, p.format).map_err(|e| {
-            report::error(&e.to_string());
-            Exit::Invalid
-        });
+        return source::open(&p.input_path, p.format)
+            .map_err(|e| executor::ExecError::Input(e.to_string()));
     }
     let limiter = Limiter::new(p.manifest.per_second());
     let retry = RetryPolicy::default();
     let base = empty_base(&p.manifest, &p.params);
-    let fail = |e: executor::ExecError| {
-        report::error(&e.to_string());
-        Exit::Fatal
-    };
     let (request, class) = fetch::input_request(&p.manifest, &base, Some(client), &limiter, &retry)
-        .await
-        .map_err(fail)?
+        .await?
         .expect("an API input has a request");
     tracing::info!(method = request.method.as_str(), path = %request.path_and_query, "reading rows from the API");
     fetch::open_stream(
@@ -432,7 +426,6 @@ async fn open_input(p: &Prepared, client: &Client) -> Result<source::RowReader, 
         p.manifest.input().format,
     )
     .await
-    .map_err(fail)
 }
 
 /// A job without steps (an export) with a connection: lookups first (so the input's
@@ -450,9 +443,7 @@ async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet:
     let outcome = async {
         let tables =
             executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
-        let reader = open_input(p, &client)
-            .await
-            .map_err(|_| executor::ExecError::Input("the rows could not be read".into()))?;
+        let reader = open_input(p, &client).await?;
         options.input_columns = reader
             .columns()
             .map(<[String]>::to_vec)
@@ -492,15 +483,9 @@ fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
         }
     };
     // A small runtime only to hear Ctrl-C; the conversion runs on its own threads.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match start_runtime(tokio::runtime::Builder::new_current_thread()) {
         Ok(r) => r,
-        Err(e) => {
-            report::error(&format!("cannot start the async runtime: {e}"));
-            return Exit::Fatal;
-        }
+        Err(exit) => return exit,
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let stop = Arc::new(StopHandle::default());
@@ -562,6 +547,13 @@ fn empty_base(
 ) -> BaseContext {
     let none = std::collections::BTreeMap::<String, minijinja::Value>::new();
     BaseContext::new(manifest, params, Some(minijinja::Value::from(none)))
+}
+
+fn start_runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, Exit> {
+    builder.enable_all().build().map_err(|e| {
+        report::error(&format!("cannot start the async runtime: {e}"));
+        Exit::Fatal
+    })
 }
 
 fn cannot_listen(e: &std::io::Error) -> Exit {
@@ -638,10 +630,7 @@ fn resume_sets(
     let Some(previous) = args.resume.as_ref().or(args.only_failed.as_ref()) else {
         return Ok((HashSet::default(), None, false));
     };
-    if let Some(why) = resume_refusal(args, p) {
-        report::error(why);
-        return Err(Exit::Usage);
-    }
+    // `run` has already refused jobs that cannot resume (`resume_refusal`).
     if args.dry_run {
         report::error("`--resume` and `--only-failed` run rows for real; drop `--dry-run`");
         return Err(Exit::Usage);

@@ -302,12 +302,16 @@ impl Emitter {
                 .files
                 .resize_with(self.resolved.len(), Default::default);
         }
-        let marks: Vec<usize> = emitted.files.iter().map(|(b, _)| b.len()).collect();
+        // Where this row starts, to take it all back if any part of it fails.
+        let marks: Vec<(usize, u64)> = emitted.files.iter().map(|(b, n)| (b.len(), *n)).collect();
+        let facts = emitted.facts.len();
         let result = self.append(ctx, row, emitted);
         if result.is_err() {
-            for ((bytes, _), mark) in emitted.files.iter_mut().zip(marks) {
-                bytes.truncate(mark);
+            for ((bytes, count), (len, n)) in emitted.files.iter_mut().zip(marks) {
+                bytes.truncate(len);
+                *count = n;
             }
+            emitted.facts.truncate(facts);
         }
         result
     }
@@ -318,18 +322,14 @@ impl Emitter {
         row: &serde_json::Map<String, serde_json::Value>,
         emitted: &mut Emitted,
     ) -> Result<(), RowFailure> {
-        let mut counts = vec![0; self.resolved.len()];
-        let mut facts = Vec::with_capacity(self.folder_specs.len());
-        let manifest = Arc::clone(&self.manifest);
         for (slot, resolved) in self.resolved.iter().enumerate() {
-            let output = &manifest.outputs()[resolved.index];
-            let buf = &mut emitted.files[slot].0;
-            let mut count = 0;
+            let output = &self.manifest.outputs()[resolved.index];
+            let (buf, count) = &mut emitted.files[slot];
             match &output.each {
                 None => {
                     if Self::keep(output, ctx)? {
                         self.record(output, resolved, ctx, row, buf)?;
-                        count += 1;
+                        *count += 1;
                     }
                 }
                 Some(each) => {
@@ -365,19 +365,14 @@ impl Emitter {
                             &owned
                         };
                         self.record(output, resolved, &scope, map, buf)?;
-                        count += 1;
+                        *count += 1;
                     }
                 }
             }
-            counts[slot] = count;
         }
         for (spec, a) in self.folder_specs.iter().zip(self.manifest.aggregates()) {
-            facts.push(spec.fact(a, ctx, row)?);
+            emitted.facts.push(spec.fact(a, ctx, row)?);
         }
-        for ((_, total), count) in emitted.files.iter_mut().zip(counts) {
-            *total += count;
-        }
-        emitted.facts.extend(facts);
         Ok(())
     }
 

@@ -144,19 +144,7 @@ impl JsonArrayRows {
         } else {
             parse_object(&self.element, line, column)
         };
-        Ok(match parsed {
-            Ok(values) => Ok(Row {
-                number,
-                line,
-                values,
-            }),
-            Err(kind) => Err(RowError {
-                number,
-                line,
-                column: None,
-                kind,
-            }),
-        })
+        Ok(Row::or_error(number, line, parsed))
     }
 
     /// Copies the element's bytes into `self.element` (unless it outgrows the cap) and

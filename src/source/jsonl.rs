@@ -176,19 +176,7 @@ impl Iterator for JsonlRows {
 }
 
 fn parse_line(number: u64, line: u64, text: Result<&[u8], RowErrorKind>) -> Result<Row, RowError> {
-    match text.and_then(|t| parse_object(t, line, 1)) {
-        Ok(values) => Ok(Row {
-            number,
-            line,
-            values,
-        }),
-        Err(kind) => Err(RowError {
-            number,
-            line,
-            column: None,
-            kind,
-        }),
-    }
+    Row::or_error(number, line, text.and_then(|t| parse_object(t, line, 1)))
 }
 
 /// A batch of rows read but not parsed yet: JSON Lines lines share one buffer, so a batch

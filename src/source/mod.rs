@@ -69,6 +69,29 @@ pub struct Row {
     pub values: Map<String, Value>,
 }
 
+impl Row {
+    /// The row read at `number`/`line`, or the error that takes its place.
+    pub(crate) fn or_error(
+        number: u64,
+        line: u64,
+        parsed: Result<Map<String, Value>, RowErrorKind>,
+    ) -> Result<Row, RowError> {
+        match parsed {
+            Ok(values) => Ok(Row {
+                number,
+                line,
+                values,
+            }),
+            Err(kind) => Err(RowError {
+                number,
+                line,
+                column: None,
+                kind,
+            }),
+        }
+    }
+}
+
 /// Opens the file at `path` and reads what must be known up front: the header for CSV,
 /// the opening `[` for a JSON array, nothing for JSON Lines.
 pub fn open(path: &Path, format: Format) -> Result<RowReader, SourceError> {
