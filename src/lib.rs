@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod diagnostic;
 pub mod executor;
+pub mod failure;
 pub mod manifest;
 pub mod output;
 pub mod policy;

@@ -5,7 +5,6 @@
 //! sends the lookups and GET steps, never a write. Resume, confirmation of destructive jobs,
 //! Ctrl-C and the exit code are decided here.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,12 +15,12 @@ use crate::executor::client::{Client, Credentials};
 use crate::executor::fetch;
 use crate::executor::limiter::Limiter;
 use crate::executor::render::BaseContext;
-use crate::executor::run::{RunOptions, StopHandle};
+use crate::executor::run::{Continued, RunOptions, StopHandle};
 use crate::executor::{self, Listener, PlanOptions, PlanSummary, RunSummary, Stop};
 use crate::manifest::{InputFormat, Manifest};
 use crate::policy::retry::RetryPolicy;
 use crate::results::ResultKind;
-use crate::results::resume::{self, RunMeta};
+use crate::results::ledger::{self, Continue, LedgerError, RunMeta, Start};
 use crate::source::{self, Format};
 
 /// Arguments of `runner apply`.
@@ -30,8 +29,9 @@ use crate::source::{self, Format};
 pub(crate) struct ApplyArgs {
     /// The manifest to run.
     manifest: PathBuf,
-    /// Plan only: render and check every request and write the results and the plan.
-    /// With credentials, lookups and GET steps are sent; writes never are.
+    /// Plan only: render and check every request and write the plan (`NAME.plan.csv`, one
+    /// line per row, and `NAME.plan.jsonl`, every request), never the results. With
+    /// credentials, lookups and GET steps are sent; writes never are.
     #[arg(long)]
     dry_run: bool,
     /// Read rows from this file instead of the manifest's input (format from its extension).
@@ -49,15 +49,24 @@ pub(crate) struct ApplyArgs {
     /// Read GLADLY_* variables from this file (default: `.env` when it exists).
     #[arg(long, value_name = "FILE")]
     env_file: Option<PathBuf>,
-    /// Skip the rows an earlier run recorded in RESULTS and run the rest, appending to it.
+    /// Continue the ledger RESULTS: run the rows it does not record as done, skipped,
+    /// rejected or unknown (failed in transit, not attempted, never reached).
     #[arg(long, value_name = "RESULTS", conflicts_with = "only_failed")]
     resume: Option<PathBuf>,
-    /// Run again only the rows RESULTS records as failed, appending to it.
+    /// Run only the rows the ledger RESULTS records as rejected or failed, matched by key,
+    /// so a corrected input runs with its new content; done rows never run again.
     #[arg(long, value_name = "RESULTS")]
     only_failed: Option<PathBuf>,
-    /// Resume even though the manifest or the input changed since RESULTS was written.
+    /// With --resume or --only-failed, also send again the rows whose write is `unknown`
+    /// (check in Gladly first that they were not applied).
+    #[arg(long)]
+    retry_unknown: bool,
+    /// Continue even though the manifest or the input changed since RESULTS was written.
     #[arg(long)]
     force: bool,
+    /// Start a new ledger where one exists, moving the old one aside (`NAME.1.csv`).
+    #[arg(long, conflicts_with_all = ["resume", "only_failed"])]
+    replace: bool,
     /// Run a destructive job without asking.
     #[arg(long)]
     yes: bool,
@@ -94,7 +103,14 @@ pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
         Ok(p) => p,
         Err(exit) => return exit,
     };
-    load_env_file(args.env_file.as_deref());
+    if let Err(why) = load_env_file(args.env_file.as_deref()) {
+        report::error(&why);
+        return Exit::Usage;
+    }
+    if args.retry_unknown && args.resume.is_none() && args.only_failed.is_none() {
+        report::error("`--retry-unknown` continues a ledger: give it `--resume RESULTS`");
+        return Exit::Usage;
+    }
     if let Some(why) = resume_refusal(args, &prepared) {
         report::error(why);
         return Exit::Usage;
@@ -189,18 +205,63 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
     })
 }
 
-/// `.env` (or `--env-file`) into the environment; variables already set win.
-fn load_env_file(path: Option<&Path>) {
-    match path {
-        Some(p) => {
-            if let Err(e) = dotenvy::from_path(p) {
-                report::error(&format!("cannot read `{}`: {e}", p.display()));
-            }
-        }
-        None => {
-            let _ = dotenvy::from_path(".env");
-        }
+/// `.env` (or `--env-file`) into the environment; variables already set win. A file that
+/// cannot be read or parsed is refused, naming the file, line and key, never a value.
+fn load_env_file(path: Option<&Path>) -> Result<(), String> {
+    let (path, given) = match path {
+        Some(p) => (p, true),
+        None if Path::new(".env").exists() => (Path::new(".env"), false),
+        None => return Ok(()),
+    };
+    let text = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = String::from_utf8(text).map_err(|_| {
+        format!(
+            "`{}` is not UTF-8 text: it is not an env file",
+            path.display()
+        )
+    })?;
+    if let Err(e) = dotenvy::from_read_iter(text.as_bytes()).collect::<Result<Vec<_>, _>>() {
+        let at = match &e {
+            dotenvy::Error::LineParse(line, _) => env_line_of(&text, line),
+            _ => None,
+        };
+        return Err(match at {
+            Some((n, key)) => format!(
+                "`{}` line {n}{}: not a `NAME=value` line (the line is not shown: it may hold \
+                 a secret)",
+                path.display(),
+                key.map(|k| format!(" (`{k}`)")).unwrap_or_default()
+            ),
+            None => format!("`{}` is not a valid env file", path.display()),
+        });
     }
+    let loaded = dotenvy::from_path(path);
+    match loaded {
+        Ok(()) => Ok(()),
+        Err(_) if !given => Ok(()),
+        Err(_) => Err(format!("`{}` is not a valid env file", path.display())),
+    }
+}
+
+/// The line number of `bad` in an env file, and the variable name it starts with.
+fn env_line_of<'a>(text: &'a str, bad: &str) -> Option<(usize, Option<&'a str>)> {
+    let first = bad.lines().next().unwrap_or(bad).trim();
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !first.is_empty() && l.trim() == first)
+        .or_else(|| {
+            text.lines()
+                .enumerate()
+                .find(|(_, l)| !first.is_empty() && l.contains(first))
+        })?;
+    let name = line
+        .trim_start()
+        .trim_start_matches("export ")
+        .split(['=', ' ', ':'])
+        .next()
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    Some((n + 1, name))
 }
 
 /// A dry run with no host: everything is rendered and checked, nothing is contacted.
@@ -220,16 +281,24 @@ fn offline(p: &Prepared) -> Exit {
             return Exit::Invalid;
         }
     };
+    let (rows_path, plan_path) = plan_paths(&p.results_path);
+    let _lock = match ledger::Lock::acquire(&rows_path) {
+        Ok(lock) => lock,
+        Err(e) => {
+            report::error(&e.to_string());
+            return Exit::Usage;
+        }
+    };
     let options = PlanOptions {
         params: p.params.clone(),
         host: None,
-        plan_path: plan_path_for(&p.results_path),
-        results_path: p.results_path.clone(),
+        plan_path,
+        results_path: rows_path,
     };
     match executor::dry_run(&p.manifest, reader, &options) {
         Ok(summary) => {
             print_plan_summary(&p.manifest, &summary, &options);
-            if summary.count(ResultKind::Failed) > 0 {
+            if summary.by_result.keys().any(|k| k.is_failure()) {
                 Exit::RowsFailed
             } else {
                 Exit::Ok
@@ -286,10 +355,7 @@ async fn connect(args: &ApplyArgs) -> Result<(Credentials, Option<crate::sandbox
 
 async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, quiet: bool) -> Exit {
     let host = credentials.host().to_owned();
-    let (skip, only, append) = match resume_sets(args, &p) {
-        Ok(sets) => sets,
-        Err(exit) => return exit,
-    };
+
     // One counting pass serves both the confirmation and the progress total.
     let rows = if p.api || p.manifest.is_transform() {
         None
@@ -311,17 +377,35 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
             return Exit::Fatal;
         }
     };
-    if !args.dry_run
-        && !p.api
-        && !p.manifest.is_transform()
-        && let Err(e) = save_meta(&p)
-    {
-        report::error(&e);
-        return Exit::Fatal;
-    }
     if p.manifest.is_transform() {
+        let _lock = match lock_export(&p.results_path) {
+            Ok(lock) => lock,
+            Err(exit) => return exit,
+        };
         return finish_transform(args, &p, client, quiet).await;
     }
+    // The ledger (a real run) or the plan (a dry run): locked for the whole run.
+    let (results_path, plan_path) = if args.dry_run {
+        let (rows, plan) = plan_paths(&p.results_path);
+        (rows, Some(plan))
+    } else {
+        (p.results_path.clone(), None)
+    };
+    let opened = if args.dry_run {
+        ledger::Lock::acquire(&results_path).map(|lock| (lock, None))
+    } else {
+        open_ledger(args, &p)
+    };
+    let (_lock, continued) = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            report::error(&e.to_string());
+            return match e {
+                LedgerError::Io { .. } => Exit::Fatal,
+                _ => Exit::Usage,
+            };
+        }
+    };
     let mut options = RunOptions::new(p.params.clone(), p.results_path.clone());
     // Rows streamed from the API: the lookups come first, so the download never idles
     // while they load.
@@ -348,23 +432,11 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
         .columns()
         .map(<[String]>::to_vec)
         .or_else(|| p.input_columns.clone());
-    let total = rows.map(|n| match &only {
-        Some(only) => only.len() as u64,
-        None => n.saturating_sub(skip.len() as u64),
-    });
-    let rows: Box<dyn Iterator<Item = _> + Send> = match only {
-        Some(only) => Box::new(reader.filter(move |item| {
-            let n = match item {
-                Ok(r) => r.number,
-                Err(e) => e.number,
-            };
-            only.contains(&n)
-        })),
-        None => Box::new(reader),
-    };
-    options.append = append;
-    options.plan_path = args.dry_run.then(|| plan_path_for(&p.results_path));
-    options.skip = skip;
+    let total = rows.filter(|_| continued.is_none());
+    let rows: Box<dyn Iterator<Item = _> + Send> = Box::new(reader);
+    options.results_path = results_path;
+    options.plan_path = plan_path;
+    options.continued = continued;
     options.total = total;
     options.input_columns = input_columns;
     let stop = Arc::new(StopHandle::default());
@@ -388,6 +460,16 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     match outcome {
         Ok(mut summary) => {
             summary.rerun = Some(rerun_command(args, &p));
+            if !args.dry_run {
+                // One current line per row, every earlier run's included.
+                match ledger::compact(&summary.results_path) {
+                    Ok(totals) => summary.ledger = Some(totals),
+                    Err(e) => report::error(&format!(
+                        "{e}; every row is recorded in it and its journal, and the next \
+                         `--resume` folds them together"
+                    )),
+                }
+            }
             for (row, line, what) in &summary.failures {
                 eprintln!("row {row} (line {line}): {what}");
             }
@@ -557,19 +639,33 @@ fn start_runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime:
 }
 
 fn cannot_listen(e: &std::io::Error) -> Exit {
-    report::error(&format!("cannot listen for Ctrl-C: {e}"));
+    report::error(&format!("cannot listen for signals: {e}"));
     Exit::Fatal
 }
 
-/// Listens for Ctrl-C (SIGINT) and asks the run to stop. The handler is installed before
-/// this returns, so a signal sent once rows are running is never lost (a lazily registered
-/// listener misses signals that arrive before its first poll).
+/// Listens for SIGINT (Ctrl-C), SIGTERM (what `timeout`, systemd, CI and Kubernetes send)
+/// and SIGHUP (a closed terminal), and asks the run to stop: in-flight rows finish and are
+/// recorded. The handlers are installed before this returns, so a signal sent once rows
+/// are running is never lost (a lazily registered listener misses signals that arrive
+/// before its first poll). SIGXFSZ (a file-size limit reached) is taken too, so a write
+/// past the limit fails with an error the ledger handles instead of killing the process.
 fn interrupt_listener(stop: Arc<StopHandle>) -> std::io::Result<tokio::task::JoinHandle<()>> {
     #[cfg(unix)]
     {
-        let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        let mut xfsz = signal(SignalKind::from_raw(25))?;
         Ok(tokio::spawn(async move {
-            if signal.recv().await.is_some() {
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                    // The failed write reports it; nothing to do here.
+                    _ = xfsz.recv() => continue,
+                }
                 stop.stop(Stop::Interrupted);
             }
         }))
@@ -584,15 +680,103 @@ fn interrupt_listener(stop: Arc<StopHandle>) -> std::io::Result<tokio::task::Joi
     }
 }
 
+/// The exit code of a run: why it stopped, else whether any row (of this run, or of the
+/// whole ledger when it continued one) is neither done nor skipped.
 fn exit_for(summary: &RunSummary) -> Exit {
+    let unsettled = |kinds: &std::collections::BTreeMap<ResultKind, u64>| {
+        kinds.iter().any(|(k, n)| k.is_failure() && *n > 0)
+    };
     match &summary.stop {
         // print_summary has already said why the run stopped.
         Some(Stop::Fatal(_)) => Exit::Fatal,
-        Some(Stop::Aborted { .. }) => Exit::Aborted,
+        Some(Stop::Aborted { .. } | Stop::Ledger(_) | Stop::Outage(_)) => Exit::Aborted,
         Some(Stop::Interrupted) => Exit::Interrupted,
-        None if summary.count(ResultKind::Failed) > 0 => Exit::RowsFailed,
+        None if unsettled(&summary.by_result)
+            || summary
+                .ledger
+                .as_ref()
+                .is_some_and(|l| unsettled(&l.by_result))
+            || !summary.not_in_ledger.is_empty() =>
+        {
+            Exit::RowsFailed
+        }
         None => Exit::Ok,
     }
+}
+
+/// Locks an export's results file; refuses to overwrite a real run's ledger with it.
+fn lock_export(results: &Path) -> Result<ledger::Lock, Exit> {
+    let lock = ledger::Lock::acquire(results).map_err(|e| {
+        report::error(&e.to_string());
+        Exit::Usage
+    })?;
+    if ledger::meta_path(results).exists() {
+        report::error(
+            &LedgerError::Exists {
+                path: results.to_path_buf(),
+            }
+            .to_string(),
+        );
+        return Err(Exit::Usage);
+    }
+    Ok(lock)
+}
+
+/// Opens the ledger of a real run: new (refusing to overwrite one), or continued
+/// (`--resume`, `--only-failed`), with what it recorded.
+fn open_ledger(
+    args: &ApplyArgs,
+    p: &Prepared,
+) -> Result<(ledger::Lock, Option<Continued>), LedgerError> {
+    let how = if args.only_failed.is_some() {
+        Some(Continue::OnlyFailed)
+    } else if args.resume.is_some() {
+        Some(Continue::Resume)
+    } else {
+        None
+    };
+    let start = match how {
+        Some(how) => Start::Continue {
+            how,
+            force: args.force,
+        },
+        None => Start::Fresh {
+            replace: args.replace,
+        },
+    };
+    let meta = RunMeta {
+        job: p.manifest.name().to_owned(),
+        manifest_sha256: p.manifest.text_hash().to_owned(),
+        input_sha256: if p.api {
+            String::new()
+        } else {
+            ledger::hash_file(&p.input_path).map_err(|error| LedgerError::Io {
+                path: p.input_path.clone(),
+                error,
+            })?
+        },
+        input: if p.api {
+            String::new()
+        } else {
+            p.input_path.display().to_string()
+        },
+    };
+    let opened = ledger::open(&p.results_path, &meta, start)?;
+    if let Some(moved) = &opened.moved_aside {
+        eprintln!(
+            "moved the earlier ledger aside to `{}`; starting a new one",
+            moved.display()
+        );
+    }
+    let continued = match (how, opened.recorded) {
+        (Some(how), Some(recorded)) => Some(Continued {
+            recorded: Arc::new(recorded),
+            how,
+            retry_unknown: args.retry_unknown,
+        }),
+        _ => None,
+    };
+    Ok((opened.lock, continued))
 }
 
 /// The command that runs this job again on the same input, for the resume hint.
@@ -611,44 +795,6 @@ fn rerun_command(args: &ApplyArgs, p: &Prepared) -> String {
         words.push(format!("{name}={value}"));
     }
     words.join(" ")
-}
-
-/// The rows to leave out (`--resume`) or the only rows to run (`--only-failed`), and
-/// whether to append to the results file. Refuses when the job or its input changed.
-#[allow(clippy::type_complexity)]
-fn resume_sets(
-    args: &ApplyArgs,
-    p: &Prepared,
-) -> Result<
-    (
-        std::collections::HashSet<u64>,
-        Option<std::collections::HashSet<u64>>,
-        bool,
-    ),
-    Exit,
-> {
-    let Some(previous) = args.resume.as_ref().or(args.only_failed.as_ref()) else {
-        return Ok((HashSet::default(), None, false));
-    };
-    // `run` has already refused jobs that cannot resume (`resume_refusal`).
-    if args.dry_run {
-        report::error("`--resume` and `--only-failed` run rows for real; drop `--dry-run`");
-        return Err(Exit::Usage);
-    }
-    check_unchanged(previous, p, args.force)?;
-    let recorded = resume::recorded_rows(previous).map_err(|e| {
-        report::error(&format!("cannot read `{}`: {e}", previous.display()));
-        Exit::Invalid
-    })?;
-    if args.only_failed.is_some() {
-        Ok((
-            HashSet::default(),
-            Some(resume::failed_rows(&recorded)),
-            true,
-        ))
-    } else {
-        Ok((resume::done_rows(&recorded), None, true))
-    }
 }
 
 /// Why `--resume` / `--only-failed` cannot apply to this job, if they were given.
@@ -671,70 +817,6 @@ fn resume_refusal(args: &ApplyArgs, p: &Prepared) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn check_unchanged(previous: &Path, p: &Prepared, force: bool) -> Result<(), Exit> {
-    let meta = RunMeta::load(previous).map_err(|e| {
-        report::error(&format!(
-            "cannot read the record of `{}`: {e}",
-            previous.display()
-        ));
-        Exit::Invalid
-    })?;
-    let Some(meta) = meta else {
-        if force {
-            return Ok(());
-        }
-        report::error(&format!(
-            "`{}` has no record of the manifest and input it was made with ({}); \
-             pass --force to resume anyway",
-            previous.display(),
-            resume::meta_path(previous).display()
-        ));
-        return Err(Exit::Usage);
-    };
-    let input_hash = resume::hash_file(&p.input_path).unwrap_or_default();
-    let mut changed = Vec::new();
-    if meta.manifest_sha256 != p.manifest.text_hash() {
-        changed.push("the manifest");
-    }
-    if meta.input_sha256 != input_hash {
-        changed.push("the input");
-    }
-    if changed.is_empty() || force {
-        return Ok(());
-    }
-    report::error(&format!(
-        "{} changed since `{}` was written: resuming could apply rows twice or skip new ones; \
-         pass --force to resume anyway",
-        changed.join(" and "),
-        previous.display()
-    ));
-    Err(Exit::Usage)
-}
-
-fn save_meta(p: &Prepared) -> Result<(), String> {
-    let meta = RunMeta {
-        job: p.manifest.name().to_owned(),
-        manifest_sha256: p.manifest.text_hash().to_owned(),
-        input_sha256: resume::hash_file(&p.input_path)
-            .map_err(|e| format!("cannot read `{}`: {e}", p.input_path.display()))?,
-        input: p.input_path.display().to_string(),
-    };
-    if let Some(dir) = p
-        .results_path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    }
-    meta.save(&p.results_path).map_err(|e| {
-        format!(
-            "cannot write the record beside `{}`: {e}",
-            p.results_path.display()
-        )
-    })
 }
 
 /// The number of input rows (a quick pass), for the progress bar and the confirmation.
@@ -764,13 +846,17 @@ fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
     (path.to_path_buf(), format)
 }
 
-/// `results/x.csv` → `results/x.plan.jsonl`.
-fn plan_path_for(results: &Path) -> PathBuf {
+/// A dry run's files beside the results it never touches: `results/x.csv` →
+/// `results/x.plan.csv` (one line per row) and `results/x.plan.jsonl` (every request).
+fn plan_paths(results: &Path) -> (PathBuf, PathBuf) {
     let stem = results.file_stem().map_or_else(
         || "results".to_owned(),
         |s| s.to_string_lossy().into_owned(),
     );
-    results.with_file_name(format!("{stem}.plan.jsonl"))
+    (
+        results.with_file_name(format!("{stem}.plan.csv")),
+        results.with_file_name(format!("{stem}.plan.jsonl")),
+    )
 }
 
 fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptions) {
@@ -784,19 +870,25 @@ fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, options: &Plan
             None => eprintln!("row {row} (line {line}): {failure}"),
         }
     }
-    if summary.count(ResultKind::Failed) > summary.failures.len() as u64 {
+    let failed: u64 = summary
+        .by_result
+        .iter()
+        .filter(|(k, _)| k.is_failure())
+        .map(|(_, n)| n)
+        .sum();
+    if failed > summary.failures.len() as u64 {
         eprintln!(
-            "… {} more failed rows in the results",
-            summary.count(ResultKind::Failed) - summary.failures.len() as u64
+            "… {} more failed rows in the plan",
+            failed - summary.failures.len() as u64
         );
     }
     println!(
-        "dry run of {}: {} rows — {} planned, {} skipped, {} failed",
+        "dry run of {}: {} rows — {} planned, {} skipped, {} rejected",
         manifest.name(),
         summary.rows,
         summary.count(ResultKind::Planned),
         summary.count(ResultKind::Skipped),
-        summary.count(ResultKind::Failed),
+        failed,
     );
     let width = summary
         .requests
@@ -820,8 +912,8 @@ fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, options: &Plan
         human_duration(Duration::from_secs_f64(summary.estimate_secs)),
         manifest.per_second()
     );
-    println!("results: {}", options.results_path.display());
-    println!("plan:    {}", options.plan_path.display());
+    println!("plan:    {}", options.results_path.display());
+    println!("         {}", options.plan_path.display());
 }
 
 #[cfg(test)]
@@ -831,8 +923,11 @@ mod tests {
     #[test]
     fn plan_sits_beside_results() {
         assert_eq!(
-            plan_path_for(Path::new("out/x.csv")),
-            PathBuf::from("out/x.plan.jsonl")
+            plan_paths(Path::new("out/x.csv")),
+            (
+                PathBuf::from("out/x.plan.csv"),
+                PathBuf::from("out/x.plan.jsonl")
+            )
         );
     }
 

@@ -183,7 +183,7 @@ impl Listener for Progress {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
-                if *result == ResultKind::Failed {
+                if result.is_failure() {
                     self.failed.fetch_add(1, Ordering::Relaxed);
                     self.show_counters();
                 }
@@ -368,7 +368,11 @@ pub(crate) fn print_summary(summary: &RunSummary, dry_run: bool) {
 pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
     let mut out = String::new();
     let kinds = if dry_run {
-        [ResultKind::Planned, ResultKind::Skipped, ResultKind::Failed]
+        [
+            ResultKind::Planned,
+            ResultKind::Skipped,
+            ResultKind::Rejected,
+        ]
     } else {
         [ResultKind::Done, ResultKind::Skipped, ResultKind::Failed]
     };
@@ -394,12 +398,41 @@ pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
     );
     write_outcomes(&mut out, summary);
     if summary.resumed > 0 {
+        let by: Vec<String> = summary
+            .left
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
         let _ = writeln!(
             out,
-            "resumed: {} recorded by an earlier run {} not run again",
+            "resumed: {} recorded by an earlier run {} not run again ({})",
             plural(summary.resumed, "row"),
-            if summary.resumed == 1 { "was" } else { "were" }
+            if summary.resumed == 1 { "was" } else { "were" },
+            by.join(", ")
         );
+    }
+    if !summary.not_in_ledger.is_empty() {
+        let shown: Vec<String> = summary
+            .not_in_ledger
+            .iter()
+            .take(10)
+            .map(u64::to_string)
+            .collect();
+        let _ = writeln!(
+            out,
+            "not run: {} the ledger does not know (rows {}{}): --only-failed runs only rows \
+             an earlier run recorded as failed; run new rows with a new --results",
+            plural(summary.not_in_ledger.len() as u64, "row"),
+            shown.join(", "),
+            if summary.not_in_ledger.len() > 10 {
+                ", …"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(ledger) = &summary.ledger {
+        write_ledger(&mut out, ledger, summary);
     }
     let _ = writeln!(
         out,
@@ -425,6 +458,57 @@ pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
         let _ = writeln!(out, "{}", stop_text(stop, summary));
     }
     out
+}
+
+/// The whole ledger after a run: every class, the unknown rows and what to do next.
+fn write_ledger(out: &mut String, ledger: &crate::results::ledger::Totals, summary: &RunSummary) {
+    let counts: Vec<String> = ResultKind::ALL
+        .iter()
+        .filter(|k| ledger.count(**k) > 0)
+        .map(|k| format!("{} {k}", ledger.count(*k)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "ledger:  {} in all — {}",
+        plural(ledger.rows(), "row"),
+        counts.join(", ")
+    );
+    let results = shell_word(&summary.results_path.display().to_string());
+    let rerun = summary.rerun.as_deref().unwrap_or("runner apply …");
+    let unknown = ledger.count(ResultKind::Unknown);
+    if unknown > 0 {
+        let _ = writeln!(
+            out,
+            "unknown: {} sent a write that is not safe to repeat and got no answer; it may \
+             or may not have been applied. Check each in Gladly:",
+            plural(unknown, "row")
+        );
+        for (row, keys, step) in &ledger.unknown {
+            let _ = writeln!(out, "  row {row} ({keys}), step `{step}`");
+        }
+        let _ = writeln!(
+            out,
+            "  --resume and --only-failed never send them again; once checked, send the ones \
+             that were not applied with `{rerun} --resume {results} --retry-unknown`"
+        );
+    }
+    let transit = ledger.count(ResultKind::Failed) + ledger.count(ResultKind::NotAttempted);
+    if transit > 0 && summary.stop.is_none() {
+        let _ = writeln!(
+            out,
+            "resume:  {} failed in transit or not attempted: `{rerun} --resume {results}`",
+            plural(transit, "row")
+        );
+    }
+    let rejected = ledger.count(ResultKind::Rejected);
+    if rejected > 0 {
+        let _ = writeln!(
+            out,
+            "fix:     {} rejected: correct them in the input, then \
+             `{rerun} --only-failed {results}`",
+            plural(rejected, "row")
+        );
+    }
 }
 
 /// Outcome labels, most frequent first, counts aligned.
@@ -467,6 +551,18 @@ fn stop_text(stop: &Stop, summary: &RunSummary) -> String {
             shell_word(&summary.results_path.display().to_string())
         ),
         Stop::Fatal(message) => format!("stopped: {message}"),
+        Stop::Ledger(message) => format!(
+            "stopped: {message}. Nothing more was sent; every row that was sent is recorded \
+             (in the results or its journal). Free space, then resume with `{} --resume {}`",
+            summary.rerun.as_deref().unwrap_or("runner apply …"),
+            shell_word(&summary.results_path.display().to_string())
+        ),
+        Stop::Outage(message) => format!(
+            "stopped: the API seems down ({message}); the rows it failed are recorded as \
+             failed. When it answers again, resume with `{} --resume {}`",
+            summary.rerun.as_deref().unwrap_or("runner apply …"),
+            shell_word(&summary.results_path.display().to_string())
+        ),
     }
 }
 
@@ -632,6 +728,9 @@ mod tests {
                 ("failed".to_owned(), 1),
             ]),
             resumed: 8,
+            left: BTreeMap::from([(ResultKind::Done, 8)]),
+            not_in_ledger: Vec::new(),
+            ledger: None,
             requests: 55,
             throttled: 2,
             retries: 3,
@@ -657,7 +756,7 @@ outcomes:
   updated         10
   already-closed   1
   failed           1
-resumed: 8 rows recorded by an earlier run were not run again
+resumed: 8 rows recorded by an earlier run were not run again (8 done)
 requests: 55 sent, 3 retried, 2 answered 429
 results: results/close.csv
 "
@@ -679,7 +778,7 @@ results: results/close.csv
         assert_eq!(
             summary_text(&s, true),
             "\
-dry run of 1 row in 0.4s — 1 planned, 0 skipped, 0 failed
+dry run of 1 row in 0.4s — 1 planned, 0 skipped, 0 rejected
 outcomes:
   planned  1
 requests: 2 sent (reads only), 0 retried, 0 answered 429

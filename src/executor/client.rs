@@ -84,8 +84,32 @@ impl Credentials {
     }
 }
 
+/// `https://user:token@host` → `https://***@host`: the part before `@` in the authority
+/// is never shown.
+fn redact_userinfo(raw: &str) -> String {
+    let (scheme, rest) = raw.split_once("://").unwrap_or(("", raw));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => {
+            let sep = if scheme.is_empty() { "" } else { "://" };
+            format!("{scheme}{sep}***@{}", &rest[at + 1..])
+        }
+        None => raw.to_owned(),
+    }
+}
+
 /// Checks `GLADLY_HOST`: a URL with no path, https (or http to this machine only).
 fn check_host(raw: &str) -> Result<String, CredentialsError> {
+    // Whatever is wrong with it, the refusal never echoes a secret written into it.
+    let shown = redact_userinfo(raw);
+    let raw = shown.as_str();
+    if raw.contains("***@") {
+        return Err(CredentialsError(format!(
+            "GLADLY_HOST `{raw}` holds credentials; give just the address (like \
+             `https://acme.gladly.com`) and put the user and token in GLADLY_USERNAME and \
+             GLADLY_API_TOKEN"
+        )));
+    }
     let trimmed = raw.trim().trim_end_matches('/');
     let url = reqwest::Url::parse(trimmed).map_err(|e| {
         CredentialsError(format!(

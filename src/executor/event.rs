@@ -73,8 +73,12 @@ pub enum Stop {
         /// The rule's message.
         message: String,
     },
-    /// Ctrl-C.
+    /// SIGINT (Ctrl-C), SIGTERM or SIGHUP.
     Interrupted,
+    /// The ledger could not be written (disk full, I/O error): nothing more is sent.
+    Ledger(String),
+    /// The API stopped answering: rows kept failing in transit after every retry.
+    Outage(String),
     /// The credentials were refused (401/403) or the host cannot be used.
     Fatal(String),
 }
@@ -88,8 +92,14 @@ pub struct RunSummary {
     pub by_result: BTreeMap<ResultKind, u64>,
     /// Rows per outcome label.
     pub by_outcome: BTreeMap<String, u64>,
-    /// Rows skipped because an earlier run recorded them (`--resume`).
+    /// Rows a continued run left out because its ledger records them so.
     pub resumed: u64,
+    /// The same, per recorded class.
+    pub left: BTreeMap<ResultKind, u64>,
+    /// Rows of the input `--only-failed` did not run because the ledger does not know them.
+    pub not_in_ledger: Vec<u64>,
+    /// The whole ledger after the run (every run's rows), once compacted.
+    pub ledger: Option<crate::results::ledger::Totals>,
     /// HTTP requests sent, retries included.
     pub requests: u64,
     /// 429 answers received.

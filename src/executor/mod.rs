@@ -12,6 +12,7 @@ pub mod render;
 pub mod run;
 pub mod transform;
 
-pub use error::{ExecError, RowFailure};
+pub use crate::failure::{FailureCode, RowFailure};
+pub use error::ExecError;
 pub use event::{Event, Listener, RunSummary, Silent, Stop};
 pub use plan::{PlanOptions, PlanSummary, StepCount, dry_run, resolve_params};

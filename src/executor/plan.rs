@@ -12,11 +12,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::error::{ExecError, RowFailure};
+use super::error::ExecError;
 use super::render::{BaseContext, RowContext, render_message, render_request, step_applies};
 use crate::catalog::{Method, RateClass};
+use crate::failure::RowFailure;
 use crate::manifest::{Action, Manifest, Request, StepKind};
-use crate::results::{ResultKind, ResultsWriter, RowResult};
+use crate::results::{Columns, ResultKind, ResultsWriter, RowResult};
 use crate::source::{Row, RowError};
 use crate::template::unknown;
 
@@ -108,8 +109,7 @@ where
     let captures = capture_columns(manifest);
     let mut results = ResultsWriter::create(
         &options.results_path,
-        &manifest.results().columns,
-        &captures,
+        Columns::new(&manifest.results().columns, &captures),
     )
     .map_err(|e| output_error(&options.results_path, &e))?;
     let mut plan = create_plan(&options.plan_path)?;
@@ -161,19 +161,34 @@ fn plan_batch(
     batch: Vec<Result<Row, RowError>>,
     workers: usize,
 ) -> Vec<Planned> {
-    let plan_one = |item: Result<Row, RowError>| match item {
-        Ok(row) => plan_row(manifest, base, row, host),
-        Err(e) => {
-            let result = failed_input(&e);
-            let failure = Some(RowFailure::input(result.detail.clone()));
+    let plan_one = |item: Result<Row, RowError>| {
+        let (number, line) = match &item {
+            Ok(row) => (row.number, row.line),
+            Err(e) => (e.number, e.line),
+        };
+        // A bug in one row's rendering fails that row, not the run (nor its other rows).
+        let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match item {
+            Ok(row) => plan_row(manifest, base, row, host),
+            Err(e) => Planned {
+                result: RowFailure::unreadable_row(&e),
+                plan: Vec::new(),
+                requests: Vec::new(),
+                reports: 0,
+                failure: Some(RowFailure::unreadable(&e)),
+            },
+        }));
+        planned.unwrap_or_else(|panic| {
+            let failure = RowFailure::internal(&panic);
+            let mut result = RowResult::new(number, line, ResultKind::Failed);
+            failure.apply_to(&mut result);
             Planned {
                 result,
                 plan: Vec::new(),
                 requests: Vec::new(),
                 reports: 0,
-                failure,
+                failure: Some(failure),
             }
-        }
+        })
     };
     if workers < 2 || batch.len() < 64 {
         return batch.into_iter().map(plan_one).collect();
@@ -268,7 +283,7 @@ fn plan_row(manifest: &Manifest, base: &BaseContext, row: Row, host: &str) -> Pl
 fn decide(result: &mut RowResult, step: &crate::manifest::Step, action: Action, ctx: &RowContext) {
     let (kind, word) = match action {
         Action::Skip => (ResultKind::Skipped, "skipped"),
-        _ => (ResultKind::Failed, "failed"),
+        _ => (ResultKind::Rejected, "rejected"),
     };
     result.result = kind;
     result.outcome = step.outcome.clone().unwrap_or_else(|| word.to_owned());
@@ -319,28 +334,11 @@ pub(super) fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFa
 }
 
 fn failed(mut planned: Planned, failure: RowFailure) -> Planned {
-    let result = &mut planned.result;
-    result.result = ResultKind::Failed;
-    "failed".clone_into(&mut result.outcome);
-    result.step.clone_from(&failure.step);
-    failure.code.clone_into(&mut result.error_code);
-    // The step has its own column: the detail is the reason alone, as in a real run.
-    result.detail.clone_from(&failure.detail);
+    failure.apply_to(&mut planned.result);
     // Requests of earlier steps stay in the plan: a real run would send them before
     // reaching the step that fails.
     planned.failure = Some(failure);
     planned
-}
-
-pub(super) fn failed_input(error: &RowError) -> RowResult {
-    let mut result = RowResult::new(error.number, error.line, ResultKind::Failed);
-    "failed".clone_into(&mut result.outcome);
-    "input".clone_into(&mut result.error_code);
-    result.detail = match &error.column {
-        Some(column) => format!("column `{column}`: {}", error.kind),
-        None => error.kind.to_string(),
-    };
-    result
 }
 
 /// The values of the manifest's key columns for a row.

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use minijinja::Value;
 
-use super::error::RowFailure;
 use crate::catalog::Method;
+use crate::failure::RowFailure;
 use crate::manifest::{Manifest, PathPart, Request, Step, StepKind};
 use crate::template::{self, LOOKUPS_KEY, OFFLINE_KEY, Template, TemplateError};
 

@@ -20,25 +20,26 @@ use minijinja::Value;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::client::{Client, Response, SendError};
-use super::error::{ExecError, RowFailure};
+use super::error::ExecError;
 use super::event::{Event, Listener, RunSummary, Stop};
 use super::limiter::Limiter;
 use super::plan::{
-    capture_columns, check_required, create_plan, failed_input, key_values, planned_captures,
-    write_plan_line,
+    capture_columns, check_required, create_plan, key_values, planned_captures, write_plan_line,
 };
 use super::render::{
     BaseContext, RenderedRequest, RowContext, json_text, render_message, render_request,
     step_applies,
 };
 use crate::catalog::Method;
+use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Action, Manifest, Request, Rule, Step, StepKind};
 use crate::output::{Emitted, Emitter, Sinks};
 use crate::policy::rate::parse_rate_headers;
 use crate::policy::retry::{
     Attempt, Decision, RetryPolicy, decide, parse_retry_after, safe_to_retry,
 };
-use crate::results::{ResultKind, ResultsWriter, RowResult};
+use crate::results::ledger::{Continue, Journal, Pick, Recorded};
+use crate::results::{Columns, ResultKind, ResultsWriter, RowResult, escape_cell};
 use crate::source::{Row, RowError};
 use crate::template;
 
@@ -47,16 +48,16 @@ use crate::template;
 pub struct RunOptions {
     /// Resolved parameters.
     pub params: BTreeMap<String, String>,
-    /// The results CSV.
+    /// The ledger (a real run, opened by [`crate::results::ledger::open`]) or the plan's
+    /// row table (a dry run).
     pub results_path: PathBuf,
-    /// Append to an existing results CSV (resume) instead of starting a new one.
-    pub append: bool,
     /// Dry run: send lookups and GET steps, plan the writes into this file.
     pub plan_path: Option<PathBuf>,
     /// Retry and backoff rules.
     pub retry: RetryPolicy,
-    /// Rows (1-based numbers) to leave out because an earlier run recorded them.
-    pub skip: HashSet<u64>,
+    /// A continued run (`--resume`, `--only-failed`): what the ledger recorded and which
+    /// rows run again.
+    pub continued: Option<Continued>,
     /// How many rows this run will take, when known (for progress).
     pub total: Option<u64>,
     /// The CSV input's columns (for outputs that copy them all, `*`).
@@ -72,15 +73,48 @@ impl RunOptions {
         RunOptions {
             params,
             results_path,
-            append: false,
             plan_path: None,
             retry: RetryPolicy::default(),
-            skip: HashSet::new(),
+            continued: None,
             total: None,
             input_columns: None,
             lookups: None,
         }
     }
+}
+
+/// What an earlier run recorded and how this run continues it.
+#[derive(Debug)]
+pub struct Continued {
+    /// The ledger's rows.
+    pub recorded: Arc<Recorded>,
+    /// `--resume` or `--only-failed`.
+    pub how: Continue,
+    /// `--retry-unknown`: send again the writes whose outcome is unknown.
+    pub retry_unknown: bool,
+}
+
+impl Clone for Continued {
+    fn clone(&self) -> Self {
+        Continued {
+            recorded: Arc::clone(&self.recorded),
+            how: self.how,
+            retry_unknown: self.retry_unknown,
+        }
+    }
+}
+
+/// Rows in a row of transit failures (after retries) that mean the API is down.
+const OUTAGE_ROWS: u32 = 3;
+/// Time without a single answer below 500 (while requests fail) that means the same.
+const OUTAGE_SILENCE: Duration = Duration::from_secs(120);
+
+/// Whether the API answers: rows that failed in transit one after another, and when an
+/// answer last came.
+#[derive(Debug)]
+struct Health {
+    transit_rows: u32,
+    last_answer: Instant,
 }
 
 /// Asks a running job to stop taking rows (Ctrl-C); in-flight rows finish and are recorded.
@@ -105,6 +139,16 @@ impl StopHandle {
         self.stopping.load(Ordering::SeqCst)
     }
 
+    /// True when not even in-flight rows may send again (credentials refused, the ledger
+    /// cannot be written, the API is down); an interrupt or abort lets them finish.
+    pub fn halts_sending(&self) -> bool {
+        self.is_stopping()
+            && matches!(
+                self.reason(),
+                Some(Stop::Fatal(_) | Stop::Ledger(_) | Stop::Outage(_))
+            )
+    }
+
     /// Why the run was told to stop, if it was.
     pub fn reason(&self) -> Option<Stop> {
         self.reason.lock().expect("stop lock").clone()
@@ -114,6 +158,10 @@ impl StopHandle {
 /// Counters shared by all rows.
 #[derive(Debug, Default)]
 struct Stats {
+    /// Rows left out of a continued run, per the class the ledger records.
+    left: Mutex<BTreeMap<ResultKind, u64>>,
+    /// Rows `--only-failed` did not run because the ledger does not know them.
+    not_in_ledger: Mutex<Vec<u64>>,
     requests: AtomicU64,
     throttled: AtomicU64,
     retries: AtomicU64,
@@ -132,6 +180,12 @@ struct Shared {
     slots: Arc<Semaphore>,
     /// Formats the records of the job's outputs and aggregates.
     emitter: Option<Arc<Emitter>>,
+    /// The write-ahead journal of a real run (none for a dry run).
+    journal: Option<Journal>,
+    /// The results' column layout (for journal lines).
+    columns: Columns,
+    /// Whether the API still answers.
+    health: Mutex<Health>,
 }
 
 /// A row's finished record plus its plan lines (dry run), tagged with its dispatch order.
@@ -141,10 +195,39 @@ struct Finished {
     plan: Vec<u8>,
     /// The row's place in the dispatch window, given back once its line is written.
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
-    /// The run stopped before the row could finish: write nothing, so a resume runs it.
-    unfinished: bool,
     /// The row's output records and aggregate facts.
     emitted: Option<Emitted>,
+}
+
+impl Finished {
+    fn of(result: RowResult) -> Self {
+        Finished {
+            seq: 0,
+            result,
+            plan: Vec::new(),
+            permit: None,
+            emitted: None,
+        }
+    }
+}
+
+/// A row's place in the ledger: its key and content fingerprint (cells as written).
+#[derive(Debug, Clone, Default)]
+struct Identity {
+    key: String,
+    fingerprint: String,
+}
+
+/// What one row's walk did that the ledger must know when it ends.
+#[derive(Debug, Default)]
+struct Sent {
+    /// An intent was journaled: the row's outcome goes to the journal too.
+    journaled: bool,
+    /// A write not safe to repeat was applied (a later stop must not make the row look
+    /// untouched).
+    unsafe_applied: bool,
+    /// Any write was applied.
+    applied: bool,
 }
 
 /// Whether a row finished well enough for rows that wait on it (`after`).
@@ -172,6 +255,17 @@ where
         None => fetch_lookups(&manifest, &client, &limiter, &options, &stop).await?,
     };
     let writer = open_writer(&manifest, &options)?;
+    let columns = writer.columns().clone();
+    let journal = if options.plan_path.is_some() {
+        None
+    } else {
+        Some(Journal::open(&options.results_path).map_err(|e| {
+            ExecError::Output(format!(
+                "cannot write the journal of `{}`: {e}",
+                options.results_path.display()
+            ))
+        })?)
+    };
     let plan_file = match &options.plan_path {
         Some(path) => Some(create_plan(path)?),
         None => None,
@@ -203,6 +297,12 @@ where
         listener,
         stop,
         stats: Stats::default(),
+        journal,
+        columns,
+        health: Mutex::new(Health {
+            transit_rows: 0,
+            last_answer: Instant::now(),
+        }),
     });
     shared.listener.event(&Event::Started {
         total: shared.options.total,
@@ -217,12 +317,14 @@ where
         emitter.zip(sinks),
         Arc::clone(&shared.stop),
     ));
-    let resumed = dispatch(&shared, rows, &done_tx, &window).await?;
+    dispatch(&shared, rows, &done_tx, &window).await?;
     drop(done_tx);
     let mut summary = write_task
         .await
         .map_err(|e| ExecError::Output(format!("the results writer stopped: {e}")))??;
-    summary.resumed = resumed;
+    summary.left = std::mem::take(&mut *shared.stats.left.lock().expect("stats"));
+    summary.resumed = summary.left.values().sum();
+    summary.not_in_ledger = std::mem::take(&mut *shared.stats.not_in_ledger.lock().expect("stats"));
     summary.requests = shared.stats.requests.load(Ordering::Relaxed);
     summary.throttled = shared.stats.throttled.load(Ordering::Relaxed);
     summary.retries = shared.stats.retries.load(Ordering::Relaxed);
@@ -245,13 +347,14 @@ fn window_size(manifest: &Manifest) -> usize {
     }
 }
 
-/// Reads rows in input order and starts a task per row; returns the rows skipped for resume.
+/// Reads rows in input order and starts a task per row; a continued run leaves out the
+/// rows its ledger says are not to run.
 async fn dispatch<I>(
     shared: &Arc<Shared>,
     rows: I,
     done_tx: &mpsc::UnboundedSender<Finished>,
     window: &Arc<Semaphore>,
-) -> Result<u64, ExecError>
+) -> Result<(), ExecError>
 where
     I: Iterator<Item = Result<Row, RowError>> + Send + 'static,
 {
@@ -268,7 +371,7 @@ where
         None
     };
     let mut last_of_key: HashMap<String, DoneWait> = HashMap::new();
-    let mut resumed = 0;
+    let mut seen: HashMap<String, u32> = HashMap::new();
     let mut seq = 0;
     loop {
         let item = match &mut graph {
@@ -283,9 +386,40 @@ where
             Ok(row) => row.number,
             Err(e) => e.number,
         };
-        if shared.options.skip.contains(&number) {
-            resumed += 1;
-            continue;
+        let identity = if shared.journal.is_some() {
+            identify(shared, &item, &mut seen)
+        } else {
+            Identity::default()
+        };
+        if let Some(continued) = &shared.options.continued {
+            let pick = continued.recorded.pick(
+                &identity.key,
+                &identity.fingerprint,
+                continued.how,
+                continued.retry_unknown,
+            );
+            match pick {
+                Pick::Run => {}
+                Pick::Leave(kind) => {
+                    *shared
+                        .stats
+                        .left
+                        .lock()
+                        .expect("stats")
+                        .entry(kind)
+                        .or_default() += 1;
+                    continue;
+                }
+                Pick::NotInLedger => {
+                    shared
+                        .stats
+                        .not_in_ledger
+                        .lock()
+                        .expect("stats")
+                        .push(number);
+                    continue;
+                }
+            }
         }
         let permit = Arc::clone(window)
             .acquire_owned()
@@ -323,8 +457,8 @@ where
         let this_seq = seq;
         seq += 1;
         tokio::spawn(async move {
-            let finished = run_one(&task_shared, item, waits, slot).await;
-            let _ = signal.send(Some(finished.result.result != ResultKind::Failed));
+            let finished = run_guarded(task_shared, item, identity, waits, slot).await;
+            let _ = signal.send(Some(finished.result.result.is_settled()));
             let _ = tx.send(Finished {
                 seq: this_seq,
                 permit: Some(permit),
@@ -332,7 +466,93 @@ where
             });
         });
     }
-    Ok(resumed)
+    Ok(())
+}
+
+/// The row's key (`input.key`, else its key columns) and content fingerprint, as the
+/// ledger writes them. `seen` counts repeats of the same content.
+fn identify(
+    shared: &Shared,
+    item: &Result<Row, RowError>,
+    seen: &mut HashMap<String, u32>,
+) -> Identity {
+    let (key, content) = match item {
+        Ok(row) => {
+            let key = match &shared.manifest.input().key {
+                Some(_) => row_key(shared, row).unwrap_or_default(),
+                None => key_values(&shared.manifest, row).join("\u{1f}"),
+            };
+            (key, serde_json::to_vec(&row.values).unwrap_or_default())
+        }
+        // A line that could not be read is known by its place and text.
+        Err(e) => (String::new(), format!("{}:{e}", e.line).into_bytes()),
+    };
+    let base = crate::results::ledger::fingerprint(&content, 1);
+    let n = seen.entry(base).or_insert(0);
+    *n += 1;
+    Identity {
+        key: escape_cell(&key).into_owned(),
+        fingerprint: crate::results::ledger::fingerprint(&content, *n),
+    }
+}
+
+/// Runs a row in a task of its own, so a panic (a bug) fails that row with an internal
+/// error instead of losing it and every line after it.
+async fn run_guarded(
+    shared: Arc<Shared>,
+    item: Result<Row, RowError>,
+    identity: Identity,
+    waits: Vec<Wait>,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Finished {
+    let (number, line) = match &item {
+        Ok(row) => (row.number, row.line),
+        Err(e) => (e.number, e.line),
+    };
+    let sent = Arc::new(Mutex::new(Sent::default()));
+    let task = {
+        let (shared, identity, sent) = (Arc::clone(&shared), identity.clone(), Arc::clone(&sent));
+        tokio::spawn(async move { run_one(&shared, item, identity, waits, slot, &sent).await })
+    };
+    let mut finished = match task.await {
+        Ok(finished) => finished,
+        Err(e) => {
+            let failure = match e.try_into_panic() {
+                Ok(panic) => RowFailure::internal(panic.as_ref()),
+                Err(e) => RowFailure::internal(&e.to_string()),
+            };
+            let mut result = RowResult::new(number, line, ResultKind::Failed);
+            result.key = identity.key;
+            result.fingerprint = identity.fingerprint;
+            failure.apply_to(&mut result);
+            Finished::of(result)
+        }
+    };
+    let sent = std::mem::take(
+        &mut *sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    // A write that may have been applied is never made to look untouched.
+    if sent.unsafe_applied && finished.result.result == ResultKind::NotAttempted
+        || sent.journaled && finished.result.error_code == FailureCode::Internal.as_str()
+    {
+        finished.result.result = ResultKind::Unknown;
+        "unknown".clone_into(&mut finished.result.outcome);
+    } else if sent.applied && finished.result.result == ResultKind::NotAttempted {
+        finished.result.result = ResultKind::Failed;
+        "failed".clone_into(&mut finished.result.outcome);
+    }
+    if sent.journaled
+        && let Some(journal) = &shared.journal
+        && let Err(e) = journal.outcome(shared.columns.record(&finished.result))
+    {
+        shared.stop.stop(Stop::Ledger(format!(
+            "cannot write `{}`: {e}",
+            journal.path().display()
+        )));
+    }
+    finished
 }
 
 /// The rows of a job with `after`, held in memory, and who waits for whom.
@@ -451,25 +671,25 @@ fn row_after(shared: &Shared, row: &Row) -> Option<String> {
 async fn run_one(
     shared: &Shared,
     item: Result<Row, RowError>,
+    identity: Identity,
     waits: Vec<Wait>,
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    sent: &Mutex<Sent>,
 ) -> Finished {
     let started = Instant::now();
     let row = match item {
         Ok(row) => row,
         Err(e) => {
-            return Finished {
-                seq: 0,
-                result: failed_input(&e),
-                plan: Vec::new(),
-                permit: None,
-                unfinished: false,
-                emitted: None,
-            };
+            let mut result = RowFailure::unreadable_row(&e);
+            result.key = identity.key;
+            result.fingerprint = identity.fingerprint;
+            return Finished::of(result);
         }
     };
     let mut result = RowResult::new(row.number, row.line, ResultKind::Done);
     result.keys = key_values(&shared.manifest, &row);
+    result.key = identity.key;
+    result.fingerprint = identity.fingerprint;
     for (mut wait, must_succeed) in waits {
         let waited = wait
             .wait_for(Option::is_some)
@@ -479,15 +699,8 @@ async fn run_one(
         // dependency cycle gets one closed on purpose.
         let ok = waited.unwrap_or_else(|_| *wait.borrow() == Some(true));
         if let Some(why) = must_succeed.filter(|_| !ok) {
-            let failure = RowFailure::input(why);
-            return Finished {
-                seq: 0,
-                result: failed(result, &failure),
-                plan: Vec::new(),
-                permit: None,
-                unfinished: false,
-                emitted: None,
-            };
+            RowFailure::input(why).apply_to(&mut result);
+            return Finished::of(result);
         }
     }
     let _slot = match slot {
@@ -503,46 +716,24 @@ async fn run_one(
         "row started"
     );
     let mut plan = Vec::new();
-    // Rows that had not started when the run was told to stop are left for a resume.
-    let mut unfinished = shared.stop.is_stopping();
     let mut emitted = None;
-    let result = if unfinished {
-        result
+    if shared.stop.is_stopping() {
+        // Rows that had not started when the run was told to stop are left for a resume.
+        stopped(&shared.stop, "").apply_to(&mut result);
     } else {
-        match run_steps(shared, row, &mut result, &mut plan).await {
-            Ok(e) => {
-                emitted = e;
-                result
-            }
-            Err(failure) => {
-                unfinished = failure.code == STOPPED;
-                failed(result, &failure)
-            }
+        match run_steps(shared, row, &mut result, &mut plan, sent).await {
+            Ok(e) => emitted = e,
+            Err(failure) => failure.apply_to(&mut result),
         }
-    };
-    let mut result = result;
+    }
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Finished {
         seq: 0,
         result,
         plan,
         permit: None,
-        unfinished,
         emitted,
     }
-}
-
-fn failed(mut result: RowResult, failure: &RowFailure) -> RowResult {
-    result.result = ResultKind::Failed;
-    "failed".clone_into(&mut result.outcome);
-    if !failure.step.is_empty() {
-        result.step.clone_from(&failure.step);
-    }
-    failure.code.clone_into(&mut result.error_code);
-    // The step has its own column (and the printed summary names it): the detail is the
-    // reason alone.
-    result.detail.clone_from(&failure.detail);
-    result
 }
 
 /// Runs the steps of one row, filling `result`, then makes its output records when it
@@ -553,12 +744,13 @@ async fn run_steps(
     row: Row,
     result: &mut RowResult,
     plan: &mut Vec<u8>,
+    sent: &Mutex<Sent>,
 ) -> Result<Option<Emitted>, RowFailure> {
     let manifest = &shared.manifest;
     check_required(manifest, &row)?;
     let mut ctx = RowContext::new(&shared.base, row.values);
     ctx.eval_vars(manifest)?;
-    let outcome = run_step_list(shared, &mut ctx, result, plan).await;
+    let outcome = run_step_list(shared, &mut ctx, result, plan, sent).await;
     // Whatever ended the row, what its steps captured is recorded (the customer a find
     // step matched before a skip, the assignee read before a refused close).
     result.captures = ctx.capture_texts(manifest);
@@ -575,7 +767,9 @@ async fn run_steps(
     match emitter.emit(&ctx.value(), ctx.row_map()) {
         Ok(emitted) => Ok(Some(emitted)),
         Err(failure) => {
-            "output".clone_into(&mut result.error_code);
+            FailureCode::Output
+                .as_str()
+                .clone_into(&mut result.error_code);
             result.detail = format!("no output records: {failure}");
             Ok(None)
         }
@@ -588,6 +782,7 @@ async fn run_step_list(
     ctx: &mut RowContext,
     result: &mut RowResult,
     plan: &mut Vec<u8>,
+    sent: &Mutex<Sent>,
 ) -> Result<(), RowFailure> {
     let manifest = &shared.manifest;
     let dry_run = shared.options.plan_path.is_some();
@@ -625,10 +820,21 @@ async fn run_step_list(
                 continue;
             }
         }
+        let safe = safe_request(request, &rendered);
+        let write = rendered.method != Method::Get;
+        if write && !dry_run {
+            write_intent(shared, step, result, safe)?;
+            sent.lock().expect("sent").journaled = true;
+        }
         let (response, attempts, confirmed) =
             send(shared, result.row, step, request, &rendered).await?;
         result.attempts += attempts;
         result.http_status = Some(response.status);
+        if write && response.status < 300 {
+            let mut sent = sent.lock().expect("sent");
+            sent.applied = true;
+            sent.unsafe_applied |= !safe;
+        }
         ctx.set_response(response_value(&response));
         // A retried create answered "id taken": the earlier attempt's write landed, so the
         // step succeeded; the manifest's 409 rules are for real conflicts.
@@ -641,7 +847,8 @@ async fn run_step_list(
         } else {
             matching_rule(request, response.status, ctx, &step.name)?
         };
-        let status_ok = confirmed || response.status < 400;
+        // A redirect is not success: a write that was redirected did not happen here.
+        let status_ok = confirmed || response.status < 300;
         let action = rule.map_or(
             if status_ok {
                 Action::Continue
@@ -666,7 +873,15 @@ async fn run_step_list(
             Action::Retry => return Err(retry_exhausted(step, &response)),
             Action::Skip | Action::Fail | Action::Abort => {
                 decide_row(result, step, rule, action, ctx, &shared.stop);
-                if action != Action::Skip && response.status >= 400 {
+                if action != Action::Skip && (300..400).contains(&response.status) {
+                    FailureCode::Redirect
+                        .as_str()
+                        .clone_into(&mut result.error_code);
+                    if rule.and_then(|r| r.message.as_ref()).is_none() {
+                        let to = response.header("location").unwrap_or("no Location header");
+                        result.detail = format!("HTTP {} to {to}", response.status);
+                    }
+                } else if action != Action::Skip && response.status >= 400 {
                     // Gladly's code is recorded even when a rule words the detail itself.
                     let (code, detail) = gladly_error(&response);
                     result.error_code = code;
@@ -686,7 +901,11 @@ fn retry_exhausted(step: &Step, response: &Response) -> RowFailure {
     let (code, detail) = gladly_error(response);
     RowFailure {
         step: step.name.clone(),
-        code: if code.is_empty() { "retry" } else { "http" },
+        code: if code.is_empty() {
+            FailureCode::Retry
+        } else {
+            FailureCode::Http
+        },
         detail: format!("still {} after retrying: {detail}", response.status),
         span: None,
     }
@@ -703,7 +922,7 @@ fn decide_row(
 ) {
     let (kind, word) = match action {
         Action::Skip => (ResultKind::Skipped, "skipped"),
-        _ => (ResultKind::Failed, "failed"),
+        _ => (ResultKind::Rejected, "rejected"),
     };
     result.result = kind;
     // A request step's own `outcome` labels its success; it ends the row here only through
@@ -785,7 +1004,7 @@ fn captures(step: &Step, request: &Request, ctx: &RowContext) -> Result<Value, R
     for (name, t) in &request.capture {
         let value = t.eval(&scope).map_err(|e| RowFailure {
             step: step.name.clone(),
-            code: "capture",
+            code: FailureCode::Capture,
             detail: format!("capture `{name}`: {}", e.reason()),
             span: Some(e.span),
         })?;
@@ -803,17 +1022,13 @@ async fn send(
     request: &Request,
     rendered: &RenderedRequest,
 ) -> Result<(Response, u32, bool), RowFailure> {
-    let has_id = rendered
-        .body
-        .as_ref()
-        .and_then(|b| b.get("id"))
-        .is_some_and(|id| id.as_str().is_some_and(|s| !s.is_empty()));
-    let safe = safe_to_retry(rendered.method.as_str(), has_id, request.idempotent);
+    let has_id = has_client_id(rendered);
+    let safe = safe_request(request, rendered);
     let mut attempt_no = 0;
     let mut throttled = Duration::ZERO;
     loop {
-        if shared.stop.is_stopping() && matches!(shared.stop.reason(), Some(Stop::Fatal(_))) {
-            return Err(stopped(step));
+        if shared.stop.halts_sending() {
+            return Err(stopped(&shared.stop, &step.name));
         }
         attempt_no += 1;
         let permit = shared.limiter.acquire(request.operation.rate_class).await;
@@ -828,6 +1043,13 @@ async fn send(
             "response"
         );
         shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if let Ok(r) = &answer
+            && r.status < 500
+        {
+            let mut health = shared.health.lock().expect("health");
+            health.transit_rows = 0;
+            health.last_answer = Instant::now();
+        }
         if let Ok(r) = &answer {
             shared.limiter.observe(&parse_rate_headers(
                 r.header("ratelimit-limit-second"),
@@ -884,20 +1106,22 @@ async fn send(
                         "forbidden"
                     }
                 )));
-                return Err(stopped(step));
+                return Err(stopped(&shared.stop, &step.name));
             }
             Decision::GiveUp { reason } => {
+                note_transit_failure(shared, &attempt);
                 return Err(RowFailure {
                     step: step.name.clone(),
-                    code: "network",
+                    code: FailureCode::Network,
                     detail: format!("gave up after {attempt_no} attempts: {reason}"),
                     span: None,
                 });
             }
             Decision::OutcomeUnknown { reason } => {
+                note_transit_failure(shared, &attempt);
                 return Err(RowFailure {
                     step: step.name.clone(),
-                    code: "unknown",
+                    code: FailureCode::Unknown,
                     detail: format!(
                         "outcome unknown — check before re-running ({reason}; the request is \
                          not safe to repeat: give it a client id or mark the step idempotent)"
@@ -909,15 +1133,103 @@ async fn send(
     }
 }
 
-/// The failure code of a row cut short by a fatal stop (never recorded).
-const STOPPED: &str = "stopped";
-
-fn stopped(step: &Step) -> RowFailure {
+/// A row cut short because the run stopped: it is recorded as not attempted (or, when a
+/// write of it was applied, as failed or unknown; see [`run_guarded`]).
+fn stopped(stop: &StopHandle, step: &str) -> RowFailure {
+    let why = match stop.reason() {
+        Some(Stop::Interrupted) => "the run was interrupted",
+        Some(Stop::Ledger(_)) => "the ledger could not be written",
+        Some(Stop::Outage(_)) => "the API stopped answering",
+        Some(Stop::Aborted { .. }) => "a rule aborted the run",
+        Some(Stop::Fatal(_)) | None => "the run stopped",
+    };
     RowFailure {
-        step: step.name.clone(),
-        code: STOPPED,
-        detail: "the run stopped before this row finished".to_owned(),
+        step: step.to_owned(),
+        code: FailureCode::Stopped,
+        detail: format!("{why} before this row finished: `--resume` runs it"),
         span: None,
+    }
+}
+
+/// A request whose repeat cannot apply it twice: a GET, a write with a client id, or a
+/// step marked idempotent.
+fn safe_request(request: &Request, rendered: &RenderedRequest) -> bool {
+    safe_to_retry(
+        rendered.method.as_str(),
+        has_client_id(rendered),
+        request.idempotent,
+    )
+}
+
+fn has_client_id(rendered: &RenderedRequest) -> bool {
+    rendered
+        .body
+        .as_ref()
+        .and_then(|b| b.get("id"))
+        .is_some_and(|id| id.as_str().is_some_and(|s| !s.is_empty()))
+}
+
+/// Puts the row's intent in the journal before a write is sent: the line it keeps if the
+/// run dies before the answer. If the journal cannot be written, nothing is sent.
+fn write_intent(
+    shared: &Shared,
+    step: &Step,
+    result: &RowResult,
+    safe: bool,
+) -> Result<(), RowFailure> {
+    let Some(journal) = &shared.journal else {
+        return Ok(());
+    };
+    if shared.stop.halts_sending() {
+        return Err(stopped(&shared.stop, &step.name));
+    }
+    let mut intent = result.clone();
+    let failure = RowFailure {
+        step: step.name.clone(),
+        code: if safe {
+            FailureCode::Network
+        } else {
+            FailureCode::Unknown
+        },
+        detail: if safe {
+            "in flight when the run ended; safe to send again: `--resume` sends it".to_owned()
+        } else {
+            "sent when the run ended and no answer was recorded: check in Gladly whether it \
+             was applied; `--retry-unknown` sends it again"
+                .to_owned()
+        },
+        span: None,
+    };
+    failure.apply_to(&mut intent);
+    journal.intent(shared.columns.record(&intent)).map_err(|e| {
+        shared.stop.stop(Stop::Ledger(format!(
+            "cannot write `{}`: {e}",
+            journal.path().display()
+        )));
+        stopped(&shared.stop, &step.name)
+    })
+}
+
+/// A row failed in transit after every retry: when rows keep failing so, or nothing has
+/// answered for a while, the API is down and the run stops instead of failing every row.
+fn note_transit_failure(shared: &Shared, attempt: &Attempt) {
+    let transport = match attempt {
+        Attempt::Status { status, .. } => *status >= 500,
+        Attempt::Timeout | Attempt::Connection | Attempt::NotSent => true,
+    };
+    if !transport {
+        return;
+    }
+    let mut health = shared.health.lock().expect("health");
+    health.transit_rows += 1;
+    let silent = health.last_answer.elapsed();
+    if health.transit_rows >= OUTAGE_ROWS || silent >= OUTAGE_SILENCE {
+        shared.stop.stop(Stop::Outage(format!(
+            "{} rows in a row failed in transit after every retry, and nothing has answered \
+             for {} s",
+            health.transit_rows,
+            silent.as_secs()
+        )));
     }
 }
 
@@ -1100,12 +1412,14 @@ pub(super) async fn fetch_with_retries(
 
 fn open_writer(manifest: &Manifest, options: &RunOptions) -> Result<ResultsWriter, ExecError> {
     let captures = capture_columns(manifest);
-    let keys = &manifest.results().columns;
+    let columns = Columns::new(&manifest.results().columns, &captures);
     let path = &options.results_path;
-    let writer = if options.append {
-        ResultsWriter::append(path, keys, &captures)
+    // A continued ledger keeps its lines (compacted when the run ends); everything else
+    // starts its file (a new ledger was checked free by `ledger::open`).
+    let writer = if options.continued.is_some() {
+        ResultsWriter::append(path, columns)
     } else {
-        ResultsWriter::create(path, keys, &captures)
+        ResultsWriter::create(path, columns)
     };
     writer.map_err(|e| ExecError::Output(format!("cannot write `{}`: {e}", path.display())))
 }
@@ -1122,24 +1436,33 @@ async fn write_results(
     let mut pending: BTreeMap<u64, Finished> = BTreeMap::new();
     let mut next = 0;
     let mut summary = RunSummary::default();
-    let output = |e: std::io::Error| ExecError::Output(format!("cannot write results: {e}"));
+    // Once a line cannot be written, nothing more is sent (the stop) and nothing more is
+    // written here; the rows still in flight end and go to the journal.
+    let mut broken = false;
     while let Some(done) = finished.recv().await {
         pending.insert(done.seq, done);
         while let Some(done) = pending.remove(&next) {
             next += 1;
-            if done.unfinished {
+            if broken {
                 continue;
             }
-            if let Some(plan) = &mut plan {
-                plan.write_all(&done.plan).map_err(output)?;
-                plan.flush().map_err(output)?;
+            let written = (|| -> Result<(), String> {
+                if let Some(plan) = &mut plan {
+                    plan.write_all(&done.plan).map_err(|e| e.to_string())?;
+                    plan.flush().map_err(|e| e.to_string())?;
+                }
+                if let (Some((emitter, sinks)), Some(emitted)) = (&mut outputs, &done.emitted) {
+                    sinks.write(emitted, emitter)?;
+                    sinks.flush()?;
+                }
+                writer.write(&done.result).map_err(|e| e.to_string())
+            })();
+            if let Err(e) = written {
+                broken = true;
+                stop.stop(Stop::Ledger(format!("cannot write the results: {e}")));
+                continue;
             }
-            if let (Some((emitter, sinks)), Some(emitted)) = (&mut outputs, &done.emitted) {
-                sinks.write(emitted, emitter).map_err(ExecError::Output)?;
-                sinks.flush().map_err(ExecError::Output)?;
-            }
-            writer.write(&done.result).map_err(output)?;
-            if done.result.result == ResultKind::Failed && summary.failures.len() < 10 {
+            if done.result.result.is_failure() && summary.failures.len() < 10 {
                 let r = &done.result;
                 let what = if r.step.is_empty() {
                     r.detail.clone()
@@ -1162,7 +1485,7 @@ async fn write_results(
             drop(done.permit);
         }
     }
-    if let Some((emitter, sinks)) = outputs {
+    if let Some((emitter, sinks)) = outputs.filter(|_| !broken) {
         // Aggregates over part of the rows would look complete: a stopped run leaves them out.
         let complete = stop.reason().is_none();
         summary.written = sinks
@@ -1280,19 +1603,19 @@ steps:
                 .lines()
                 .nth(1)
                 .unwrap()
-                .contains(",failed,refused,delete,400,1,")
+                .contains(",rejected,refused,delete,400,1,")
                 && refused.contains(",invalid_state,no: customer has an OPEN"),
             "Gladly's code is kept when a rule words the detail: {refused}"
         );
         let lines: Vec<&str> = results.lines().collect();
-        assert!(lines[0].ends_with(",detail,find.id,find.name"), "{results}");
+        assert!(lines[0].contains(",detail,find.id,find.name"), "{results}");
         assert!(
             lines[1].contains(",skipped,skipped,stop,200,")
-                && lines[1].ends_with(",found,GfkFIKfgRoQ85jUsrlJqIQ,Ada Lovelace"),
+                && lines[1].contains(",found,GfkFIKfgRoQ85jUsrlJqIQ,Ada Lovelace"),
             "the skipped row records what `find` captured: {results}"
         );
         assert!(
-            lines[2].contains(",failed,failed,find,200,1,")
+            lines[2].contains(",rejected,rejected,find,200,1,")
                 && lines[2].contains(",capture,capture `name`: "),
             "the step is in its column, not repeated in the detail: {results}"
         );
@@ -1315,12 +1638,15 @@ steps:
         .await;
         let lines: Vec<&str> = results.lines().collect();
         assert!(
-            lines[1].ends_with(
+            lines[1].contains(
                 ",input,\"row 2, which this row waits for (`input.after`), did not succeed\""
             ),
             "{results}"
         );
-        assert!(lines[2].contains(",failed,failed,create,409,"), "{results}");
+        assert!(
+            lines[2].contains(",rejected,rejected,create,409,"),
+            "{results}"
+        );
         for line in &lines[3..] {
             assert!(line.contains("wait for each other in a cycle"), "{results}");
         }
@@ -1350,13 +1676,13 @@ NoSuchItem
         let lines: Vec<&str> = results.lines().collect();
         assert!(lines[1].contains(",done,redacted,redact,201,"), "{results}");
         assert!(
-            lines[2].contains(",failed,failed,redact,400,1,")
+            lines[2].contains(",rejected,rejected,redact,400,1,")
                 && lines[2]
-                    .ends_with(",invalid,id: items of type [CONVERSATION_NOTE] cannot be redacted"),
+                    .contains(",invalid,id: items of type [CONVERSATION_NOTE] cannot be redacted"),
             "a refused note is not `redacted`: {results}"
         );
         assert!(
-            lines[3].contains(",failed,failed,redact,404,1,"),
+            lines[3].contains(",rejected,rejected,redact,404,1,"),
             "{results}"
         );
     }

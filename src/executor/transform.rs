@@ -12,14 +12,15 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::error::{ExecError, RowFailure};
+use super::error::ExecError;
 use super::event::{Event, Listener, RunSummary, Stop};
-use super::plan::{check_required, failed_input, key_values};
+use super::plan::{check_required, key_values};
 use super::render::{BaseContext, RowContext};
 use super::run::StopHandle;
+use crate::failure::RowFailure;
 use crate::manifest::Manifest;
 use crate::output::{Emitted, Emitter, Sinks};
-use crate::results::{ResultKind, ResultsWriter, RowResult};
+use crate::results::{Columns, ResultKind, ResultsWriter, RowResult};
 use crate::source::{Packed, Row, RowError, RowErrorKind};
 
 /// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]).
@@ -57,9 +58,10 @@ where
         .map_err(ExecError::Output)?;
     let mut sinks = Sinks::create(&emitter).map_err(ExecError::Output)?;
     let keys = &manifest.results().columns;
-    let mut results = ResultsWriter::create(results_path, keys, &[]).map_err(|e| {
-        ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
-    })?;
+    let mut results =
+        ResultsWriter::create(results_path, Columns::new(keys, &[])).map_err(|e| {
+            ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
+        })?;
     let output = |e: std::io::Error| {
         ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
     };
@@ -107,10 +109,10 @@ where
                         };
                         summary.failures.push((result.row, result.line, what));
                     }
-                    *summary.by_result.entry(ResultKind::Failed).or_default() += 1;
+                    *summary.by_result.entry(result.result).or_default() += 1;
                     listener.event(&Event::RowFinished {
                         row: result.row,
-                        result: ResultKind::Failed,
+                        result: result.result,
                         outcome: result.outcome.clone(),
                     });
                 }
@@ -133,9 +135,11 @@ where
     if done > 0 {
         summary.by_outcome.insert("done".into(), done);
     }
-    let failed = summary.count(ResultKind::Failed);
-    if failed > 0 {
-        summary.by_outcome.insert("failed".into(), failed);
+    for kind in ResultKind::ALL.into_iter().filter(|k| k.is_failure()) {
+        let n = summary.count(kind);
+        if n > 0 {
+            summary.by_outcome.insert(kind.as_str().into(), n);
+        }
     }
     // Aggregates over part of the rows would look complete: a stopped run leaves them out.
     let stopped = stop.reason().is_some();
@@ -207,16 +211,13 @@ fn convert(
         shared,
         emitter,
     } = *scope;
-    let row = item.map_err(|e| Box::new(failed_input(&e)))?;
+    let row = item.map_err(|e| Box::new(RowFailure::unreadable_row(&e)))?;
     let (number, line) = (row.number, row.line);
     let keys = key_values(manifest, &row);
     let fail = |failure: RowFailure| {
-        let mut result = RowResult::new(number, line, ResultKind::Failed);
+        let mut result = RowResult::new(number, line, ResultKind::Rejected);
         result.keys.clone_from(&keys);
-        "failed".clone_into(&mut result.outcome);
-        result.step.clone_from(&failure.step);
-        failure.code.clone_into(&mut result.error_code);
-        result.detail = failure.detail;
+        failure.apply_to(&mut result);
         Box::new(result)
     };
     check_required(manifest, &row).map_err(fail)?;

@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use minijinja::Value;
 
 use super::{cell_text, render_path, value_at};
-use crate::executor::RowFailure;
+use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Aggregate, ColumnValue, Measure};
 use crate::template;
 
@@ -54,7 +54,7 @@ enum Part {
 fn fail(what: &str, detail: &str) -> RowFailure {
     RowFailure {
         step: String::new(),
-        code: "aggregate",
+        code: FailureCode::Output,
         detail: format!("{what}: {detail}"),
         span: None,
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use minijinja::Value;
 
-use crate::executor::RowFailure;
+use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Column, ColumnValue, Manifest, Output, OutputFormat};
 use crate::template::{self, Template};
 
@@ -341,7 +341,7 @@ impl Emitter {
                     }
                     let items = list.try_iter().map_err(|_| RowFailure {
                         step: String::new(),
-                        code: "template",
+                        code: FailureCode::Template,
                         detail: format!("`each` gave {}, not a list", list.kind()),
                         span: Some(each.span()),
                     })?;
