@@ -168,10 +168,10 @@ impl Catalog {
             if op.method != method {
                 continue;
             }
-            if let Some(rank) = path::rank(&self.templates[i], &segments) {
-                if path::better(&rank, best.as_ref().map(|(_, r)| r)) {
-                    best = Some((i, rank));
-                }
+            if let Some(rank) = path::rank(&self.templates[i], &segments)
+                && path::better(&rank, best.as_ref().map(|(_, r)| r))
+            {
+                best = Some((i, rank));
             }
         }
         let (i, _) = best?;

@@ -362,13 +362,14 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     } else {
         count_rows(&p)
     };
-    if p.manifest.destructive() && !args.dry_run && !args.sandbox {
-        if let Err(message) =
+    if p.manifest.destructive()
+        && !args.dry_run
+        && !args.sandbox
+        && let Err(message) =
             super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes)
-        {
-            report::error(&message);
-            return Exit::Usage;
-        }
+    {
+        report::error(&message);
+        return Exit::Usage;
     }
     let client = match Client::new(credentials, Duration::from_secs(args.timeout.max(1))) {
         Ok(c) => c,

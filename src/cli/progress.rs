@@ -210,11 +210,11 @@ impl Listener for Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         // A bar left registered would keep hiding and redrawing itself around log lines.
-        if let Some(bar) = &self.bar {
-            if !self.finished.swap(true, Ordering::AcqRel) {
-                *ACTIVE_BAR.write().unwrap_or_else(PoisonError::into_inner) = None;
-                bar.finish_and_clear();
-            }
+        if let Some(bar) = &self.bar
+            && !self.finished.swap(true, Ordering::AcqRel)
+        {
+            *ACTIVE_BAR.write().unwrap_or_else(PoisonError::into_inner) = None;
+            bar.finish_and_clear();
         }
     }
 }
@@ -450,9 +450,14 @@ pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
             plural(*records, "record")
         );
     }
-    let _ = writeln!(out, "results: {}", summary.results_path.display());
-    if let Some(plan) = &summary.plan_path {
-        let _ = writeln!(out, "plan:    {}", plan.display());
+    match &summary.plan_path {
+        Some(plan) => {
+            let _ = writeln!(out, "plan:    {}", summary.results_path.display());
+            let _ = writeln!(out, "         {}", plan.display());
+        }
+        None => {
+            let _ = writeln!(out, "results: {}", summary.results_path.display());
+        }
     }
     if let Some(stop) = &summary.stop {
         let _ = writeln!(out, "{}", stop_text(stop, summary));
@@ -782,8 +787,8 @@ dry run of 1 row in 0.4s — 1 planned, 0 skipped, 0 rejected
 outcomes:
   planned  1
 requests: 2 sent (reads only), 0 retried, 0 answered 429
-results: out/x.csv
-plan:    out/x.plan.jsonl
+plan:    out/x.csv
+         out/x.plan.jsonl
 "
         );
     }

@@ -216,6 +216,8 @@ impl Finished {
 struct Identity {
     key: String,
     fingerprint: String,
+    /// The key columns' values, for a row whose task died before it could say.
+    keys: Vec<String>,
 }
 
 /// What one row's walk did that the ledger must know when it ends.
@@ -400,6 +402,19 @@ where
             );
             match pick {
                 Pick::Run => {}
+                Pick::Replace(old) => {
+                    // The corrected row's line replaces the old one when the ledger is
+                    // compacted.
+                    if let Some(journal) = &shared.journal
+                        && let Err(e) = journal.drop_line(old)
+                    {
+                        shared.stop.stop(Stop::Ledger(format!(
+                            "cannot write `{}`: {e}",
+                            journal.path().display()
+                        )));
+                        break;
+                    }
+                }
                 Pick::Leave(kind) => {
                     *shared
                         .stats
@@ -458,7 +473,7 @@ where
         seq += 1;
         tokio::spawn(async move {
             let finished = run_guarded(task_shared, item, identity, waits, slot).await;
-            let _ = signal.send(Some(finished.result.result.is_settled()));
+            let _ = signal.send(Some(!finished.result.result.is_failure()));
             let _ = tx.send(Finished {
                 seq: this_seq,
                 permit: Some(permit),
@@ -493,6 +508,10 @@ fn identify(
     Identity {
         key: escape_cell(&key).into_owned(),
         fingerprint: crate::results::ledger::fingerprint(&content, *n),
+        keys: match item {
+            Ok(row) => key_values(&shared.manifest, row),
+            Err(_) => Vec::new(),
+        },
     }
 }
 
@@ -522,6 +541,7 @@ async fn run_guarded(
                 Err(e) => RowFailure::internal(&e.to_string()),
             };
             let mut result = RowResult::new(number, line, ResultKind::Failed);
+            result.keys = identity.keys;
             result.key = identity.key;
             result.fingerprint = identity.fingerprint;
             failure.apply_to(&mut result);
@@ -838,6 +858,21 @@ async fn run_step_list(
         ctx.set_response(response_value(&response));
         // A retried create answered "id taken": the earlier attempt's write landed, so the
         // step succeeded; the manifest's 409 rules are for real conflicts.
+        if response.status >= 500
+            && !confirmed
+            && matching_rule(request, response.status, ctx, &step.name)?.is_none()
+        {
+            let (_, detail) = gladly_error(&response);
+            return Err(RowFailure {
+                step: step.name.clone(),
+                code: FailureCode::Network,
+                detail: format!(
+                    "HTTP {} after {attempts} attempts: {detail}",
+                    response.status
+                ),
+                span: None,
+            });
+        }
         let rule = if confirmed {
             result.detail = format!(
                 "created by an earlier attempt whose answer was lost (HTTP {} on retry)",
@@ -1068,7 +1103,13 @@ async fn send(
         ) {
             Decision::Accept => {
                 let response = answer.expect("accepted attempts have a response");
-                let confirmed = attempt_no > 1 && has_id && is_id_taken(&response);
+                // A create sent again (a retry, or a row the ledger says was in flight when
+                // an earlier run ended) finding its own id taken: the first one landed.
+                let again = attempt_no > 1 || shared.options.continued.is_some();
+                let confirmed = again && has_id && is_id_taken(&response);
+                if response.status >= 500 {
+                    note_transit_failure(shared, &attempt);
+                }
                 return Ok((response, attempt_no, confirmed));
             }
             Decision::Retry { after, reason } => {

@@ -248,6 +248,9 @@ enum Entry {
     /// The row ended; the cells are its line.
     #[serde(rename = "outcome")]
     Outcome(Vec<String>),
+    /// A corrected row runs in place of this line (its identity): drop it.
+    #[serde(rename = "drop")]
+    Drop(String),
 }
 
 /// The write-ahead journal of a run, shared by every row task.
@@ -272,6 +275,11 @@ impl Journal {
     /// run dies before its outcome.
     pub fn intent(&self, cells: Vec<String>) -> io::Result<()> {
         self.append(&Entry::Intent(cells))
+    }
+
+    /// Records that the line with identity `id` gives way to a corrected row.
+    pub fn drop_line(&self, id: String) -> io::Result<()> {
+        self.append(&Entry::Drop(id))
     }
 
     /// Records how a row that wrote an intent ended.
@@ -323,7 +331,7 @@ struct Lines {
     header: Vec<String>,
     result_at: usize,
     /// Identity → cells; the last line (or journal entry) for an identity wins.
-    lines: HashMap<String, Vec<String>>,
+    by_id: HashMap<String, Vec<String>>,
     /// Identities in first-seen order.
     order: Vec<String>,
 }
@@ -333,10 +341,10 @@ impl Lines {
         let Some(id) = identity_of(&cells) else {
             return;
         };
-        if !self.lines.contains_key(&id) {
+        if !self.by_id.contains_key(&id) {
             self.order.push(id.clone());
         }
-        self.lines.insert(id, cells);
+        self.by_id.insert(id, cells);
     }
 }
 
@@ -380,7 +388,7 @@ fn read_lines(results: &Path) -> Result<Lines, LedgerError> {
     let mut lines = Lines {
         header,
         result_at,
-        lines: HashMap::new(),
+        by_id: HashMap::new(),
         order: Vec::new(),
     };
     for record in reader.records() {
@@ -403,6 +411,10 @@ fn read_lines(results: &Path) -> Result<Lines, LedgerError> {
                 // sent for it.
                 match serde_json::from_slice::<Entry>(&line) {
                     Ok(Entry::Intent(cells) | Entry::Outcome(cells)) => lines.put(cells),
+                    Ok(Entry::Drop(id)) => {
+                        lines.by_id.remove(&id);
+                        lines.order.retain(|o| *o != id);
+                    }
                     Err(_) => {}
                 }
             }
@@ -418,7 +430,7 @@ fn read_lines(results: &Path) -> Result<Lines, LedgerError> {
 /// journal. Returns the totals of the compacted ledger.
 pub fn compact(results: &Path) -> Result<Totals, LedgerError> {
     let lines = read_lines(results)?;
-    let mut ordered: Vec<&Vec<String>> = lines.order.iter().map(|id| &lines.lines[id]).collect();
+    let mut ordered: Vec<&Vec<String>> = lines.order.iter().map(|id| &lines.by_id[id]).collect();
     let row_of = |cells: &Vec<String>| cells.first().and_then(|r| r.parse::<u64>().ok());
     ordered.sort_by_key(|cells| row_of(cells).unwrap_or(u64::MAX));
     let tmp = beside(results, ".tmp");
@@ -429,8 +441,10 @@ pub fn compact(results: &Path) -> Result<Totals, LedgerError> {
         for cells in &ordered {
             out.write_record(*cells)?;
         }
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        let file = out.into_inner().map_err(csv::IntoInnerError::into_error)?;
+        file.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?
+            .sync_all()?;
         std::fs::rename(&tmp, results)
     };
     if let Err(e) = write() {
@@ -474,10 +488,12 @@ pub enum Continue {
 }
 
 /// What a continued run does with one input row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pick {
     /// Run it.
     Run,
+    /// Run it in place of the recorded line with this identity (a corrected row).
+    Replace(String),
     /// Leave it: the ledger records it so (done, skipped, rejected on resume, unknown).
     Leave(ResultKind),
     /// `--only-failed` on a row the ledger does not know: not run, reported.
@@ -488,7 +504,7 @@ pub enum Pick {
 #[derive(Debug, Default)]
 pub struct Recorded {
     by_id: HashMap<String, ResultKind>,
-    by_key: HashMap<String, Vec<ResultKind>>,
+    by_key: HashMap<String, Vec<(String, ResultKind)>>,
 }
 
 impl Recorded {
@@ -496,7 +512,7 @@ impl Recorded {
     pub fn load(results: &Path) -> Result<Recorded, LedgerError> {
         let lines = read_lines(results)?;
         let mut recorded = Recorded::default();
-        for (id, cells) in &lines.lines {
+        for (id, cells) in &lines.by_id {
             let Some(kind) = cells
                 .get(lines.result_at)
                 .and_then(|r| ResultKind::parse(r))
@@ -506,7 +522,11 @@ impl Recorded {
             recorded.by_id.insert(id.clone(), kind);
             let key = &cells[cells.len() - 2];
             if !key.is_empty() {
-                recorded.by_key.entry(key.clone()).or_default().push(kind);
+                recorded
+                    .by_key
+                    .entry(key.clone())
+                    .or_default()
+                    .push((id.clone(), kind));
             }
         }
         Ok(recorded)
@@ -537,10 +557,13 @@ impl Recorded {
         if !key.is_empty()
             && let Some(kinds) = self.by_key.get(key)
         {
-            if let Some(&kind) = kinds.iter().find(|k| !runs(**k)) {
-                return Pick::Leave(kind);
+            if let Some((_, kind)) = kinds.iter().find(|(_, k)| !runs(*k)) {
+                return Pick::Leave(*kind);
             }
-            return Pick::Run;
+            return match kinds.as_slice() {
+                [(old, _)] => Pick::Replace(old.clone()),
+                _ => Pick::Run,
+            };
         }
         match how {
             Continue::Resume => Pick::Run,
@@ -685,7 +708,7 @@ pub fn move_aside(results: &Path) -> io::Result<PathBuf> {
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    let free = (1..)
+    let free = (1..=u32::MAX)
         .map(|n| results.with_file_name(format!("{stem}.{n}{ext}")))
         .find(|p| !p.exists() && !meta_path(p).exists())
         .expect("some number is free");
@@ -798,7 +821,11 @@ mod tests {
         assert_eq!(resume("c", "f3"), Pick::Run);
         assert_eq!(resume("d", "f4"), Pick::Leave(ResultKind::Unknown));
         assert_eq!(resume("e", "f5"), Pick::Run, "never reached");
-        assert_eq!(only("b", "changed"), Pick::Run, "a corrected row");
+        assert_eq!(
+            only("b", "changed"),
+            Pick::Replace("b\u{1f}f2".to_owned()),
+            "a corrected row"
+        );
         assert_eq!(only("a", "changed"), Pick::Leave(ResultKind::Done));
         assert_eq!(only("e", "f5"), Pick::NotInLedger);
         assert_eq!(only("d", "f4"), Pick::Leave(ResultKind::Unknown));

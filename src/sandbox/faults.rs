@@ -387,10 +387,11 @@ impl FaultPlan {
                 });
             }
         }
-        if let Some((share, delay)) = self.spec.slow {
-            if decision.fault.is_none() && slow < share {
-                decision.slow = Some(delay);
-            }
+        if let Some((share, delay)) = self.spec.slow
+            && decision.fault.is_none()
+            && slow < share
+        {
+            decision.slow = Some(delay);
         }
         decision
     }

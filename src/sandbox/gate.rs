@@ -75,14 +75,14 @@ fn admit(app: &App, req: &Request) -> Result<Option<ReportSlot>, GladlyError> {
         return Err(GladlyError::unauthorized());
     }
     let now = Instant::now();
-    if let Some(window) = &app.limiter {
-        if !window.try_admit(now).0 {
-            let detail = format!(
-                "rate limit of {} requests per second reached",
-                window.limit()
-            );
-            return Err(too_many(app, &detail));
-        }
+    if let Some(window) = &app.limiter
+        && !window.try_admit(now).0
+    {
+        let detail = format!(
+            "rate limit of {} requests per second reached",
+            window.limit()
+        );
+        return Err(too_many(app, &detail));
     }
     if !is_report(req) {
         return Ok(None);

@@ -188,10 +188,10 @@ async fn save_while_running(app: App, mut stopped: watch::Receiver<bool>) {
             _ = stopped.changed() => true,
             () = tokio::time::sleep(Duration::from_millis(250)) => false,
         };
-        if app.dirty.swap(false, Ordering::AcqRel) {
-            if let Err(err) = app.save_state() {
-                tracing::warn!(error = %err, "could not save sandbox state");
-            }
+        if app.dirty.swap(false, Ordering::AcqRel)
+            && let Err(err) = app.save_state()
+        {
+            tracing::warn!(error = %err, "could not save sandbox state");
         }
         if stopping {
             return;

@@ -93,6 +93,15 @@ fn column(rows: &[std::collections::BTreeMap<String, String>], name: &str) -> Ve
     rows.iter().map(|r| r[name].clone()).collect()
 }
 
+/// A results cell as it was before escaping: the `'` put before a cell a spreadsheet
+/// would read as a formula (`=`, `+`, `-`, `@`, tab, CR) is taken off.
+pub(crate) fn unescape(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 fn fast() -> SandboxOptions {
     SandboxOptions::unlimited()
 }
@@ -112,15 +121,29 @@ fn create_customers_applied_twice_creates_nothing_the_second_time() {
         "one row fails: {}{}",
         first.stdout, first.stderr
     );
+    assert!(
+        first
+            .stdout
+            .contains(" — 5 done, 0 skipped, 0 failed, 1 rejected\n"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first
+            .stdout
+            .contains("ledger:  6 rows in all — 5 done, 1 rejected\n"),
+        "{}",
+        first.stdout
+    );
     let rows = csv_maps(&test.read("jobs/results/create-customers.csv"));
     assert_eq!(
         column(&rows, "result"),
-        ["done", "done", "done", "done", "done", "failed"]
+        ["done", "done", "done", "done", "done", "rejected"]
     );
     assert_eq!(
         column(&rows, "outcome"),
         [
-            "created", "created", "created", "created", "created", "failed"
+            "created", "created", "created", "created", "created", "rejected"
         ]
     );
     assert_eq!(
@@ -129,7 +152,7 @@ fn create_customers_applied_twice_creates_nothing_the_second_time() {
     );
     let customers = org.state()["customers"].as_object().unwrap().clone();
     assert_eq!(customers.len(), before + 5);
-    let first_id = &rows[0]["create.id"];
+    let first_id = unescape(&rows[0]["create.id"]);
     let created = &customers[first_id];
     assert_eq!(created["name"], "First1 Last1");
     assert_eq!(created["emails"][0]["original"], "first1@example.com");
@@ -138,15 +161,40 @@ fn create_customers_applied_twice_creates_nothing_the_second_time() {
         created["customAttributes"],
         serde_json::json!({"attr1": "hello", "attr3": "world"})
     );
-    let literal = &customers[&rows[4]["create.id"]];
+    let literal = &customers[unescape(&rows[4]["create.id"])];
     assert_eq!(
         literal["name"], "{{ 7*7 }}",
         "a cell is data, never a template"
     );
 
-    let second = test.run();
-    assert_eq!(second.code, 3);
+    // The ledger is never overwritten: the same command again is refused, sending nothing.
+    let ledger = test.read("jobs/results/create-customers.csv");
+    let sent = org.log().len();
+    let refused = test.run();
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    for option in ["--resume", "--results", "--replace"] {
+        assert!(refused.stderr.contains(option), "{}", refused.stderr);
+    }
+    assert_eq!(org.log().len(), sent, "nothing was sent");
+    assert_eq!(test.read("jobs/results/create-customers.csv"), ledger);
+
+    // A new ledger runs every row again: the customers exist, none is created twice.
+    let second = test.run_args(&["apply", "jobs/create-customers.yaml", "--replace"]);
+    assert_eq!(second.code, 3, "{}{}", second.stdout, second.stderr);
+    assert!(
+        second
+            .stdout
+            .contains(" — 0 done, 5 skipped, 0 failed, 1 rejected\n"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(
+        test.read("jobs/results/create-customers.1.csv"),
+        ledger,
+        "the first ledger was moved aside"
+    );
     let rows = csv_maps(&test.read("jobs/results/create-customers.csv"));
+    assert_eq!(rows.len(), 6);
     assert_eq!(column(&rows, "result")[..5], ["skipped"; 5]);
     assert_eq!(column(&rows, "outcome")[..5], ["exists"; 5]);
     assert_eq!(
@@ -496,10 +544,15 @@ fn ctrl_c_finishes_in_flight_rows_records_them_and_says_how_to_resume() {
         "{stdout}"
     );
     let rows = csv_maps(&test.read("out.csv"));
-    assert!(rows.len() < 60, "stopped taking rows: {}", rows.len());
+    let done = rows.iter().filter(|r| r["result"] == "done").count();
+    assert!(done < 60, "stopped taking rows: {done} done");
     assert!(
-        rows.iter().all(|r| r["result"] == "done"),
-        "in-flight rows finished: {rows:?}"
+        rows.iter().all(|r| r["result"] == "done"
+            || r["result"] == "not-attempted"
+                && r["error_code"] == "stopped"
+                && r["attempts"] == "0"),
+        "in-flight rows finished; rows taken but not started are recorded as not attempted: \
+         {rows:?}"
     );
     let created = org
         .customers_by_email()
@@ -507,9 +560,8 @@ fn ctrl_c_finishes_in_flight_rows_records_them_and_says_how_to_resume() {
         .filter(|e| e.starts_with("sigint"))
         .count();
     assert_eq!(
-        created,
-        rows.len(),
-        "every recorded row, and only those, was applied"
+        created, done,
+        "every row recorded as done, and only those, was applied"
     );
 
     let resumed = test.run_args(&[
@@ -521,7 +573,9 @@ fn ctrl_c_finishes_in_flight_rows_records_them_and_says_how_to_resume() {
         "out.csv",
     ]);
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
-    assert_eq!(csv_maps(&test.read("out.csv")).len(), 60);
+    let rows = csv_maps(&test.read("out.csv"));
+    assert_eq!(rows.len(), 60, "one line per row");
+    assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
     let by_email = org.customers_by_email();
     assert!((1..=60).all(|i| by_email.get(&format!("sigint{i}@example.com")) == Some(&1)));
 }
@@ -565,7 +619,8 @@ fn a_destructive_job_needs_yes_without_a_terminal() {
     let done = test.run_args(&["apply", "job.yaml", "--yes"]);
     assert_eq!(done.code, 3, "{}{}", done.stdout, done.stderr);
     let rows = csv_maps(&test.read("results/delete-customers.csv"));
-    assert_eq!(column(&rows, "outcome"), ["deleted", "failed"]);
+    assert_eq!(column(&rows, "result"), ["done", "rejected"]);
+    assert_eq!(column(&rows, "outcome"), ["deleted", "rejected"]);
     assert_eq!(rows[1]["detail"], "no customer has this email");
     let left = org.customers_by_email();
     assert!(!left.contains_key(email), "the customer is gone");

@@ -1,5 +1,5 @@
-//! Dry runs of real manifests with the built binary: results CSV and plan file contents,
-//! row by row, and the checks that happen before any row is read.
+//! Dry runs of real manifests with the built binary: the plan's row table and request
+//! file contents, row by row, and the checks that happen before any row is read.
 
 use pretty_assertions::assert_eq;
 
@@ -37,7 +37,7 @@ fn create_customers_dry_run_writes_results_and_plan_row_by_row() {
     assert_eq!(out.code, 3, "one row fails, so exit 3: {}", out.stderr);
     assert!(
         out.stdout
-            .contains("6 rows — 5 planned, 0 skipped, 1 failed"),
+            .contains("6 rows — 5 planned, 0 skipped, 1 rejected"),
         "{}",
         out.stdout
     );
@@ -53,7 +53,23 @@ fn create_customers_dry_run_writes_results_and_plan_row_by_row() {
         out.stderr
     );
 
-    let results = csv_rows(&test.read("jobs/results/create-customers.csv"));
+    assert!(
+        out.stdout.contains(
+            "plan:    jobs/results/create-customers.plan.csv\n         \
+             jobs/results/create-customers.plan.jsonl\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !test
+            .dir()
+            .join("jobs/results/create-customers.csv")
+            .exists(),
+        "a dry run never writes the results"
+    );
+
+    let results = csv_rows(&test.read("jobs/results/create-customers.plan.csv"));
     assert_eq!(
         results[0],
         [
@@ -69,7 +85,9 @@ fn create_customers_dry_run_writes_results_and_plan_row_by_row() {
             "duration_ms",
             "error_code",
             "detail",
-            "create.id"
+            "create.id",
+            "row_key",
+            "row_fingerprint"
         ]
     );
     assert_eq!(results.len(), 7, "a header and one line per input row");
@@ -89,7 +107,8 @@ fn create_customers_dry_run_writes_results_and_plan_row_by_row() {
     }
     assert_eq!(column(&results[5], "name"), "{{ 7*7 }}");
     let failed = &results[6];
-    assert_eq!(column(failed, "result"), "failed");
+    assert_eq!(column(failed, "result"), "rejected");
+    assert_eq!(column(failed, "outcome"), "rejected");
     assert_eq!(column(failed, "error_code"), "input");
     assert_eq!(column(failed, "detail"), "required column `name` is empty");
 
@@ -122,7 +141,7 @@ fn create_customers_dry_run_writes_results_and_plan_row_by_row() {
     assert_eq!(plan[4]["body"]["phones"], serde_json::json!([]));
 
     for file in [
-        "jobs/results/create-customers.csv",
+        "jobs/results/create-customers.plan.csv",
         "jobs/results/create-customers.plan.jsonl",
     ] {
         let text = test.read(file);
@@ -181,10 +200,11 @@ fn payload_errors_fail_the_row_with_its_number_and_manifest_position() {
         "{}",
         out.stderr
     );
-    let results = csv_rows(&test.read("out.csv"));
+    assert!(!test.dir().join("out.csv").exists(), "no results file");
+    let results = csv_rows(&test.read("out.plan.csv"));
     assert_eq!(results[0][2..4], ["id", "result"]);
     assert_eq!(results[1][3], "planned");
-    assert_eq!(results[2][3], "failed");
+    assert_eq!(results[2][3], "rejected");
     assert_eq!(results[0][9], "error_code");
     assert_eq!(results[2][9], "payload");
     assert_eq!(test.read("out.plan.jsonl").lines().count(), 1);
@@ -206,7 +226,7 @@ fn malformed_rows_fail_alone_and_the_run_goes_on() {
         ]);
     let out = test.run();
     assert_eq!(out.code, 3, "{}", out.stderr);
-    let results = csv_rows(&test.read("jobs/results/create-customers.csv"));
+    let results = csv_rows(&test.read("jobs/results/create-customers.plan.csv"));
     let summary: Vec<(String, String, String)> = results[1..]
         .iter()
         .map(|r| (r[0].clone(), r[1].clone(), r[4].clone()))
@@ -215,7 +235,7 @@ fn malformed_rows_fail_alone_and_the_run_goes_on() {
         summary,
         [
             ("1".into(), "2".into(), "planned".into()),
-            ("2".into(), "3".into(), "failed".into()),
+            ("2".into(), "3".into(), "rejected".into()),
             ("3".into(), "4".into(), "planned".into()),
         ]
     );
@@ -269,12 +289,13 @@ fn a_header_without_required_columns_stops_before_any_row() {
         "{}",
         out.stderr
     );
-    assert!(
-        !test
-            .dir()
-            .join("jobs/results/create-customers.csv")
-            .exists()
-    );
+    for file in [
+        "jobs/results/create-customers.csv",
+        "jobs/results/create-customers.plan.csv",
+        "jobs/results/create-customers.plan.jsonl",
+    ] {
+        assert!(!test.dir().join(file).exists(), "{file} was written");
+    }
 }
 
 #[test]

@@ -33,13 +33,26 @@ pub(crate) fn apply(test: &Test, name: &str, extra: &[&str]) -> (Outcome, Rows) 
 }
 
 /// Dry-runs the job against a fresh sandbox: only reads reach the org, nothing in it
-/// changes, and each row's result is `expected`. Returns the plan lines.
+/// changes, and each row's result in the plan's row table (`NAME.plan.csv`) is
+/// `expected`. Returns the plan lines.
 pub(crate) fn dry_run_sends_no_write(name: &str, expected: &[&str]) -> Vec<Value> {
     let org = Org::start(SandboxOptions::unlimited());
     let before = org.state();
     let test = job(&org, name);
-    let (out, rows) = apply(&test, name, &["--dry-run"]);
-    assert!(matches!(out.code, 0 | 3), "{}{}", out.stdout, out.stderr);
+    let out = test.run_args(&["apply", &format!("jobs/{name}.yaml"), "--dry-run"]);
+    let settled = expected.iter().all(|r| ["planned", "skipped"].contains(r));
+    assert_eq!(
+        out.code,
+        if settled { 0 } else { 3 },
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        !test.dir().join(format!("jobs/results/{name}.csv")).exists(),
+        "a dry run writes its plan, never the results"
+    );
+    let rows = csv_maps(&test.read(&format!("jobs/results/{name}.plan.csv")));
     let methods: Vec<String> = org.log().into_iter().map(|r| r.method).collect();
     assert!(!methods.is_empty(), "the dry run read the org");
     assert!(

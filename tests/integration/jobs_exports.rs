@@ -64,8 +64,13 @@ fn without_duration(text: &str) -> String {
 }
 
 /// What a step-less export writes to its results when every row converted: the header.
-const NO_FAILED_ROWS: &str =
-    "row,line,result,outcome,step,http_status,attempts,duration_ms,error_code,detail\n";
+const NO_FAILED_ROWS: &str = "row,line,result,outcome,step,http_status,attempts,duration_ms,error_code,detail,row_key,row_fingerprint\n";
+
+/// An expected text with `␟` standing for the unit separator (U+001F) that joins the key
+/// columns in `row_key`.
+fn unit_separated(text: &str) -> String {
+    text.replace('␟', "\u{1f}")
+}
 
 #[track_caller]
 fn ran_cleanly(out: &Outcome) {
@@ -170,12 +175,14 @@ Greeting customers,kTajkIbsQpXv6RIfjCR9eg,How to: Say Hello,,,<p>Bonjour!</p>,Di
 Used by an escalation rule,j5cMtK-t5qYWt4Orl2gCCA,Internal Escalation,,,,,<p>Escalate to Tier 2.</p>,true,,en-us,
 ";
 
-const ANSWERS_RESULTS: &str = r#"row,line,answerId,language,result,outcome,step,http_status,attempts,error_code,detail,answer.name,answer.description,answer.audienceIds,public.title,public.body,email.subject,email.body,messaging.body,reference.body,reference.internal
-1,2,kTajkIbsQpXv6RIfjCR9eg,en-us,done,exported,reference,404,5,,,How to: Say Hello,Greeting customers,"[""z4naeVEoZwSa0GzipBhh6g""]",Say hello,<p>Hello!</p>,,,,,
-2,3,kTajkIbsQpXv6RIfjCR9eg,fr-ca,done,exported,reference,404,5,,,How to: Say Hello,Greeting customers,"[""z4naeVEoZwSa0GzipBhh6g""]",Dire bonjour,<p>Bonjour!</p>,,,,,
-3,4,k5Uju8BDjXB3ELUWQ7vVNg,en-us,done,exported,reference,200,5,,,Return Policy,30-day returns,"[""z4naeVEoZwSa0GzipBhh6g"",""r4RnsWUPJ6IEb8GpLUHEnA""]",Returns,<p>Return within 30 days.</p>,Our return policy,<p>Return within 30 days.</p>,Return within 30 days.,"<p>After 30 days, a return needs a team lead's approval.</p>",false
-4,5,k5Uju8BDjXB3ELUWQ7vVNg,fr-ca,done,exported,reference,404,5,,,Return Policy,30-day returns,"[""z4naeVEoZwSa0GzipBhh6g"",""r4RnsWUPJ6IEb8GpLUHEnA""]",Retours,<p>Retour sous 30 jours.</p>,Notre politique de retour,<p>Retour sous 30 jours.</p>,,,
-5,6,j5cMtK-t5qYWt4Orl2gCCA,en-us,done,exported,reference,200,5,,,Internal Escalation,Used by an escalation rule,[],,,,,,<p>Escalate to Tier 2.</p>,true
+/// The results of the sample answers; `␟` stands for the unit separator (see
+/// [`unit_separated`]).
+const ANSWERS_RESULTS: &str = r#"row,line,answerId,language,result,outcome,step,http_status,attempts,error_code,detail,answer.name,answer.description,answer.audienceIds,public.title,public.body,email.subject,email.body,messaging.body,reference.body,reference.internal,row_key,row_fingerprint
+1,2,kTajkIbsQpXv6RIfjCR9eg,en-us,done,exported,reference,404,5,,,How to: Say Hello,Greeting customers,"[""z4naeVEoZwSa0GzipBhh6g""]",Say hello,<p>Hello!</p>,,,,,,kTajkIbsQpXv6RIfjCR9eg␟en-us,bbd2a42490062f67
+2,3,kTajkIbsQpXv6RIfjCR9eg,fr-ca,done,exported,reference,404,5,,,How to: Say Hello,Greeting customers,"[""z4naeVEoZwSa0GzipBhh6g""]",Dire bonjour,<p>Bonjour!</p>,,,,,,kTajkIbsQpXv6RIfjCR9eg␟fr-ca,6a2b5e4220f181c1
+3,4,k5Uju8BDjXB3ELUWQ7vVNg,en-us,done,exported,reference,200,5,,,Return Policy,30-day returns,"[""z4naeVEoZwSa0GzipBhh6g"",""r4RnsWUPJ6IEb8GpLUHEnA""]",Returns,<p>Return within 30 days.</p>,Our return policy,<p>Return within 30 days.</p>,Return within 30 days.,"<p>After 30 days, a return needs a team lead's approval.</p>",false,k5Uju8BDjXB3ELUWQ7vVNg␟en-us,abe826ab41c64d56
+4,5,k5Uju8BDjXB3ELUWQ7vVNg,fr-ca,done,exported,reference,404,5,,,Return Policy,30-day returns,"[""z4naeVEoZwSa0GzipBhh6g"",""r4RnsWUPJ6IEb8GpLUHEnA""]",Retours,<p>Retour sous 30 jours.</p>,Notre politique de retour,<p>Retour sous 30 jours.</p>,,,,k5Uju8BDjXB3ELUWQ7vVNg␟fr-ca,58a40a53370dfb91
+5,6,j5cMtK-t5qYWt4Orl2gCCA,en-us,done,exported,reference,200,5,,,Internal Escalation,Used by an escalation rule,[],,,,,,<p>Escalate to Tier 2.</p>,true,j5cMtK-t5qYWt4Orl2gCCA␟en-us,e284c8275f006cd0
 "#;
 
 #[test]
@@ -190,7 +197,7 @@ fn export_answers_gives_each_answer_and_language_its_content_of_every_type() {
     );
     assert_eq!(
         without_duration(&results(&test, "export-answers")),
-        ANSWERS_RESULTS
+        unit_separated(ANSWERS_RESULTS)
     );
     let reads: Vec<String> = org.log().into_iter().map(|r| r.method).collect();
     assert_eq!(reads.len(), 1 + 5 * 5, "the audiences, then 5 reads a row");
@@ -222,11 +229,11 @@ fn export_answers_from_another_list_reports_unknown_answers_and_languages() {
     let rows: Rows = csv_maps(&results(&test, "export-answers"));
     assert_eq!(
         column(&rows, "result"),
-        ["done", "done", "failed", "failed"]
+        ["done", "done", "rejected", "rejected"]
     );
     assert_eq!(
         column(&rows, "outcome"),
-        ["exported", "exported", "not_found", "failed"]
+        ["exported", "exported", "not_found", "rejected"]
     );
     assert_eq!(
         column(&rows, "step"),
@@ -381,13 +388,21 @@ fn export_customer_conversations_writes_the_conversations_and_all_their_items() 
     // The captured list feeds the items file only: `_list` stays out of the results.
     assert!(!rows[1].contains_key("items._list"), "{:?}", rows[1]);
 
-    // Another customer: Alan, with one phone call.
+    // Another customer: Alan, with one phone call, in a ledger of its own (Ada's is never
+    // overwritten).
+    let ada = results(&test, "export-customer-conversations");
     let out = run(
         &test,
         "export-customer-conversations",
-        &["--set", "customerId=sOLfzwZmW1UJfUhFw7BYpA"],
+        &[
+            "--set",
+            "customerId=sOLfzwZmW1UJfUhFw7BYpA",
+            "--results",
+            "jobs/results/alan.csv",
+        ],
     );
     ran_cleanly(&out);
+    assert_eq!(results(&test, "export-customer-conversations"), ada);
     let dir = "jobs/exports/customer-sOLfzwZmW1UJfUhFw7BYpA";
     assert_eq!(
         test.read(&format!("{dir}/conversations.csv")),
@@ -397,7 +412,7 @@ fn export_customer_conversations_writes_the_conversations_and_all_their_items() 
         test.read(&format!("{dir}/conversation-items.csv")),
         format!("{ITEMS_HEADER}{ALAN_CALL_ITEMS}")
     );
-    let rows = csv_maps(&results(&test, "export-customer-conversations"));
+    let rows = csv_maps(&test.read("jobs/results/alan.csv"));
     assert_eq!(column(&rows, "id"), ["mN3aZHr6KrzF9lYDg9YmXQ"]);
     assert_eq!(column(&rows, "items.count"), ["4"]);
 }

@@ -8,7 +8,7 @@ use gladly_runner::sandbox::SandboxOptions;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-use crate::apply::{Org, csv_maps};
+use crate::apply::{Org, csv_maps, unescape};
 use crate::harness::Test;
 use crate::jobs::{apply, column, dry_run_sends_no_write, job};
 
@@ -34,6 +34,11 @@ const ALAN_NOTE: &str = "AD5W0T8JGjH7ER0hRbrC-A";
 const AUDIENCE_1: &str = "z4naeVEoZwSa0GzipBhh6g";
 const AUDIENCE_2: &str = "r4RnsWUPJ6IEb8GpLUHEnA";
 const SAY_HELLO: &str = "kTajkIbsQpXv6RIfjCR9eg";
+
+/// A results column with the escaping of formula-looking cells taken off.
+fn unescaped(rows: &[std::collections::BTreeMap<String, String>], name: &str) -> Vec<String> {
+    rows.iter().map(|r| unescape(&r[name]).to_owned()).collect()
+}
 
 /// The topics (the state's `topics`) named `name`, in any case.
 fn topics_named(topics: &Value, name: &str) -> Vec<Value> {
@@ -68,7 +73,9 @@ fn close_conversations_closes_keeping_the_assignee_and_reports_each_refusal() {
     );
     assert_eq!(
         column(&rows, "result"),
-        ["done", "done", "skipped", "failed", "failed", "failed"]
+        [
+            "done", "done", "skipped", "rejected", "rejected", "rejected"
+        ]
     );
     assert_eq!(
         column(&rows, "outcome"),
@@ -135,7 +142,9 @@ fn close_conversations_closes_keeping_the_assignee_and_reports_each_refusal() {
     );
 
     // Reviewed: close the refused ones anyway. Rows of one conversation run in file order,
-    // so row 4 closes Ada's chat (it has a topic now) and row 5 finds it closed.
+    // so row 4 closes Ada's chat (it has a topic now) and row 5 finds it closed. The ledger
+    // keeps one line per row: the done rows as they were, the others as they ended now.
+    let first = rows;
     let (out, rows) = apply(
         &test,
         "close-conversations",
@@ -148,18 +157,22 @@ fn close_conversations_closes_keeping_the_assignee_and_reports_each_refusal() {
         ],
     );
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
-    let rerun: Vec<(String, String)> = rows[6..]
+    let ledger: Vec<(&str, &str, &str)> = rows
         .iter()
-        .map(|r| (r["row"].clone(), r["outcome"].clone()))
+        .map(|r| (&*r["row"], &*r["result"], &*r["outcome"]))
         .collect();
     assert_eq!(
-        rerun,
+        ledger,
         [
-            ("4".into(), "closed".into()),
-            ("5".into(), "already_closed".into()),
-            ("6".into(), "not_found".into())
+            ("1", "done", "closed"),
+            ("2", "done", "closed"),
+            ("3", "skipped", "already_closed"),
+            ("4", "done", "closed"),
+            ("5", "skipped", "already_closed"),
+            ("6", "rejected", "not_found")
         ]
     );
+    assert_eq!(rows[..3], first[..3], "the settled rows did not run again");
     let ada = &org.state()["conversations"][ADA_CHAT];
     assert_eq!(ada["status"], "CLOSED");
     assert_eq!(
@@ -172,7 +185,7 @@ fn close_conversations_closes_keeping_the_assignee_and_reports_each_refusal() {
     let plan = dry_run_sends_no_write(
         "close-conversations",
         &[
-            "planned", "planned", "skipped", "planned", "planned", "failed",
+            "planned", "planned", "skipped", "planned", "planned", "rejected",
         ],
     );
     let closes: Vec<&Value> = plan.iter().filter(|l| l["step"] == "close").collect();
@@ -223,13 +236,13 @@ fn close_conversations_takes_the_portals_one_column_file_and_a_topic_for_all() {
         "--input",
         "ids.csv",
         "--results",
-        "out.csv",
+        "refused.csv",
         "--set",
         "force=yes",
         "--yes",
     ]);
     assert_eq!(refused.code, 4, "{}{}", refused.stdout, refused.stderr);
-    let rows = csv_maps(&test.read("out.csv"));
+    let rows = csv_maps(&test.read("refused.csv"));
     assert_eq!(
         rows[0]["detail"],
         "`--set force=` must be true or false, not `yes`"
@@ -248,18 +261,19 @@ fn redact_calls_blanks_each_item_once_and_reports_what_cannot_be() {
         column(&rows, "itemId"),
         [
             ALAN_PHONE_CALL,
-            GRACE_FIRST_EMAIL,
+            // A cell a spreadsheet would read as a formula is escaped.
+            &format!("'{GRACE_FIRST_EMAIL}"),
             ALAN_NOTE,
             "NoSuchItem000000000000"
         ]
     );
     assert_eq!(
         column(&rows, "result"),
-        ["done", "done", "failed", "failed"]
+        ["done", "done", "rejected", "rejected"]
     );
     assert_eq!(
         column(&rows, "outcome"),
-        ["redacted", "redacted", "failed", "not_found"]
+        ["redacted", "redacted", "rejected", "not_found"]
     );
     assert_eq!(
         column(&rows, "fetch.type"),
@@ -303,18 +317,23 @@ fn redact_calls_blanks_each_item_once_and_reports_what_cannot_be() {
         "redacted items stay on the timeline"
     );
 
-    // Again: the call's recording is gone already, so it is skipped.
-    let (_, rows) = apply(&test, "redact-calls", &["--yes"]);
+    // Again, on a new ledger that runs every row: the call's recording is gone already,
+    // so it is skipped.
+    let (again, rows) = apply(&test, "redact-calls", &["--yes", "--replace"]);
+    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
     assert_eq!(
         column(&rows, "outcome"),
-        ["already_redacted", "redacted", "failed", "not_found"]
+        ["already_redacted", "redacted", "rejected", "not_found"]
     );
     assert_eq!(
         rows[0]["detail"],
         "the PHONE_CALL's recording is already deleted"
     );
 
-    dry_run_sends_no_write("redact-calls", &["planned", "planned", "planned", "failed"]);
+    dry_run_sends_no_write(
+        "redact-calls",
+        &["planned", "planned", "planned", "rejected"],
+    );
 }
 
 #[test]
@@ -338,7 +357,7 @@ fn create_topics_creates_parents_first_and_names_the_owner_of_a_taken_name() {
     );
     assert_eq!(
         column(&rows, "result"),
-        ["done", "done", "done", "done", "failed", "failed"]
+        ["done", "done", "done", "done", "rejected", "rejected"]
     );
     assert_eq!(
         column(&rows, "outcome"),
@@ -348,7 +367,7 @@ fn create_topics_creates_parents_first_and_names_the_owner_of_a_taken_name() {
             "created",
             "created",
             "name_taken",
-            "failed"
+            "rejected"
         ]
     );
     assert_eq!(
@@ -399,8 +418,10 @@ fn create_topics_creates_parents_first_and_names_the_owner_of_a_taken_name() {
         "children listed before their parent were not refused; the taken name was not sent"
     );
 
-    // Again: everything it created exists, the taken name is still taken.
-    let (_, rows) = apply(&test, "create-topics", &[]);
+    // Again, on a new ledger that runs every row: everything it created exists, the
+    // taken name is still taken.
+    let (again, rows) = apply(&test, "create-topics", &["--replace"]);
+    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
     assert_eq!(
         column(&rows, "outcome"),
         [
@@ -409,7 +430,7 @@ fn create_topics_creates_parents_first_and_names_the_owner_of_a_taken_name() {
             "exists",
             "exists",
             "name_taken",
-            "failed"
+            "rejected"
         ]
     );
     assert_eq!(
@@ -420,7 +441,7 @@ fn create_topics_creates_parents_first_and_names_the_owner_of_a_taken_name() {
     dry_run_sends_no_write(
         "create-topics",
         &[
-            "planned", "planned", "planned", "planned", "failed", "failed",
+            "planned", "planned", "planned", "planned", "rejected", "rejected",
         ],
     );
 }
@@ -446,7 +467,7 @@ fn update_topics_changes_only_what_the_row_fills_in() {
     );
     assert_eq!(
         column(&rows, "result"),
-        ["done", "done", "done", "skipped", "failed", "failed"]
+        ["done", "done", "done", "skipped", "rejected", "rejected"]
     );
     assert_eq!(
         column(&rows, "outcome"),
@@ -514,7 +535,7 @@ fn update_topics_changes_only_what_the_row_fills_in() {
     dry_run_sends_no_write(
         "update-topics",
         &[
-            "planned", "planned", "planned", "skipped", "failed", "failed",
+            "planned", "planned", "planned", "skipped", "rejected", "rejected",
         ],
     );
 }
@@ -529,11 +550,11 @@ fn add_and_update_answers_adds_or_updates_then_puts_the_public_content() {
 
     assert_eq!(
         column(&rows, "result"),
-        ["done", "done", "done", "done", "failed"]
+        ["done", "done", "done", "done", "rejected"]
     );
     assert_eq!(
         column(&rows, "outcome"),
-        ["updated", "updated", "added", "updated", "failed"]
+        ["updated", "updated", "added", "updated", "rejected"]
     );
     assert_eq!(rows[4]["step"], "vars");
     assert_eq!(rows[4]["error_code"], "lookup");
@@ -541,9 +562,9 @@ fn add_and_update_answers_adds_or_updates_then_puts_the_public_content() {
         rows[4]["detail"],
         "`VIP Customer` is not in lookup `audiences` (did you mean `VIP Customers`?)"
     );
-    let goodbye = rows[2]["add.id"].clone();
+    let goodbye = unescape(&rows[2]["add.id"]).to_owned();
     assert_eq!(
-        column(&rows, "add.id"),
+        unescaped(&rows, "add.id"),
         [SAY_HELLO, SAY_HELLO, &goodbye, &goodbye, ""]
     );
     assert_ne!(goodbye, "");
@@ -591,13 +612,15 @@ fn add_and_update_answers_adds_or_updates_then_puts_the_public_content() {
         "the row with an unknown audience wrote nothing"
     );
 
-    // Again: the same answers are updated, nothing is duplicated.
-    let (_, rows) = apply(&test, "add-and-update-answers", &[]);
+    // Again, on a new ledger that runs every row: the same answers are updated, nothing
+    // is duplicated.
+    let (again, rows) = apply(&test, "add-and-update-answers", &["--replace"]);
+    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
     assert_eq!(
         column(&rows, "outcome"),
-        ["updated", "updated", "updated", "updated", "failed"]
+        ["updated", "updated", "updated", "updated", "rejected"]
     );
-    assert_eq!(rows[2]["add.id"], goodbye);
+    assert_eq!(unescape(&rows[2]["add.id"]), goodbye);
     assert_eq!(
         org.state()["answers"].as_object().unwrap().len(),
         before["answers"].as_object().unwrap().len() + 1
@@ -605,7 +628,7 @@ fn add_and_update_answers_adds_or_updates_then_puts_the_public_content() {
 
     dry_run_sends_no_write(
         "add-and-update-answers",
-        &["planned", "planned", "planned", "planned", "failed"],
+        &["planned", "planned", "planned", "planned", "rejected"],
     );
 }
 

@@ -21,8 +21,7 @@ use crate::sandbox::id;
 const CLOCK: &str = "2026-11-20T18:00:00Z";
 
 /// The results CSV of a job without steps when every record converted.
-const NO_FAILURES: &str =
-    "row,line,result,outcome,step,http_status,attempts,duration_ms,error_code,detail\n";
+const NO_FAILURES: &str = "row,line,result,outcome,step,http_status,attempts,duration_ms,error_code,detail,row_key,row_fingerprint\n";
 
 // Customers.
 const ADA: &str = "GfkFIKfgRoQ85jUsrlJqIQ";
@@ -926,7 +925,8 @@ fn report_daily_counts_takes_days_and_time_zones_from_its_input() {
             "
         )
     );
-    assert_eq!(column(&rows, "result"), ["done", "done", "failed"]);
+    assert_eq!(column(&rows, "result"), ["done", "done", "rejected"]);
+    assert_eq!(column(&rows, "outcome")[2], "rejected");
     assert_eq!(
         column(&rows, "contacts.day"),
         ["2026-11-17", "2026-11-20", ""]

@@ -3,6 +3,7 @@
 mod apply;
 mod dry_run;
 mod exports;
+mod faults;
 // Shared by every test module; not each module uses every helper, and `pub` marks the
 // harness API for them (this binary exports nothing).
 #[allow(dead_code, unreachable_pub)]

@@ -11,13 +11,13 @@ use crate::apply::csv_maps;
 use crate::harness::Test;
 
 /// `runner sandbox` on a free port, with the three printed credential lines.
-struct SandboxProcess {
-    child: Child,
-    vars: Vec<(String, String)>,
+pub(crate) struct SandboxProcess {
+    pub(crate) child: Child,
+    pub(crate) vars: Vec<(String, String)>,
 }
 
 impl SandboxProcess {
-    fn start(args: &[&str]) -> SandboxProcess {
+    pub(crate) fn start(args: &[&str]) -> SandboxProcess {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("runner"))
             .args(["sandbox", "--port", "0"])
             .args(args)
@@ -39,7 +39,7 @@ impl SandboxProcess {
         SandboxProcess { child, vars }
     }
 
-    fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         &self
             .vars
             .iter()
@@ -48,23 +48,23 @@ impl SandboxProcess {
             .1
     }
 
-    fn env(&self, test: Test) -> Test {
+    pub(crate) fn env(&self, test: Test) -> Test {
         self.vars.iter().fold(test, |t, (k, v)| t.env(k, v))
     }
 
     /// Requests the org has answered so far (`GET /__sandbox/requests`).
-    fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.get("/__sandbox/requests")
             .as_array()
             .map_or(0, Vec::len)
     }
 
     /// The org as `GET /__sandbox/state` shows it.
-    fn state(&self) -> serde_json::Value {
+    pub(crate) fn state(&self) -> serde_json::Value {
         self.get("/__sandbox/state")
     }
 
-    fn get(&self, path: &str) -> serde_json::Value {
+    pub(crate) fn get(&self, path: &str) -> serde_json::Value {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
