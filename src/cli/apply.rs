@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use super::progress::{Mode, Progress, human_duration, print_summary};
 use super::{Exit, report};
-use crate::executor::client::{Client, Credentials};
-use crate::executor::fetch;
-use crate::executor::limiter::Limiter;
-use crate::executor::render::BaseContext;
-use crate::executor::run::{Continued, RunOptions, StopHandle};
-use crate::executor::{self, Listener, PlanOptions, PlanSummary, RunSummary, Stop};
+use crate::engine::client::{Client, Credentials};
+use crate::engine::fetch;
+use crate::engine::limiter::Limiter;
+use crate::engine::render::BaseContext;
+use crate::engine::run::{Continued, RunOptions, StopHandle};
+use crate::engine::{self, Listener, PlanOptions, PlanSummary, RunSummary, Stop};
 use crate::manifest::{InputFormat, Manifest};
 use crate::policy::retry::RetryPolicy;
 use crate::results::ResultKind;
@@ -152,7 +152,7 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
     let manifest_name = args.manifest.display().to_string();
     report::diagnostics(&manifest_name, &loaded.text, &loaded.warnings);
     let manifest = loaded.manifest;
-    let params = executor::resolve_params(&manifest, &args.sets).map_err(|e| {
+    let params = engine::resolve_params(&manifest, &args.sets).map_err(|e| {
         report::error(&e.to_string());
         Exit::Usage
     })?;
@@ -184,7 +184,7 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
         .or_else(|| args.only_failed.clone())
         .unwrap_or_else(|| manifest.results().path.clone());
     let base = BaseContext::new(&manifest, &params, None);
-    let base = crate::executor::render::RowContext::new(&base, serde_json::Map::new()).value();
+    let base = crate::engine::render::RowContext::new(&base, serde_json::Map::new()).value();
     let mut files = vec![("the results CSV", results_path.as_path())];
     if !api {
         files.push(("the input", input_path.as_path()));
@@ -295,7 +295,7 @@ fn offline(p: &Prepared) -> Exit {
         plan_path,
         results_path: rows_path,
     };
-    match executor::dry_run(&p.manifest, reader, &options) {
+    match engine::dry_run(&p.manifest, reader, &options) {
         Ok(summary) => {
             print_plan_summary(&p.manifest, &summary, &options);
             if summary.by_result.keys().any(|k| k.is_failure()) {
@@ -413,7 +413,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     if p.api && !p.manifest.lookups().is_empty() {
         let limiter = Limiter::new(p.manifest.per_second());
         let stop = StopHandle::default();
-        match executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await {
+        match engine::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await {
             Ok(tables) => options.lookups = Some(tables),
             Err(e) => {
                 report::error(&e.to_string());
@@ -447,7 +447,7 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
     };
     let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
     let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
-    let outcome = executor::run::run(
+    let outcome = engine::run::run(
         Arc::clone(&p.manifest),
         rows,
         client,
@@ -488,10 +488,10 @@ async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, qu
 async fn open_input(
     p: &Prepared,
     client: &Client,
-) -> Result<source::RowReader, executor::ExecError> {
+) -> Result<source::RowReader, engine::ExecError> {
     if !p.api {
         return source::open(&p.input_path, p.format)
-            .map_err(|e| executor::ExecError::Input(e.to_string()));
+            .map_err(|e| engine::ExecError::Input(e.to_string()));
     }
     let limiter = Limiter::new(p.manifest.per_second());
     let retry = RetryPolicy::default();
@@ -525,7 +525,7 @@ async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet:
     let limiter = Limiter::new(p.manifest.per_second());
     let outcome = async {
         let tables =
-            executor::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
+            engine::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
         let reader = open_input(p, &client).await?;
         options.input_columns = reader
             .columns()
@@ -536,9 +536,9 @@ async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet:
         let stop = Arc::clone(&stop);
         tokio::task::spawn_blocking(move || {
             let base = BaseContext::new(&manifest, &options.params, Some(tables));
-            executor::transform::transform(
+            engine::transform::transform(
                 &manifest,
-                reader.packed(executor::transform::BATCH_ROWS),
+                reader.packed(engine::transform::BATCH_ROWS),
                 &base,
                 options.input_columns.as_deref(),
                 &options.results_path,
@@ -547,7 +547,7 @@ async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet:
             )
         })
         .await
-        .map_err(|e| executor::ExecError::Output(format!("the conversion stopped: {e}")))?
+        .map_err(|e| engine::ExecError::Output(format!("the conversion stopped: {e}")))?
     }
     .await;
     ctrl_c.abort();
@@ -574,15 +574,15 @@ fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
     let stop = Arc::new(StopHandle::default());
     let outcome = runtime.block_on(async {
         let ctrl_c = interrupt_listener(Arc::clone(&stop))
-            .map_err(|e| executor::ExecError::Output(format!("cannot listen for Ctrl-C: {e}")))?;
+            .map_err(|e| engine::ExecError::Output(format!("cannot listen for Ctrl-C: {e}")))?;
         let manifest = Arc::clone(&p.manifest);
         let (params, columns) = (p.params.clone(), p.input_columns.clone());
         let results = p.results_path.clone();
         let (listener, stop) = (Arc::clone(&progress), Arc::clone(&stop));
         let converted = tokio::task::spawn_blocking(move || {
-            executor::transform::transform(
+            engine::transform::transform(
                 &manifest,
-                reader.packed(executor::transform::BATCH_ROWS),
+                reader.packed(engine::transform::BATCH_ROWS),
                 &empty_base(&manifest, &params),
                 columns.as_deref(),
                 &results,
@@ -591,7 +591,7 @@ fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
             )
         })
         .await
-        .map_err(|e| executor::ExecError::Output(format!("the conversion stopped: {e}")));
+        .map_err(|e| engine::ExecError::Output(format!("the conversion stopped: {e}")));
         ctrl_c.abort();
         converted?
     });
@@ -603,7 +603,7 @@ fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
 fn report_transform(
     args: &ApplyArgs,
     p: &Prepared,
-    outcome: Result<RunSummary, executor::ExecError>,
+    outcome: Result<RunSummary, engine::ExecError>,
     requests: u64,
 ) -> Exit {
     match outcome {

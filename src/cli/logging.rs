@@ -93,16 +93,16 @@ mod tests {
         assert_eq!(directives(9, Some("  ")), "warn,gladly_runner=trace");
 
         let vv = directives(2, None);
-        assert!(enabled!(vv, "gladly_runner::executor", DEBUG));
-        assert!(!enabled!(vv, "gladly_runner::executor", TRACE));
+        assert!(enabled!(vv, "gladly_runner::engine", DEBUG));
+        assert!(!enabled!(vv, "gladly_runner::engine", TRACE));
         assert!(enabled!(
             directives(0, None),
-            "gladly_runner::executor",
+            "gladly_runner::engine",
             WARN
         ));
         assert!(!enabled!(
             directives(0, None),
-            "gladly_runner::executor",
+            "gladly_runner::engine",
             INFO
         ));
     }
@@ -121,7 +121,7 @@ mod tests {
         }
         // A RUST_LOG that names only our crate leaves them alone too.
         let filter = directives(0, Some("gladly_runner=trace"));
-        assert!(enabled!(filter, "gladly_runner::executor", TRACE));
+        assert!(enabled!(filter, "gladly_runner::engine", TRACE));
         assert!(!enabled!(filter, "hyper", DEBUG));
     }
 

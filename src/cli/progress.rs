@@ -1,6 +1,6 @@
 //! Shows a run's progress on stderr and its summary on stdout.
 //!
-//! [`Progress`] is the cli's [`Listener`]: the executor reports events and this draws them,
+//! [`Progress`] is the cli's [`Listener`]: the engine reports events and this draws them,
 //! as an indicatif bar when stderr is a terminal, as a plain line at most every five
 //! seconds when it is not (CI logs), or not at all with `-q`. Counting is lock-free because
 //! events arrive from many worker tasks at once. While a bar is shown, log lines are
@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use crate::executor::{Event, Listener, RunSummary, Stop};
+use crate::engine::{Event, Listener, RunSummary, Stop};
 use crate::results::ResultKind;
 
 /// How often plain progress lines may be written when stderr is not a terminal.
 const LINE_EVERY: Duration = Duration::from_secs(5);
 
-/// `total` when the executor has not said (or does not know) how many rows there are.
+/// `total` when the engine has not said (or does not know) how many rows there are.
 const UNKNOWN: u64 = u64::MAX;
 
 /// The bar currently on screen, if any: [`LogWriter`] writes through it so a log line
@@ -53,7 +53,7 @@ impl Mode {
     }
 }
 
-/// The progress display of one run; pass it to the executor as its [`Listener`] and call
+/// The progress display of one run; pass it to the engine as its [`Listener`] and call
 /// [`Progress::finish`] before printing the summary.
 #[derive(Debug)]
 pub(crate) struct Progress {

@@ -1,7 +1,7 @@
 //! The validated manifest: what `validate` builds and everything after it reads.
 //!
 //! Fields are private and the only constructor is `validate::validate`, so an unchecked
-//! manifest cannot reach the executor. Accessors return what the executor needs.
+//! manifest cannot reach the engine. Accessors return what the engine needs.
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! How fast to send: reading Gladly's `Ratelimit-Limit-Second` and
 //! `Ratelimit-Remaining-Second` headers, choosing the rate a run paces itself at, and
 //! deciding when an exhausted budget should hold every worker. It only computes; the
-//! executor's limiter applies the answers and owns the clock.
+//! engine's limiter applies the answers and owns the clock.
 
 use std::time::{Duration, SystemTime};
 

@@ -2,7 +2,7 @@
 //! timeout, a dropped connection) becomes a [`Decision`]. It owns the backoff schedule,
 //! the reading of `Retry-After`, the 429 throttle budget and the rule for which writes are
 //! safe to repeat. It sends nothing, sleeps nothing and reads no clock or random source:
-//! the executor passes the time and the jitter in, and acts on the decision.
+//! the engine passes the time and the jitter in, and acts on the decision.
 
 use std::time::{Duration, SystemTime};
 

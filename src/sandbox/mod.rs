@@ -6,7 +6,7 @@
 //! ([`Sandbox`]: address, credentials, snapshot, request log, shutdown). The org's data
 //! and rules live in [`state`], the default org in [`fixtures`], the Gladly resources in
 //! `routes/`. It uses the catalog to name the operations it does not simulate (501) and to
-//! find the reports rate class; it never touches manifests or the executor.
+//! find the reports rate class; it never touches manifests or the engine.
 //!
 //! Time: each sandbox has its own [`state::Clock`]. By default it is the machine's time;
 //! with [`SandboxOptions::clock`] (`runner sandbox --clock 2026-11-20T18:00:00Z`) the sandbox

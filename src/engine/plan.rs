@@ -13,13 +13,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::error::ExecError;
-use super::render::{BaseContext, RowContext, render_message, render_request, step_applies};
+use super::render::BaseContext;
+use super::steps::{Next, Walk};
 use crate::catalog::{Method, RateClass};
 use crate::failure::RowFailure;
-use crate::manifest::{Action, Manifest, Request, StepKind};
+use crate::manifest::{Manifest, StepKind};
 use crate::results::{Columns, ResultKind, ResultsWriter, RowResult};
 use crate::source::{Row, RowError};
-use crate::template::unknown;
 
 /// What a dry run needs besides the manifest and rows.
 #[derive(Debug, Clone)]
@@ -240,97 +240,33 @@ fn plan_row(manifest: &Manifest, base: &BaseContext, row: Row, host: &str) -> Pl
         failure: None,
     };
     planned.result.keys = key_values(manifest, &row);
-    if let Err(failure) = check_required(manifest, &row) {
-        return failed(planned, failure);
-    }
-    let mut ctx = RowContext::new(base, row.values);
-    if let Err(failure) = ctx.eval_vars(manifest) {
-        return failed(planned, failure);
-    }
-    for (index, step) in manifest.steps().iter().enumerate() {
-        match step_applies(step, &ctx) {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(failure) => return failed(planned, failure),
-        }
-        planned.result.step.clone_from(&step.name);
-        match &step.kind {
-            StepKind::Decide(action) => {
-                decide(&mut planned.result, step, *action, &ctx);
-                planned.result.captures = ctx.capture_texts(manifest);
-                return planned;
-            }
-            StepKind::Request(request) => match render_request(step, request, &ctx) {
-                Ok(rendered) => {
-                    let row = planned.result.row;
-                    write_plan_line(&mut planned.plan, row, &step.name, host, &rendered, None)
-                        .expect("writing to memory cannot fail");
-                    planned.requests.push(index);
-                    if request.operation.rate_class == RateClass::Reports {
-                        planned.reports += 1;
-                    }
-                    ctx.set_step(&step.name, planned_captures(&step.name, request, &ctx));
-                }
-                Err(failure) => return failed(planned, failure),
-            },
-        }
-    }
-    planned.result.captures = ctx.capture_texts(manifest);
-    planned
-}
-
-/// A step without a request decided the row.
-fn decide(result: &mut RowResult, step: &crate::manifest::Step, action: Action, ctx: &RowContext) {
-    let (kind, word) = match action {
-        Action::Skip => (ResultKind::Skipped, "skipped"),
-        _ => (ResultKind::Rejected, "rejected"),
+    let mut walk = match Walk::begin(manifest, base, row, &mut planned.result, true) {
+        Ok(walk) => walk,
+        Err(failure) => return failed(planned, failure),
     };
-    result.result = kind;
-    result.outcome = step.outcome.clone().unwrap_or_else(|| word.to_owned());
-    result.detail = step
-        .message
-        .as_ref()
-        .map(|m| render_message(m, ctx))
-        .unwrap_or_default();
-}
-
-/// Captures a dry run can know: those that do not read the response (a stable id, a row
-/// value). The others stay unknown.
-pub(super) fn planned_captures(
-    step: &str,
-    request: &Request,
-    ctx: &RowContext,
-) -> minijinja::Value {
-    let mut known = BTreeMap::new();
-    let value = ctx.value();
-    for (name, template) in &request.capture {
-        let captured = if template.reads("response") {
-            None
-        } else {
-            template.eval(&value).ok()
-        };
-        known.insert(
-            name.clone(),
-            captured.unwrap_or_else(|| unknown(&format!("{step}.{name}"))),
-        );
-    }
-    minijinja::Value::from(known)
-}
-
-pub(super) fn check_required(manifest: &Manifest, row: &Row) -> Result<(), RowFailure> {
-    for column in &manifest.input().require {
-        let blank = match row.values.get(column) {
-            None | Some(serde_json::Value::Null) => true,
-            Some(serde_json::Value::String(s)) => s.trim().is_empty(),
-            Some(_) => false,
-        };
-        if blank {
-            return Err(RowFailure::input(format!(
-                "required column `{column}` is empty"
-            )));
+    let mut next = walk.next(&mut planned.result);
+    let outcome = loop {
+        match next {
+            Ok(Next::Send(pending)) => {
+                let row = planned.result.row;
+                let (step, rendered) = (&pending.step.name, &pending.rendered);
+                write_plan_line(&mut planned.plan, row, step, host, rendered, None)
+                    .expect("writing to memory cannot fail");
+                planned.requests.push(pending.index);
+                if pending.request.operation.rate_class == RateClass::Reports {
+                    planned.reports += 1;
+                }
+                next = walk.planned(&pending, &mut planned.result);
+            }
+            Ok(Next::End | Next::Abort) => break Ok(()),
+            Err(failure) => break Err(failure),
         }
+    };
+    walk.finish(&mut planned.result);
+    match outcome {
+        Err(failure) => failed(planned, failure),
+        Ok(()) => planned,
     }
-    Ok(())
 }
 
 fn failed(mut planned: Planned, failure: RowFailure) -> Planned {

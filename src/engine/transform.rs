@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use super::error::ExecError;
 use super::event::{Event, Listener, RunSummary, Stop};
-use super::plan::{check_required, key_values};
+use super::plan::key_values;
+use super::steps::check_required;
 use super::render::{BaseContext, RowContext};
 use super::run::StopHandle;
 use crate::failure::RowFailure;

@@ -2,7 +2,7 @@
 //! export job's file, sent once under the limiter and the retry policy, its body streamed
 //! into the row reader so a multi-gigabyte file never sits in memory.
 
-use std::io::{self, Read};
+use std::io;
 
 use tokio::sync::mpsc;
 
@@ -10,10 +10,10 @@ use super::client::{Client, Response, Streaming};
 use super::error::ExecError;
 use super::limiter::Limiter;
 use super::render::{BaseContext, RenderedRequest, RowContext, render_request};
-use super::run::{attempt_of, fetch_with_retries, gladly_error};
+use super::send::{self, Answer, Read, Verdict, gladly_error};
 use crate::catalog::{Method, RateClass, encode_segment};
 use crate::manifest::{ApiSource, InputFormat, Manifest, StepKind};
-use crate::policy::retry::{Decision, RetryPolicy, decide};
+use crate::policy::retry::RetryPolicy;
 use crate::source::{self, Format, RowReader};
 use crate::template::Template;
 
@@ -102,7 +102,7 @@ async fn latest_job(
         headers: Vec::new(),
         body: None,
     };
-    let response = fetch_with_retries(client, limiter, &request, retry, false)
+    let response = send::read(client, limiter, retry, &request, Read::Whole)
         .await
         .map_err(|e| ExecError::Input(format!("listing export jobs failed: {e}")))?;
     if response.status >= 300 {
@@ -187,51 +187,30 @@ async fn open_with_retries(
     class: RateClass,
     what: &str,
 ) -> Result<Streaming, ExecError> {
-    let mut attempt_no = 0;
-    let mut throttled = std::time::Duration::ZERO;
-    loop {
-        attempt_no += 1;
-        let permit = limiter.acquire(class).await;
-        let answer = client.open(request).await;
-        drop(permit);
-        // The head decides: a success streams on; anything else is read whole and judged.
-        let answer = match answer {
-            Ok(s) if s.status < 300 => return Ok(s),
-            Ok(s) => s.into_response().await,
-            Err(e) => Err(e),
-        };
-        match decide(
-            retry,
-            &attempt_of(&answer),
-            attempt_no,
-            true,
-            throttled,
-            rand::random(),
-        ) {
-            Decision::Accept | Decision::Unauthorized(_) => {
-                return match answer {
-                    Ok(response) => {
-                        let (_, detail) = gladly_error(&response);
-                        Err(answered(what, &response, &detail))
-                    }
-                    Err(e) => Err(ExecError::Input(format!("{what} failed: {e}"))),
-                };
-            }
-            Decision::Retry { after, reason } => {
-                tracing::info!(%reason, attempt = attempt_no + 1, "retrying the input request");
-                tokio::time::sleep(after).await;
-            }
-            Decision::Throttled { after } => {
-                attempt_no -= 1;
-                throttled += after;
-                limiter.pause(after);
-            }
-            Decision::GiveUp { reason } | Decision::OutcomeUnknown { reason } => {
-                return Err(ExecError::Input(format!(
-                    "{what} failed after {attempt_no} attempts: {reason}"
-                )));
-            }
+    let exchange = send::exchange(
+        client,
+        limiter,
+        retry,
+        request,
+        class,
+        true,
+        Read::Stream,
+        &send::Quiet,
+    )
+    .await;
+    match (exchange.verdict, exchange.answer) {
+        (_, Ok(Answer::Streaming(streaming))) => Ok(streaming),
+        (Verdict::Accept | Verdict::Unauthorized(_), Ok(Answer::Whole(response))) => {
+            let (_, detail) = gladly_error(&response);
+            Err(answered(what, &response, &detail))
         }
+        (Verdict::Accept | Verdict::Unauthorized(_) | Verdict::Halted, Err(e)) => {
+            Err(ExecError::Input(format!("{what} failed: {e}")))
+        }
+        (Verdict::GaveUp(reason) | Verdict::Unknown(reason), _) => Err(ExecError::Input(
+            format!("{what} failed after {} attempts: {reason}", exchange.attempts),
+        )),
+        (Verdict::Halted, Ok(_)) => Err(ExecError::Input(format!("{what}: the run stopped"))),
     }
 }
 
@@ -259,7 +238,7 @@ struct ChannelReader {
     at: usize,
 }
 
-impl Read for ChannelReader {
+impl io::Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.at >= self.chunk.len() {
             match self.rx.blocking_recv() {

@@ -20,23 +20,23 @@ use minijinja::Value;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::client::{Client, Response, SendError};
+use super::send::{self, Answer, Read, Verdict, Watch, gladly_error, has_client_id, is_id_taken, safe_request};
+use super::steps::{Next, Pending, Walk};
 use super::error::ExecError;
 use super::event::{Event, Listener, RunSummary, Stop};
 use super::limiter::Limiter;
 use super::plan::{
-    capture_columns, check_required, create_plan, key_values, planned_captures, write_plan_line,
+    capture_columns, create_plan, key_values, write_plan_line,
 };
 use super::render::{
-    BaseContext, RenderedRequest, RowContext, json_text, render_message, render_request,
-    step_applies,
+    BaseContext, RenderedRequest, RowContext,
 };
 use crate::catalog::Method;
 use crate::failure::{FailureCode, RowFailure};
-use crate::manifest::{Action, Manifest, Request, Rule, Step, StepKind};
+use crate::manifest::{Manifest, Step};
 use crate::output::{Emitted, Emitter, Sinks};
-use crate::policy::rate::parse_rate_headers;
 use crate::policy::retry::{
-    Attempt, Decision, RetryPolicy, decide, parse_retry_after, safe_to_retry,
+    Attempt, RetryPolicy,
 };
 use crate::results::ledger::{Continue, Journal, Pick, Recorded};
 use crate::results::{Columns, ResultKind, ResultsWriter, RowResult, escape_cell};
@@ -766,14 +766,10 @@ async fn run_steps(
     plan: &mut Vec<u8>,
     sent: &Mutex<Sent>,
 ) -> Result<Option<Emitted>, RowFailure> {
-    let manifest = &shared.manifest;
-    check_required(manifest, &row)?;
-    let mut ctx = RowContext::new(&shared.base, row.values);
-    ctx.eval_vars(manifest)?;
-    let outcome = run_step_list(shared, &mut ctx, result, plan, sent).await;
-    // Whatever ended the row, what its steps captured is recorded (the customer a find
-    // step matched before a skip, the assignee read before a refused close).
-    result.captures = ctx.capture_texts(manifest);
+    let planning = shared.options.plan_path.is_some();
+    let mut walk = Walk::begin(&shared.manifest, &shared.base, row, result, planning)?;
+    let outcome = drive(shared, &mut walk, result, plan, sent).await;
+    let ctx = walk.finish(result);
     outcome?;
     let Some(emitter) = shared
         .emitter
@@ -796,380 +792,190 @@ async fn run_steps(
     }
 }
 
-/// The step loop of [`run_steps`].
-async fn run_step_list(
-    shared: &Shared,
-    ctx: &mut RowContext,
+/// Drives the row's walk: each request it names is sent (or, in a dry run, a write is
+/// planned), and its answer handed back.
+async fn drive<'m>(
+    shared: &'m Shared,
+    walk: &mut Walk<'m>,
     result: &mut RowResult,
     plan: &mut Vec<u8>,
     sent: &Mutex<Sent>,
 ) -> Result<(), RowFailure> {
-    let manifest = &shared.manifest;
-    let dry_run = shared.options.plan_path.is_some();
-    if dry_run {
-        result.result = ResultKind::Planned;
-        "planned".clone_into(&mut result.outcome);
-    } else {
-        "done".clone_into(&mut result.outcome);
-    }
-    let steps = manifest.steps();
-    let mut index = 0;
-    while index < steps.len() {
-        let step = &steps[index];
-        if !step_applies(step, ctx)? {
-            index += 1;
-            continue;
-        }
-        result.step.clone_from(&step.name);
-        let request = match &step.kind {
-            StepKind::Decide(action) => {
-                decide_row(result, step, None, *action, ctx, &shared.stop);
+    let planning = shared.options.plan_path.is_some();
+    let mut next = walk.next(result)?;
+    loop {
+        let pending = match next {
+            Next::Send(pending) => pending,
+            Next::End => return Ok(()),
+            Next::Abort => {
+                shared.stop.stop(Stop::Aborted {
+                    row: result.row,
+                    message: result.detail.clone(),
+                });
                 return Ok(());
             }
-            StepKind::Request(request) => request,
         };
-        let rendered = render_request(step, request, ctx)?;
-        if dry_run {
-            let sent = rendered.method == Method::Get;
+        let write = pending.is_write();
+        if planning {
             let host = shared.client.host();
-            write_plan_line(plan, result.row, &step.name, host, &rendered, Some(sent))
+            let (step, rendered) = (&pending.step.name, &pending.rendered);
+            write_plan_line(plan, result.row, step, host, rendered, Some(!write))
                 .expect("writing to memory cannot fail");
-            if rendered.method != Method::Get {
-                ctx.set_step(&step.name, planned_captures(&step.name, request, ctx));
-                index += 1;
+            if write {
+                next = walk.planned(&pending, result)?;
                 continue;
             }
         }
-        let safe = safe_request(request, &rendered);
-        let write = rendered.method != Method::Get;
-        if write && !dry_run {
-            write_intent(shared, step, result, safe)?;
+        let safe = safe_request(&pending.rendered, pending.request.idempotent);
+        if write && !planning {
+            write_intent(shared, pending.step, result, safe)?;
             sent.lock().expect("sent").journaled = true;
         }
-        let (response, attempts, confirmed) =
-            send(shared, result.row, step, request, &rendered).await?;
-        result.attempts += attempts;
-        result.http_status = Some(response.status);
+        let (response, attempts, confirmed) = send(shared, result.row, &pending, safe).await?;
         if write && response.status < 300 {
             let mut sent = sent.lock().expect("sent");
             sent.applied = true;
             sent.unsafe_applied |= !safe;
         }
-        ctx.set_response(response_value(&response));
-        // A retried create answered "id taken": the earlier attempt's write landed, so the
-        // step succeeded; the manifest's 409 rules are for real conflicts.
-        if response.status >= 500
-            && !confirmed
-            && matching_rule(request, response.status, ctx, &step.name)?.is_none()
-        {
-            let (_, detail) = gladly_error(&response);
-            return Err(RowFailure {
-                step: step.name.clone(),
-                code: FailureCode::Network,
-                detail: format!(
-                    "HTTP {} after {attempts} attempts: {detail}",
-                    response.status
-                ),
-                span: None,
-            });
-        }
-        let rule = if confirmed {
-            result.detail = format!(
-                "created by an earlier attempt whose answer was lost (HTTP {} on retry)",
-                response.status
-            );
-            None
-        } else {
-            matching_rule(request, response.status, ctx, &step.name)?
-        };
-        // A redirect is not success: a write that was redirected did not happen here.
-        let status_ok = confirmed || response.status < 300;
-        let action = rule.map_or(
-            if status_ok {
-                Action::Continue
-            } else {
-                Action::Fail
-            },
-            |r| r.action,
-        );
-        if matches!(action, Action::Continue | Action::Goto(_)) {
-            ctx.set_step(&step.name, captures(step, request, ctx)?);
-            if let Some(label) = rule.and_then(|r| r.outcome.clone()).or_else(|| {
-                (status_ok && !dry_run)
-                    .then(|| step.outcome.clone())
-                    .flatten()
-            }) {
-                result.outcome = label;
-            }
-        }
-        match action {
-            Action::Continue => index += 1,
-            Action::Goto(target) => index = target,
-            Action::Retry => return Err(retry_exhausted(step, &response)),
-            Action::Skip | Action::Fail | Action::Abort => {
-                decide_row(result, step, rule, action, ctx, &shared.stop);
-                if action != Action::Skip && (300..400).contains(&response.status) {
-                    FailureCode::Redirect
-                        .as_str()
-                        .clone_into(&mut result.error_code);
-                    if rule.and_then(|r| r.message.as_ref()).is_none() {
-                        let to = response.header("location").unwrap_or("no Location header");
-                        result.detail = format!("HTTP {} to {to}", response.status);
-                    }
-                } else if action != Action::Skip && response.status >= 400 {
-                    // Gladly's code is recorded even when a rule words the detail itself.
-                    let (code, detail) = gladly_error(&response);
-                    result.error_code = code;
-                    if rule.and_then(|r| r.message.as_ref()).is_none() {
-                        result.detail = detail;
-                    }
-                }
-                return Ok(());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A `retry` rule ran out of attempts (the policy already retried the request).
-fn retry_exhausted(step: &Step, response: &Response) -> RowFailure {
-    let (code, detail) = gladly_error(response);
-    RowFailure {
-        step: step.name.clone(),
-        code: if code.is_empty() {
-            FailureCode::Retry
-        } else {
-            FailureCode::Http
-        },
-        detail: format!("still {} after retrying: {detail}", response.status),
-        span: None,
+        next = walk.answered(&pending, &response, attempts, confirmed, result)?;
     }
 }
 
-/// Ends the row by a decision (a decide step, or a rule).
-fn decide_row(
-    result: &mut RowResult,
-    step: &Step,
-    rule: Option<&Rule>,
-    action: Action,
-    ctx: &RowContext,
-    stop: &StopHandle,
-) {
-    let (kind, word) = match action {
-        Action::Skip => (ResultKind::Skipped, "skipped"),
-        _ => (ResultKind::Rejected, "rejected"),
-    };
-    result.result = kind;
-    // A request step's own `outcome` labels its success; it ends the row here only through
-    // a rule or an error answer, so only a decision step's label and message apply.
-    let decision = matches!(step.kind, StepKind::Decide(_));
-    let label = rule
-        .and_then(|r| r.outcome.clone())
-        .or_else(|| step.outcome.clone().filter(|_| decision));
-    result.outcome = label.unwrap_or_else(|| word.to_owned());
-    let message = rule
-        .and_then(|r| r.message.as_ref())
-        .or(step.message.as_ref().filter(|_| decision));
-    result.detail = message.map(|m| render_message(m, ctx)).unwrap_or_default();
-    if action == Action::Abort {
-        stop.stop(Stop::Aborted {
-            row: result.row,
-            message: result.detail.clone(),
-        });
-    }
-}
-
-/// The first rule that matches the status (and whose `when` holds).
-fn matching_rule<'m>(
-    request: &'m Request,
-    status: u16,
-    ctx: &RowContext,
-    step: &str,
-) -> Result<Option<&'m Rule>, RowFailure> {
-    for rule in &request.rules {
-        if !rule.status.matches(status) {
-            continue;
-        }
-        let applies = match &rule.when {
-            None => true,
-            Some(t) => t
-                .is_true(&ctx.value())
-                .map_err(|e| RowFailure::template(step, &e))?,
-        };
-        if applies {
-            return Ok(Some(rule));
-        }
-    }
-    Ok(None)
-}
-
-/// Gladly's error code and detail from an error response.
-pub(super) fn gladly_error(response: &Response) -> (String, String) {
-    let first = response.body.get("errors").and_then(|e| match e {
-        serde_json::Value::Array(items) => items.first(),
-        other => Some(other),
-    });
-    let text = |key: &str| {
-        first
-            .and_then(|f| f.get(key))
-            .map(json_text)
-            .unwrap_or_default()
-    };
-    let (code, attr, detail) = (text("code"), text("attr"), text("detail"));
-    let detail = match (attr.is_empty(), detail.is_empty()) {
-        (_, true) => format!("HTTP {}", response.status),
-        (true, false) => detail,
-        (false, false) => format!("{attr}: {detail}"),
-    };
-    (code, detail)
-}
-
-fn response_value(response: &Response) -> Value {
-    let headers: BTreeMap<String, String> = response.headers.iter().cloned().collect();
-    let mut map = BTreeMap::new();
-    map.insert("status".to_owned(), Value::from(response.status));
-    map.insert("headers".to_owned(), Value::from(headers));
-    map.insert("body".to_owned(), template::from_json(&response.body));
-    Value::from(map)
-}
-
-fn captures(step: &Step, request: &Request, ctx: &RowContext) -> Result<Value, RowFailure> {
-    let mut values = BTreeMap::new();
-    let scope = ctx.value();
-    for (name, t) in &request.capture {
-        let value = t.eval(&scope).map_err(|e| RowFailure {
-            step: step.name.clone(),
-            code: FailureCode::Capture,
-            detail: format!("capture `{name}`: {}", e.reason()),
-            span: Some(e.span),
-        })?;
-        values.insert(name.clone(), value);
-    }
-    Ok(Value::from(values))
-}
-
-/// Sends a request under the limiter and the retry policy. Returns the response to judge,
-/// the attempts made, and whether a 409 on a retry confirmed an earlier attempt's create.
-async fn send(
-    shared: &Shared,
+/// What a row's sends tell the run: counts, events, the API's health.
+struct RowWatch<'a> {
+    shared: &'a Shared,
     row: u64,
-    step: &Step,
-    request: &Request,
-    rendered: &RenderedRequest,
-) -> Result<(Response, u32, bool), RowFailure> {
-    let has_id = has_client_id(rendered);
-    let safe = safe_request(request, rendered);
-    let mut attempt_no = 0;
-    let mut throttled = Duration::ZERO;
-    loop {
-        if shared.stop.halts_sending() {
-            return Err(stopped(&shared.stop, &step.name));
-        }
-        attempt_no += 1;
-        let permit = shared.limiter.acquire(request.operation.rate_class).await;
-        let sent = Instant::now();
-        let answer = shared.client.send(rendered).await;
-        drop(permit);
+    step: &'a str,
+}
+
+impl Watch for RowWatch<'_> {
+    fn halted(&self) -> bool {
+        self.shared.stop.halts_sending()
+    }
+
+    fn attempted(&self, answer: Result<&Response, &SendError>, latency: Duration) {
         tracing::debug!(
-            row,
-            step = %step.name,
-            status = answer.as_ref().map_or(0, |r| r.status),
-            latency_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX),
+            row = self.row,
+            step = %self.step,
+            status = answer.map_or(0, |r| r.status),
+            latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
             "response"
         );
-        shared.stats.requests.fetch_add(1, Ordering::Relaxed);
-        if let Ok(r) = &answer
+        self.shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if let Ok(r) = answer
             && r.status < 500
         {
-            let mut health = shared.health.lock().expect("health");
+            let mut health = self.shared.health.lock().expect("health");
             health.transit_rows = 0;
             health.last_answer = Instant::now();
         }
-        if let Ok(r) = &answer {
-            shared.limiter.observe(&parse_rate_headers(
-                r.header("ratelimit-limit-second"),
-                r.header("ratelimit-remaining-second"),
-            ));
+    }
+
+    fn retrying(&self, attempt: u32, reason: &str, after: Duration) {
+        self.shared.stats.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(row = self.row, step = %self.step, attempt, %reason, retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX), "retrying");
+        self.shared.listener.event(&Event::Retrying {
+            row: self.row,
+            step: self.step.to_owned(),
+            attempt,
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn throttled(&self, wait: Duration) {
+        self.shared.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            row = self.row,
+            status = 429,
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "throttled"
+        );
+        self.shared.listener.event(&Event::Throttled { wait });
+    }
+}
+
+/// Sends a row's request through [`send::exchange`]. Returns the response to judge, the
+/// attempts made, and whether a 409 on a retry confirmed an earlier attempt's create.
+async fn send(
+    shared: &Shared,
+    row: u64,
+    pending: &Pending<'_>,
+    safe: bool,
+) -> Result<(Response, u32, bool), RowFailure> {
+    let step = &pending.step.name;
+    let watch = RowWatch {
+        shared,
+        row,
+        step,
+    };
+    let exchange = send::exchange(
+        &shared.client,
+        &shared.limiter,
+        &shared.options.retry,
+        &pending.rendered,
+        pending.request.operation.rate_class,
+        safe,
+        Read::Whole,
+        &watch,
+    )
+    .await;
+    let attempts = exchange.attempts;
+    let attempt = exchange.answer.as_ref().map(|a| match a {
+        Answer::Whole(r) => r,
+        Answer::Streaming(_) => unreachable!("rows read answers whole"),
+    });
+    let attempt = send::attempt_of(attempt);
+    let failure = |code: FailureCode, detail: String| RowFailure {
+        step: step.clone(),
+        code,
+        detail,
+        span: None,
+    };
+    match exchange.verdict {
+        Verdict::Accept => {
+            let response = exchange
+                .answer
+                .ok()
+                .and_then(Answer::whole)
+                .expect("accepted attempts have a response");
+            // A create sent again (a retry, or a row the ledger says was in flight when
+            // an earlier run ended) finding its own id taken: the first one landed.
+            let again = attempts > 1 || shared.options.continued.is_some();
+            let confirmed = again && has_client_id(&pending.rendered) && is_id_taken(&response);
+            if response.status >= 500 {
+                note_transit_failure(shared, &attempt);
+            }
+            Ok((response, attempts, confirmed))
         }
-        let attempt = attempt_of(&answer);
-        let jitter: f64 = rand::random();
-        match decide(
-            &shared.options.retry,
-            &attempt,
-            attempt_no,
-            safe,
-            throttled,
-            jitter,
-        ) {
-            Decision::Accept => {
-                let response = answer.expect("accepted attempts have a response");
-                // A create sent again (a retry, or a row the ledger says was in flight when
-                // an earlier run ended) finding its own id taken: the first one landed.
-                let again = attempt_no > 1 || shared.options.continued.is_some();
-                let confirmed = again && has_id && is_id_taken(&response);
-                if response.status >= 500 {
-                    note_transit_failure(shared, &attempt);
+        Verdict::Halted => Err(stopped(&shared.stop, step)),
+        Verdict::Unauthorized(status) => {
+            shared.stop.stop(Stop::Fatal(format!(
+                "Gladly answered {status} ({}): check GLADLY_USERNAME and GLADLY_API_TOKEN \
+                 and that the user has the API User permission",
+                if status == 401 {
+                    "not authenticated"
+                } else {
+                    "forbidden"
                 }
-                return Ok((response, attempt_no, confirmed));
-            }
-            Decision::Retry { after, reason } => {
-                shared.stats.retries.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(row, step = %step.name, attempt = attempt_no + 1, %reason, retry_in_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX), "retrying");
-                shared.listener.event(&Event::Retrying {
-                    row,
-                    step: step.name.clone(),
-                    attempt: attempt_no + 1,
-                    reason,
-                });
-                tokio::time::sleep(after).await;
-            }
-            Decision::Throttled { after } => {
-                // A 429 is not an attempt: the same request goes again after the pause.
-                attempt_no -= 1;
-                throttled += after;
-                shared.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                shared.limiter.pause(after);
-                tracing::debug!(
-                    row,
-                    status = 429,
-                    wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
-                    "throttled"
-                );
-                shared.listener.event(&Event::Throttled { wait: after });
-            }
-            Decision::Unauthorized(status) => {
-                shared.stop.stop(Stop::Fatal(format!(
-                    "Gladly answered {status} ({}): check GLADLY_USERNAME and GLADLY_API_TOKEN \
-                     and that the user has the API User permission",
-                    if status == 401 {
-                        "not authenticated"
-                    } else {
-                        "forbidden"
-                    }
-                )));
-                return Err(stopped(&shared.stop, &step.name));
-            }
-            Decision::GiveUp { reason } => {
-                note_transit_failure(shared, &attempt);
-                return Err(RowFailure {
-                    step: step.name.clone(),
-                    code: FailureCode::Network,
-                    detail: format!("gave up after {attempt_no} attempts: {reason}"),
-                    span: None,
-                });
-            }
-            Decision::OutcomeUnknown { reason } => {
-                note_transit_failure(shared, &attempt);
-                return Err(RowFailure {
-                    step: step.name.clone(),
-                    code: FailureCode::Unknown,
-                    detail: format!(
-                        "outcome unknown — check before re-running ({reason}; the request is \
-                         not safe to repeat: give it a client id or mark the step idempotent)"
-                    ),
-                    span: None,
-                });
-            }
+            )));
+            Err(stopped(&shared.stop, step))
+        }
+        Verdict::GaveUp(reason) => {
+            note_transit_failure(shared, &attempt);
+            Err(failure(
+                FailureCode::Network,
+                format!("gave up after {attempts} attempts: {reason}"),
+            ))
+        }
+        Verdict::Unknown(reason) => {
+            note_transit_failure(shared, &attempt);
+            Err(failure(
+                FailureCode::Unknown,
+                format!(
+                    "outcome unknown — check before re-running ({reason}; the request is \
+                     not safe to repeat: give it a client id or mark the step idempotent)"
+                ),
+            ))
         }
     }
 }
@@ -1190,24 +996,6 @@ fn stopped(stop: &StopHandle, step: &str) -> RowFailure {
         detail: format!("{why} before this row finished: `--resume` runs it"),
         span: None,
     }
-}
-
-/// A request whose repeat cannot apply it twice: a GET, a write with a client id, or a
-/// step marked idempotent.
-fn safe_request(request: &Request, rendered: &RenderedRequest) -> bool {
-    safe_to_retry(
-        rendered.method.as_str(),
-        has_client_id(rendered),
-        request.idempotent,
-    )
-}
-
-fn has_client_id(rendered: &RenderedRequest) -> bool {
-    rendered
-        .body
-        .as_ref()
-        .and_then(|b| b.get("id"))
-        .is_some_and(|id| id.as_str().is_some_and(|s| !s.is_empty()))
 }
 
 /// Puts the row's intent in the journal before a write is sent: the line it keeps if the
@@ -1274,41 +1062,6 @@ fn note_transit_failure(shared: &Shared, attempt: &Attempt) {
     }
 }
 
-/// What an answer (or its absence) means for the retry policy.
-pub(super) fn attempt_of(answer: &Result<Response, SendError>) -> Attempt {
-    match answer {
-        Ok(r) => Attempt::Status {
-            status: r.status,
-            retry_after: r
-                .header("retry-after")
-                .and_then(|v| parse_retry_after(v, std::time::SystemTime::now())),
-        },
-        Err(SendError::Timeout) => Attempt::Timeout,
-        Err(SendError::Connection(_)) => Attempt::Connection,
-        Err(SendError::NotSent(_)) => Attempt::NotSent,
-    }
-}
-
-/// A 409 saying the client-supplied id is taken: `attr: id`, or `attr:
-/// newConversationItems`, which is how Gladly reports a taken task or conversation-item id.
-fn is_id_taken(response: &Response) -> bool {
-    if response.status != 409 {
-        return false;
-    }
-    let errors = response.body.get("errors");
-    let first = match errors {
-        Some(serde_json::Value::Array(items)) => items.first(),
-        other => other,
-    };
-    first.is_some_and(|e| {
-        e.get("code").and_then(|c| c.as_str()) == Some("taken")
-            && matches!(
-                e.get("attr").and_then(|a| a.as_str()),
-                Some("id" | "newConversationItems")
-            )
-    })
-}
-
 /// Fetches every lookup once, before the first row; a failure stops the run.
 ///
 /// # Errors
@@ -1356,8 +1109,12 @@ pub async fn fetch_lookups(
             body: None,
         };
         // An export file can be large: read as it arrives, with no limit on the whole transfer.
-        let whole = lookup.export.is_some();
-        let response = fetch_with_retries(client, limiter, &rendered, &options.retry, whole).await;
+        let read = if lookup.export.is_some() {
+            Read::Large
+        } else {
+            Read::Whole
+        };
+        let response = send::read(client, limiter, &options.retry, &rendered, read).await;
         let response = match response {
             Ok(r) if r.status < 300 => r,
             Ok(r) => {
@@ -1402,53 +1159,6 @@ pub async fn fetch_lookups(
         tables.insert(lookup.name.clone(), Value::from(table));
     }
     Ok(Value::from(tables))
-}
-
-/// A GET with the retry policy but no row (lookups).
-pub(super) async fn fetch_with_retries(
-    client: &Client,
-    limiter: &Limiter,
-    request: &RenderedRequest,
-    policy: &RetryPolicy,
-    large: bool,
-) -> Result<Response, String> {
-    let mut attempt_no = 0;
-    let mut throttled = Duration::ZERO;
-    loop {
-        attempt_no += 1;
-        let permit = limiter.acquire(crate::catalog::RateClass::Default).await;
-        let answer = if large {
-            match client.open(request).await {
-                Ok(streaming) => streaming.into_response().await,
-                Err(e) => Err(e),
-            }
-        } else {
-            client.send(request).await
-        };
-        drop(permit);
-        let attempt = attempt_of(&answer);
-        match decide(
-            policy,
-            &attempt,
-            attempt_no,
-            true,
-            throttled,
-            rand::random(),
-        ) {
-            Decision::Accept | Decision::Unauthorized(_) => {
-                return answer.map_err(|e| e.to_string());
-            }
-            Decision::Retry { after, .. } => tokio::time::sleep(after).await,
-            Decision::Throttled { after } => {
-                attempt_no -= 1;
-                throttled += after;
-                limiter.pause(after);
-            }
-            Decision::GiveUp { reason } | Decision::OutcomeUnknown { reason } => {
-                return Err(reason);
-            }
-        }
-    }
 }
 
 fn open_writer(manifest: &Manifest, options: &RunOptions) -> Result<ResultsWriter, ExecError> {
@@ -1542,35 +1252,10 @@ async fn write_results(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::executor::client::Credentials;
-    use crate::executor::event::Silent;
+    use crate::engine::client::Credentials;
+    use crate::engine::event::Silent;
     use crate::sandbox::{self, SandboxOptions};
     use serde_json::json;
-
-    fn answer(status: u16, body: serde_json::Value) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body,
-        }
-    }
-
-    #[test]
-    fn taken_ids_of_customers_tasks_and_items_are_recognised() {
-        let taken = |attr: &str| {
-            answer(
-                409,
-                json!({"errors": [{"attr": attr, "code": "taken", "detail": "x"}]}),
-            )
-        };
-        assert!(is_id_taken(&taken("id")));
-        assert!(is_id_taken(&taken("newConversationItems")));
-        assert!(!is_id_taken(&taken("emails")), "a real conflict");
-        assert!(!is_id_taken(&answer(
-            400,
-            json!({"errors": [{"attr": "id", "code": "taken"}]})
-        )));
-    }
 
     /// Runs `manifest` (YAML) over `csv` against a fresh sandbox; returns the results CSV.
     async fn run_against_sandbox(manifest: &str, csv: &str) -> String {

@@ -1,5 +1,5 @@
 //! Running a manifest over rows. This part is the dry run: `render` turns a row
-//! into concrete requests and `plan` records them without sending anything. The executor
+//! into concrete requests and `plan` records them without sending anything. The engine
 //! never prints and never picks an exit code; `cli` does both.
 
 pub mod client;
@@ -10,6 +10,8 @@ pub mod limiter;
 pub mod plan;
 pub mod render;
 pub mod run;
+mod send;
+mod steps;
 pub mod transform;
 
 pub use crate::failure::{FailureCode, RowFailure};

@@ -1,7 +1,7 @@
-//! What the executor reports while it runs: row and throttling events for a listener
+//! What the engine reports while it runs: row and throttling events for a listener
 //! (the cli's progress display), and the summary of a finished run.
 //!
-//! The executor never prints; it calls a [`Listener`] and returns a [`RunSummary`].
+//! The engine never prints; it calls a [`Listener`] and returns a [`RunSummary`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
