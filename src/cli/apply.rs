@@ -9,14 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::progress::{Mode, Progress, human_duration, print_summary};
+use super::progress::{Mode as Display, Progress, human_duration, print_summary};
 use super::{Exit, report};
-use crate::engine::client::{Client, Credentials};
-use crate::engine::fetch;
-use crate::engine::limiter::Limiter;
-use crate::engine::render::BaseContext;
-use crate::engine::run::{Continued, RunOptions, StopHandle};
-use crate::engine::{self, Listener, PlanOptions, PlanSummary, RunSummary, Stop};
+use crate::engine::{
+    self, Client, Continued, Credentials, ExecError, Input, Job, Listener, PlanSummary, Report,
+    RunSummary, Stop, StopHandle,
+};
 use crate::manifest::{InputFormat, Manifest};
 use crate::policy::retry::RetryPolicy;
 use crate::results::ResultKind;
@@ -90,12 +88,19 @@ struct Prepared {
     manifest_name: String,
     /// Rows come from the API (`input.api` / `input.export`, no `--input`).
     api: bool,
+    /// The input file (meaningless when `api`).
     input_path: PathBuf,
-    format: Format,
-    /// The CSV input file's header.
-    input_columns: Option<Vec<String>>,
+    /// Where the rows come from, for the engine.
+    input: Input,
     params: std::collections::BTreeMap<String, String>,
     results_path: PathBuf,
+}
+
+impl Prepared {
+    /// An export needs a connection when it reads the API or loads lookups.
+    fn connects(&self) -> bool {
+        self.api || !self.manifest.lookups().is_empty()
+    }
 }
 
 pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
@@ -115,32 +120,179 @@ pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
         report::error(why);
         return Exit::Usage;
     }
-    if args.dry_run && prepared.manifest.is_transform() && prepared.api {
+    let Some(kind) = decide_mode(args, &prepared) else {
+        return Exit::Ok;
+    };
+    let flavor = if kind == Kind::PlanOffline || (kind == Kind::Export && !prepared.connects()) {
+        // The work runs on its own threads; the runtime only hears signals.
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match start_runtime(flavor) {
+        Ok(r) => r,
+        Err(exit) => return exit,
+    };
+    runtime.block_on(run_job(args, prepared, kind, quiet))
+}
+
+/// Which mode the flags and the job ask for (decided once; [`engine::Mode`] carries it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    PlanOffline,
+    PlanOnline,
+    Apply,
+    Export,
+}
+
+/// The mode of this run, or `None` when there is nothing to do (said on stdout).
+fn decide_mode(args: &ApplyArgs, p: &Prepared) -> Option<Kind> {
+    let transform = p.manifest.is_transform();
+    let host = args.sandbox || std::env::var("GLADLY_HOST").is_ok_and(|h| !h.trim().is_empty());
+    if args.dry_run && transform && p.api {
         println!(
             "dry run of {}: this job only reads (it has no steps), so a dry run would do \
              everything a real run does but write its files; nothing was sent. Run it \
              without --dry-run (against --sandbox to rehearse).",
-            prepared.manifest.name()
+            p.manifest.name()
         );
-        return Exit::Ok;
+        return None;
     }
-    let offline_dry_run = args.dry_run
-        && (prepared.manifest.is_transform()
-            || (!args.sandbox
-                && std::env::var("GLADLY_HOST").map_or(true, |h| h.trim().is_empty())));
-    if offline_dry_run {
-        return offline(&prepared);
+    if args.dry_run && p.api && !host {
+        println!(
+            "dry run of {}: its rows come from the API, so a dry run without a host has none \
+             to show; run it with --sandbox, or with GLADLY_HOST set, to read them (reads only)",
+            p.manifest.name()
+        );
+        return None;
     }
-    let local =
-        prepared.manifest.is_transform() && !prepared.api && prepared.manifest.lookups().is_empty();
-    if local {
-        return local_transform(args, &prepared, quiet);
-    }
-    let runtime = match start_runtime(tokio::runtime::Builder::new_multi_thread()) {
-        Ok(r) => r,
+    Some(match (args.dry_run, transform) {
+        (true, true) => Kind::PlanOffline,
+        (true, false) if host => Kind::PlanOnline,
+        (true, false) => Kind::PlanOffline,
+        (false, true) => Kind::Export,
+        (false, false) => Kind::Apply,
+    })
+}
+
+/// Locks the run's files, connects when the mode needs it, runs the engine once and
+/// reports.
+async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit {
+    // The files this run writes are locked for its whole length; a real run's ledger is
+    // opened by its rules (never overwritten; continued with what it recorded).
+    let plan = engine::PlanFiles::beside(&p.results_path);
+    let locked = match kind {
+        Kind::PlanOffline | Kind::PlanOnline => ledger::Lock::acquire(&plan.rows)
+            .map(|lock| (lock, None))
+            .map_err(|e| ledger_exit(&e)),
+        Kind::Export => lock_export(&p.results_path).map(|lock| (lock, None)),
+        Kind::Apply => open_ledger(args, &p).map_err(|e| ledger_exit(&e)),
+    };
+    let (_lock, continued) = match locked {
+        Ok(locked) => locked,
         Err(exit) => return exit,
     };
-    runtime.block_on(online(args, prepared, quiet))
+    let mode = match kind {
+        Kind::PlanOffline => engine::Mode::PlanOffline { plan },
+        Kind::PlanOnline => engine::Mode::PlanOnline { plan },
+        Kind::Apply => engine::Mode::Apply { continued },
+        Kind::Export => engine::Mode::Export,
+    };
+    // One counting pass serves both the confirmation and the progress total.
+    let total = match (&kind, &p.input) {
+        (Kind::Apply | Kind::PlanOnline, Input::File { path, format, .. }) => {
+            source::open(path, *format).ok().map(|r| r.count() as u64)
+        }
+        _ => None,
+    };
+    let (client, sandbox) = if kind == Kind::PlanOffline || (kind == Kind::Export && !p.connects())
+    {
+        (None, None)
+    } else {
+        match connect(args, &p, kind, total).await {
+            Ok((client, sandbox)) => (Some(client), sandbox),
+            Err(exit) => return exit,
+        }
+    };
+    let job = Job {
+        manifest: Arc::clone(&p.manifest),
+        params: p.params.clone(),
+        input: p.input.clone(),
+        results_path: p.results_path.clone(),
+        total,
+        retry: RetryPolicy::default(),
+    };
+    let stop = Arc::new(StopHandle::default());
+    // An offline plan cannot be stopped part-way: a signal ends it as usual.
+    let signals = if kind == Kind::PlanOffline {
+        None
+    } else {
+        match interrupt_listener(Arc::clone(&stop)) {
+            Ok(task) => Some(task),
+            Err(e) => return cannot_listen(&e),
+        }
+    };
+    let progress = Arc::new(Progress::new(
+        if kind == Kind::PlanOffline {
+            Display::Quiet
+        } else {
+            Display::detect(quiet)
+        },
+        p.manifest.name(),
+    ));
+    let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
+    let outcome = engine::run(job, mode, client, listener, stop).await;
+    if let Some(task) = signals {
+        task.abort();
+    }
+    progress.finish();
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    match outcome {
+        Ok(Report::Plan(summary)) => {
+            print_plan_summary(&p.manifest, &summary, &engine::PlanFiles::beside(&p.results_path));
+            if summary.by_result.keys().any(|k| k.is_failure()) {
+                Exit::RowsFailed
+            } else {
+                Exit::Ok
+            }
+        }
+        Ok(Report::Run(mut summary)) => {
+            summary.rerun = Some(rerun_command(args, &p));
+            if kind == Kind::Apply {
+                // One current line per row, every earlier run's included.
+                match ledger::compact(&summary.results_path) {
+                    Ok(totals) => summary.ledger = Some(totals),
+                    Err(e) => report::error(&format!(
+                        "{e}; every row is recorded in it and its journal, and the next \
+                         `--resume` folds them together"
+                    )),
+                }
+            }
+            for (row, line, what) in &summary.failures {
+                eprintln!("row {row} (line {line}): {what}");
+            }
+            print_summary(&summary, kind == Kind::PlanOnline);
+            exit_for(&summary)
+        }
+        Err(e) => {
+            report::error(&e.to_string());
+            // A file that cannot be read is bad input; an API that will not answer is not.
+            match e {
+                ExecError::Input(_) if !p.api => Exit::Invalid,
+                _ => Exit::Fatal,
+            }
+        }
+    }
+}
+
+fn ledger_exit(e: &LedgerError) -> Exit {
+    report::error(&e.to_string());
+    match e {
+        LedgerError::Io { .. } => Exit::Fatal,
+        _ => Exit::Usage,
+    }
 }
 
 /// Loads the manifest, params and input header: every check that needs no network.
@@ -183,13 +335,11 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
         .or_else(|| args.resume.clone())
         .or_else(|| args.only_failed.clone())
         .unwrap_or_else(|| manifest.results().path.clone());
-    let base = BaseContext::new(&manifest, &params, None);
-    let base = crate::engine::render::RowContext::new(&base, serde_json::Map::new()).value();
     let mut files = vec![("the results CSV", results_path.as_path())];
     if !api {
         files.push(("the input", input_path.as_path()));
     }
-    if let Err(why) = crate::output::check_paths(&manifest, &base, &files) {
+    if let Err(why) = engine::check_paths(&manifest, &params, &files) {
         report::error(&why);
         return Err(Exit::Usage);
     }
@@ -197,9 +347,16 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
         manifest: Arc::new(manifest),
         manifest_name,
         api,
+        input: if api {
+            Input::Api
+        } else {
+            Input::File {
+                path: input_path.clone(),
+                format,
+                columns: input_columns,
+            }
+        },
         input_path,
-        format,
-        input_columns,
         params,
         results_path,
     })
@@ -264,372 +421,52 @@ fn env_line_of<'a>(text: &'a str, bad: &str) -> Option<(usize, Option<&'a str>)>
     Some((n + 1, name))
 }
 
-/// A dry run with no host: everything is rendered and checked, nothing is contacted.
-fn offline(p: &Prepared) -> Exit {
-    if p.api {
-        println!(
-            "dry run of {}: its rows come from the API, so a dry run without a host has none \
-             to show; run it with --sandbox, or with GLADLY_HOST set, to read them (reads only)",
-            p.manifest.name()
-        );
-        return Exit::Ok;
-    }
-    let reader = match source::open(&p.input_path, p.format) {
-        Ok(r) => r,
-        Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Invalid;
-        }
+/// The connection: the in-process sandbox, or the credentials in the environment. A
+/// destructive job is confirmed here, before anything is sent.
+async fn connect(
+    args: &ApplyArgs,
+    p: &Prepared,
+    kind: Kind,
+    rows: Option<u64>,
+) -> Result<(Client, Option<crate::sandbox::Sandbox>), Exit> {
+    let fatal = |e: &dyn std::fmt::Display| {
+        report::error(&e.to_string());
+        Exit::Fatal
     };
-    let (rows_path, plan_path) = plan_paths(&p.results_path);
-    let _lock = match ledger::Lock::acquire(&rows_path) {
-        Ok(lock) => lock,
-        Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Usage;
-        }
-    };
-    let options = PlanOptions {
-        params: p.params.clone(),
-        host: None,
-        plan_path,
-        results_path: rows_path,
-    };
-    match engine::dry_run(&p.manifest, reader, &options) {
-        Ok(summary) => {
-            print_plan_summary(&p.manifest, &summary, &options);
-            if summary.by_result.keys().any(|k| k.is_failure()) {
-                Exit::RowsFailed
-            } else {
-                Exit::Ok
-            }
-        }
-        Err(e) => {
-            report::error(&e.to_string());
-            Exit::Fatal
-        }
-    }
-}
-
-/// A run (or a dry run with reads) against a host or the in-process sandbox.
-async fn online(args: &ApplyArgs, p: Prepared, quiet: bool) -> Exit {
-    let (credentials, sandbox) = match connect(args).await {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
-    let exit = run_against(args, p, credentials, quiet).await;
-    if let Some(sandbox) = sandbox {
-        sandbox.shutdown().await;
-    }
-    exit
-}
-
-async fn connect(args: &ApplyArgs) -> Result<(Credentials, Option<crate::sandbox::Sandbox>), Exit> {
-    if args.sandbox {
+    let (credentials, sandbox) = if args.sandbox {
         let sandbox = crate::sandbox::start(crate::sandbox::SandboxOptions::default())
             .await
-            .map_err(|e| {
-                report::error(&format!("cannot start the sandbox: {e}"));
-                Exit::Fatal
-            })?;
+            .map_err(|e| fatal(&format!("cannot start the sandbox: {e}")))?;
         eprintln!(
             "sandbox: started in-process at {} (a fresh simulated org; nothing real is touched)",
             sandbox.base_url()
         );
         let credentials =
-            Credentials::new(&sandbox.base_url(), sandbox.username(), sandbox.token()).map_err(
-                |e| {
-                    report::error(&e.to_string());
-                    Exit::Fatal
-                },
-            )?;
-        return Ok((credentials, Some(sandbox)));
-    }
-    Credentials::from_vars(|name| std::env::var(name).ok())
-        .map(|c| (c, None))
-        .map_err(|e| {
+            Credentials::new(&sandbox.base_url(), sandbox.username(), sandbox.token())
+                .map_err(|e| fatal(&e))?;
+        (credentials, Some(sandbox))
+    } else {
+        let credentials = Credentials::from_vars(|name| std::env::var(name).ok()).map_err(|e| {
             report::error(&e.to_string());
             Exit::Usage
-        })
-}
-
-async fn run_against(args: &ApplyArgs, p: Prepared, credentials: Credentials, quiet: bool) -> Exit {
-    let host = credentials.host().to_owned();
-
-    // One counting pass serves both the confirmation and the progress total.
-    let rows = if p.api || p.manifest.is_transform() {
-        None
-    } else {
-        count_rows(&p)
-    };
-    if p.manifest.destructive()
-        && !args.dry_run
-        && !args.sandbox
-        && let Err(message) =
-            super::confirm::confirm_destructive(&host, rows, p.manifest.name(), args.yes)
-    {
-        report::error(&message);
-        return Exit::Usage;
-    }
-    let client = match Client::new(credentials, Duration::from_secs(args.timeout.max(1))) {
-        Ok(c) => c,
-        Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Fatal;
-        }
-    };
-    if p.manifest.is_transform() {
-        let _lock = match lock_export(&p.results_path) {
-            Ok(lock) => lock,
-            Err(exit) => return exit,
-        };
-        return finish_transform(args, &p, client, quiet).await;
-    }
-    // The ledger (a real run) or the plan (a dry run): locked for the whole run.
-    let (results_path, plan_path) = if args.dry_run {
-        let (rows, plan) = plan_paths(&p.results_path);
-        (rows, Some(plan))
-    } else {
-        (p.results_path.clone(), None)
-    };
-    let opened = if args.dry_run {
-        ledger::Lock::acquire(&results_path).map(|lock| (lock, None))
-    } else {
-        open_ledger(args, &p)
-    };
-    let (_lock, continued) = match opened {
-        Ok(opened) => opened,
-        Err(e) => {
-            report::error(&e.to_string());
-            return match e {
-                LedgerError::Io { .. } => Exit::Fatal,
-                _ => Exit::Usage,
-            };
-        }
-    };
-    let mut options = RunOptions::new(p.params.clone(), p.results_path.clone());
-    // Rows streamed from the API: the lookups come first, so the download never idles
-    // while they load.
-    if p.api && !p.manifest.lookups().is_empty() {
-        let limiter = Limiter::new(p.manifest.per_second());
-        let stop = StopHandle::default();
-        match engine::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await {
-            Ok(tables) => options.lookups = Some(tables),
-            Err(e) => {
-                report::error(&e.to_string());
-                return Exit::Fatal;
-            }
-        }
-    }
-    let reader = match open_input(&p, &client).await {
-        Ok(r) => r,
-        Err(e) => {
-            report::error(&e.to_string());
-            // A file that cannot be read is bad input; an API that will not answer is not.
-            return if p.api { Exit::Fatal } else { Exit::Invalid };
-        }
-    };
-    let input_columns = reader
-        .columns()
-        .map(<[String]>::to_vec)
-        .or_else(|| p.input_columns.clone());
-    let total = rows.filter(|_| continued.is_none());
-    let rows: Box<dyn Iterator<Item = _> + Send> = Box::new(reader);
-    options.results_path = results_path;
-    options.plan_path = plan_path;
-    options.continued = continued;
-    options.total = total;
-    options.input_columns = input_columns;
-    let stop = Arc::new(StopHandle::default());
-    let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
-        Ok(task) => task,
-        Err(e) => return cannot_listen(&e),
-    };
-    let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
-    let listener: Arc<dyn Listener> = Arc::clone(&progress) as Arc<dyn Listener>;
-    let outcome = engine::run::run(
-        Arc::clone(&p.manifest),
-        rows,
-        client,
-        options,
-        listener,
-        stop,
-    )
-    .await;
-    ctrl_c.abort();
-    progress.finish();
-    match outcome {
-        Ok(mut summary) => {
-            summary.rerun = Some(rerun_command(args, &p));
-            if !args.dry_run {
-                // One current line per row, every earlier run's included.
-                match ledger::compact(&summary.results_path) {
-                    Ok(totals) => summary.ledger = Some(totals),
-                    Err(e) => report::error(&format!(
-                        "{e}; every row is recorded in it and its journal, and the next \
-                         `--resume` folds them together"
-                    )),
-                }
-            }
-            for (row, line, what) in &summary.failures {
-                eprintln!("row {row} (line {line}): {what}");
-            }
-            print_summary(&summary, args.dry_run);
-            exit_for(&summary)
-        }
-        Err(e) => {
-            report::error(&e.to_string());
-            Exit::Fatal
-        }
-    }
-}
-
-/// The rows: the input file, or the answer of the input request read as it arrives.
-async fn open_input(
-    p: &Prepared,
-    client: &Client,
-) -> Result<source::RowReader, engine::ExecError> {
-    if !p.api {
-        return source::open(&p.input_path, p.format)
-            .map_err(|e| engine::ExecError::Input(e.to_string()));
-    }
-    let limiter = Limiter::new(p.manifest.per_second());
-    let retry = RetryPolicy::default();
-    let base = empty_base(&p.manifest, &p.params);
-    let (request, class) = fetch::input_request(&p.manifest, &base, Some(client), &limiter, &retry)
-        .await?
-        .expect("an API input has a request");
-    tracing::info!(method = request.method.as_str(), path = %request.path_and_query, "reading rows from the API");
-    fetch::open_stream(
-        client,
-        &limiter,
-        &retry,
-        &request,
-        class,
-        p.manifest.input().format,
-    )
-    .await
-}
-
-/// A job without steps (an export) with a connection: lookups first (so the input's
-/// download never waits on them), then the conversion on worker threads while the rows
-/// stream in.
-async fn finish_transform(args: &ApplyArgs, p: &Prepared, client: Client, quiet: bool) -> Exit {
-    let mut options = RunOptions::new(p.params.clone(), p.results_path.clone());
-    let stop = Arc::new(StopHandle::default());
-    let ctrl_c = match interrupt_listener(Arc::clone(&stop)) {
-        Ok(task) => task,
-        Err(e) => return cannot_listen(&e),
-    };
-    let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
-    let limiter = Limiter::new(p.manifest.per_second());
-    let outcome = async {
-        let tables =
-            engine::run::fetch_lookups(&p.manifest, &client, &limiter, &options, &stop).await?;
-        let reader = open_input(p, &client).await?;
-        options.input_columns = reader
-            .columns()
-            .map(<[String]>::to_vec)
-            .or_else(|| p.input_columns.clone());
-        let manifest = Arc::clone(&p.manifest);
-        let listener = Arc::clone(&progress);
-        let stop = Arc::clone(&stop);
-        tokio::task::spawn_blocking(move || {
-            let base = BaseContext::new(&manifest, &options.params, Some(tables));
-            engine::transform::transform(
-                &manifest,
-                reader.packed(engine::transform::BATCH_ROWS),
-                &base,
-                options.input_columns.as_deref(),
-                &options.results_path,
-                listener.as_ref(),
-                &stop,
+        })?;
+        if p.manifest.destructive()
+            && kind == Kind::Apply
+            && let Err(message) = super::confirm::confirm_destructive(
+                credentials.host(),
+                rows,
+                p.manifest.name(),
+                args.yes,
             )
-        })
-        .await
-        .map_err(|e| engine::ExecError::Output(format!("the conversion stopped: {e}")))?
-    }
-    .await;
-    ctrl_c.abort();
-    progress.finish();
-    let requests = u64::from(p.api) + p.manifest.lookups().len() as u64;
-    report_transform(args, p, outcome, requests)
-}
-
-/// A job without steps reading a file: no host is needed, nothing is sent.
-fn local_transform(args: &ApplyArgs, p: &Prepared, quiet: bool) -> Exit {
-    let reader = match source::open(&p.input_path, p.format) {
-        Ok(r) => r,
-        Err(e) => {
-            report::error(&e.to_string());
-            return Exit::Invalid;
+        {
+            report::error(&message);
+            return Err(Exit::Usage);
         }
+        (credentials, None)
     };
-    // A small runtime only to hear Ctrl-C; the conversion runs on its own threads.
-    let runtime = match start_runtime(tokio::runtime::Builder::new_current_thread()) {
-        Ok(r) => r,
-        Err(exit) => return exit,
-    };
-    let progress = Arc::new(Progress::new(Mode::detect(quiet), p.manifest.name()));
-    let stop = Arc::new(StopHandle::default());
-    let outcome = runtime.block_on(async {
-        let ctrl_c = interrupt_listener(Arc::clone(&stop))
-            .map_err(|e| engine::ExecError::Output(format!("cannot listen for Ctrl-C: {e}")))?;
-        let manifest = Arc::clone(&p.manifest);
-        let (params, columns) = (p.params.clone(), p.input_columns.clone());
-        let results = p.results_path.clone();
-        let (listener, stop) = (Arc::clone(&progress), Arc::clone(&stop));
-        let converted = tokio::task::spawn_blocking(move || {
-            engine::transform::transform(
-                &manifest,
-                reader.packed(engine::transform::BATCH_ROWS),
-                &empty_base(&manifest, &params),
-                columns.as_deref(),
-                &results,
-                listener.as_ref(),
-                &stop,
-            )
-        })
-        .await
-        .map_err(|e| engine::ExecError::Output(format!("the conversion stopped: {e}")));
-        ctrl_c.abort();
-        converted?
-    });
-    progress.finish();
-    report_transform(args, p, outcome, 0)
-}
-
-/// Prints how an export went and picks its exit code; `requests` were sent for it.
-fn report_transform(
-    args: &ApplyArgs,
-    p: &Prepared,
-    outcome: Result<RunSummary, engine::ExecError>,
-    requests: u64,
-) -> Exit {
-    match outcome {
-        Ok(mut summary) => {
-            summary.requests = requests;
-            summary.rerun = Some(rerun_command(args, p));
-            for (row, line, what) in &summary.failures {
-                eprintln!("row {row} (line {line}): {what}");
-            }
-            print_summary(&summary, false);
-            exit_for(&summary)
-        }
-        Err(e) => {
-            report::error(&e.to_string());
-            Exit::Fatal
-        }
-    }
-}
-
-/// The shared template context without lookups (a job that has none, or before they load).
-fn empty_base(
-    manifest: &Manifest,
-    params: &std::collections::BTreeMap<String, String>,
-) -> BaseContext {
-    let none = std::collections::BTreeMap::<String, minijinja::Value>::new();
-    BaseContext::new(manifest, params, Some(minijinja::Value::from(none)))
+    let client = Client::new(credentials, Duration::from_secs(args.timeout.max(1)))
+        .map_err(|e| fatal(&e))?;
+    Ok((client, sandbox))
 }
 
 fn start_runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, Exit> {
@@ -820,13 +657,6 @@ fn resume_refusal(args: &ApplyArgs, p: &Prepared) -> Option<&'static str> {
     }
 }
 
-/// The number of input rows (a quick pass), for the progress bar and the confirmation.
-fn count_rows(p: &Prepared) -> Option<u64> {
-    source::open(&p.input_path, p.format)
-        .ok()
-        .map(|reader| reader.count() as u64)
-}
-
 /// The input file and format: `--input` (format from its extension, else the manifest's)
 /// or the manifest's own input.
 fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
@@ -847,20 +677,7 @@ fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
     (path.to_path_buf(), format)
 }
 
-/// A dry run's files beside the results it never touches: `results/x.csv` →
-/// `results/x.plan.csv` (one line per row) and `results/x.plan.jsonl` (every request).
-fn plan_paths(results: &Path) -> (PathBuf, PathBuf) {
-    let stem = results.file_stem().map_or_else(
-        || "results".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    (
-        results.with_file_name(format!("{stem}.plan.csv")),
-        results.with_file_name(format!("{stem}.plan.jsonl")),
-    )
-}
-
-fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, options: &PlanOptions) {
+fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, plan: &engine::PlanFiles) {
     let file = manifest.path().display();
     for (row, line, failure) in &summary.failures {
         match failure.span {
@@ -913,8 +730,8 @@ fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, options: &Plan
         human_duration(Duration::from_secs_f64(summary.estimate_secs)),
         manifest.per_second()
     );
-    println!("plan:    {}", options.results_path.display());
-    println!("         {}", options.plan_path.display());
+    println!("plan:    {}", plan.rows.display());
+    println!("         {}", plan.requests.display());
 }
 
 #[cfg(test)]
@@ -923,13 +740,9 @@ mod tests {
 
     #[test]
     fn plan_sits_beside_results() {
-        assert_eq!(
-            plan_paths(Path::new("out/x.csv")),
-            (
-                PathBuf::from("out/x.plan.csv"),
-                PathBuf::from("out/x.plan.jsonl")
-            )
-        );
+        let plan = engine::PlanFiles::beside(Path::new("out/x.csv"));
+        assert_eq!(plan.rows, PathBuf::from("out/x.plan.csv"));
+        assert_eq!(plan.requests, PathBuf::from("out/x.plan.jsonl"));
     }
 
     #[test]

@@ -1,20 +1,341 @@
-//! Running a manifest over rows. This part is the dry run: `render` turns a row
-//! into concrete requests and `plan` records them without sending anything. The engine
-//! never prints and never picks an exit code; `cli` does both.
+//! The only row engine: apply, the dry runs and exports are modes of it. The command
+//! decides the [`Mode`] once and calls [`run`]; rows come from a file or the API, each
+//! row's steps are walked by one interpreter (`steps`), every request goes out through one
+//! send path (`send`: limiter, retry loop, `Retry-After`), and finished rows are recorded
+//! in input order. The engine never prints and never picks an exit code; `cli` does both.
 
 pub mod client;
 mod error;
 pub mod event;
-pub mod fetch;
-pub mod limiter;
-pub mod plan;
-pub mod render;
-pub mod run;
+mod fetch;
+mod limiter;
+mod plan;
+mod render;
+mod run;
 mod send;
 mod steps;
-pub mod transform;
+mod transform;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use crate::failure::{FailureCode, RowFailure};
+pub use client::{Client, Credentials};
 pub use error::ExecError;
 pub use event::{Event, Listener, RunSummary, Silent, Stop};
-pub use plan::{PlanOptions, PlanSummary, StepCount, dry_run, resolve_params};
+pub use plan::{PlanSummary, StepCount, resolve_params};
+pub use run::{Continued, StopHandle};
+
+use crate::manifest::Manifest;
+use crate::policy::retry::RetryPolicy;
+use crate::source::{self, Format, RowReader};
+use limiter::Limiter;
+use render::BaseContext;
+
+/// What a run does, decided once where the command starts; nothing below re-derives it.
+#[derive(Debug)]
+pub enum Mode {
+    /// Render and check every row and write the plan; nothing is contacted.
+    PlanOffline {
+        /// The plan's row table (`NAME.plan.csv`) and its requests (`NAME.plan.jsonl`).
+        plan: PlanFiles,
+    },
+    /// Send the reads (lookups, the input request, GET steps) and plan every write.
+    PlanOnline {
+        /// The plan's files.
+        plan: PlanFiles,
+    },
+    /// Send every request; the ledger (`Job::results_path`) records each row.
+    Apply {
+        /// What an earlier run recorded, when this one continues it.
+        continued: Option<Continued>,
+    },
+    /// A job without steps: every row goes to the job's outputs; the results file lists
+    /// the rows that could not be converted.
+    Export,
+}
+
+impl Mode {
+    /// True when the mode needs a connection to Gladly (for an export: when it reads the
+    /// API or loads lookups).
+    pub fn needs_connection(&self, job: &Job) -> bool {
+        match self {
+            Mode::PlanOffline { .. } => false,
+            Mode::PlanOnline { .. } | Mode::Apply { .. } => true,
+            Mode::Export => {
+                matches!(job.input, Input::Api) || !job.manifest.lookups().is_empty()
+            }
+        }
+    }
+}
+
+/// The two files of a dry run, beside the ledger they never touch.
+#[derive(Debug, Clone)]
+pub struct PlanFiles {
+    /// One line per row (`planned`, `skipped`, `failed` with the reason).
+    pub rows: PathBuf,
+    /// Every request a real run would send (JSON Lines).
+    pub requests: PathBuf,
+}
+
+impl PlanFiles {
+    /// `results/x.csv` → `results/x.plan.csv` and `results/x.plan.jsonl`.
+    pub fn beside(results: &std::path::Path) -> Self {
+        let stem = results.file_stem().map_or_else(
+            || "results".to_owned(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        PlanFiles {
+            rows: results.with_file_name(format!("{stem}.plan.csv")),
+            requests: results.with_file_name(format!("{stem}.plan.jsonl")),
+        }
+    }
+}
+
+/// Where a job's rows come from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A file, in a format.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// How to read it.
+        format: Format,
+        /// Its header, when it has one (for outputs that copy every column).
+        columns: Option<Vec<String>>,
+    },
+    /// The manifest's input request (`input.api`, `input.export`).
+    Api,
+}
+
+/// A job ready to run: checked manifest, resolved params, its rows and its records.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The manifest.
+    pub manifest: Arc<Manifest>,
+    /// Resolved params (`--set` and defaults).
+    pub params: BTreeMap<String, String>,
+    /// Where the rows come from.
+    pub input: Input,
+    /// The ledger of a real run, or an export's list of rows that failed.
+    pub results_path: PathBuf,
+    /// Rows this run will take, when known (for progress).
+    pub total: Option<u64>,
+    /// Retry and backoff rules.
+    pub retry: RetryPolicy,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub enum Report {
+    /// An offline dry run: the plan's counts and estimate.
+    Plan(PlanSummary),
+    /// Everything else.
+    Run(RunSummary),
+}
+
+/// Runs `job` in `mode`. `client` is the connection (required when
+/// [`Mode::needs_connection`]); `listener` hears progress; `stop` ends the run early.
+///
+/// # Errors
+/// When the run cannot start or cannot go on: the input, a lookup, an output file, or a
+/// connection the mode needs but was not given.
+pub async fn run(
+    job: Job,
+    mode: Mode,
+    client: Option<Client>,
+    listener: Arc<dyn Listener>,
+    stop: Arc<StopHandle>,
+) -> Result<Report, ExecError> {
+    let needs = mode.needs_connection(&job);
+    let client = match client {
+        Some(client) => Some(client),
+        None if needs => {
+            return Err(ExecError::Connection(
+                "this run needs a connection to Gladly".to_owned(),
+            ));
+        }
+        None => None,
+    };
+    match mode {
+        Mode::PlanOffline { plan } => {
+            let Input::File { path, format, .. } = &job.input else {
+                return Err(ExecError::Input(
+                    "a dry run without a host has no rows from the API to plan".to_owned(),
+                ));
+            };
+            let reader = open_file(path, *format)?;
+            let options = plan::PlanOptions {
+                params: job.params.clone(),
+                host: None,
+                results_path: plan.rows,
+                plan_path: plan.requests,
+            };
+            let manifest = Arc::clone(&job.manifest);
+            tokio::task::spawn_blocking(move || plan::dry_run(&manifest, reader, &options))
+                .await
+                .map_err(|e| ExecError::Output(format!("the dry run stopped: {e}")))?
+                .map(Report::Plan)
+        }
+        Mode::Export => export(&job, client.as_ref(), listener, stop)
+            .await
+            .map(Report::Run),
+        Mode::PlanOnline { plan } => {
+            let client = client.expect("checked above");
+            steps(&job, Some(plan), None, client, listener, stop)
+                .await
+                .map(Report::Run)
+        }
+        Mode::Apply { continued } => {
+            let client = client.expect("checked above");
+            steps(&job, None, continued, client, listener, stop)
+                .await
+                .map(Report::Run)
+        }
+    }
+}
+
+/// A job with steps against a host: apply, or a dry run that sends its reads.
+async fn steps(
+    job: &Job,
+    plan: Option<PlanFiles>,
+    continued: Option<Continued>,
+    client: Client,
+    listener: Arc<dyn Listener>,
+    stop: Arc<StopHandle>,
+) -> Result<RunSummary, ExecError> {
+    let mut options = run::RunOptions::new(job.params.clone(), job.results_path.clone());
+    options.retry = job.retry.clone();
+    // Rows streamed from the API: the lookups come first, so the download never idles
+    // while they load.
+    if matches!(job.input, Input::Api) && !job.manifest.lookups().is_empty() {
+        let limiter = Limiter::new(job.manifest.per_second());
+        options.lookups =
+            Some(run::fetch_lookups(&job.manifest, &client, &limiter, &options, &stop).await?);
+    }
+    let reader = open_input(job, &client).await?;
+    options.input_columns = reader
+        .columns()
+        .map(<[String]>::to_vec)
+        .or_else(|| file_columns(job));
+    if let Some(plan) = plan {
+        options.results_path = plan.rows;
+        options.plan_path = Some(plan.requests);
+    }
+    options.total = job.total.filter(|_| continued.is_none());
+    options.continued = continued;
+    run::run(
+        Arc::clone(&job.manifest),
+        reader,
+        client,
+        options,
+        listener,
+        stop,
+    )
+    .await
+}
+
+/// A job without steps: lookups first (so the input's download never waits on them),
+/// then the conversion on worker threads while the rows stream in.
+async fn export(
+    job: &Job,
+    client: Option<&Client>,
+    listener: Arc<dyn Listener>,
+    stop: Arc<StopHandle>,
+) -> Result<RunSummary, ExecError> {
+    let (tables, reader) = match client {
+        Some(client) => {
+            let mut options = run::RunOptions::new(job.params.clone(), job.results_path.clone());
+            options.retry = job.retry.clone();
+            let limiter = Limiter::new(job.manifest.per_second());
+            let tables =
+                run::fetch_lookups(&job.manifest, client, &limiter, &options, &stop).await?;
+            (tables, open_input(job, client).await?)
+        }
+        None => {
+            let none = BTreeMap::<String, minijinja::Value>::new();
+            let Input::File { path, format, .. } = &job.input else {
+                return Err(ExecError::Connection(
+                    "this job reads the API: it needs a connection to Gladly".to_owned(),
+                ));
+            };
+            (minijinja::Value::from(none), open_file(path, *format)?)
+        }
+    };
+    let columns = reader
+        .columns()
+        .map(<[String]>::to_vec)
+        .or_else(|| file_columns(job));
+    let manifest = Arc::clone(&job.manifest);
+    let params = job.params.clone();
+    let results = job.results_path.clone();
+    let requests = u64::from(client.is_some())
+        * (u64::from(matches!(job.input, Input::Api)) + job.manifest.lookups().len() as u64);
+    let mut summary = tokio::task::spawn_blocking(move || {
+        let base = BaseContext::new(&manifest, &params, Some(tables));
+        transform::transform(
+            &manifest,
+            reader.packed(transform::BATCH_ROWS),
+            &base,
+            columns.as_deref(),
+            &results,
+            listener.as_ref(),
+            &stop,
+        )
+    })
+    .await
+    .map_err(|e| ExecError::Output(format!("the conversion stopped: {e}")))??;
+    summary.requests = requests;
+    Ok(summary)
+}
+
+/// Checks that the files a job writes (its outputs, rendered with `params`) are not one
+/// another's, nor any of `others` (the results, the input).
+///
+/// # Errors
+/// Names the two uses of the same path.
+pub fn check_paths(
+    manifest: &Manifest,
+    params: &BTreeMap<String, String>,
+    others: &[(&str, &std::path::Path)],
+) -> Result<(), String> {
+    let base = BaseContext::new(manifest, params, None);
+    let base = render::RowContext::new(&base, serde_json::Map::new()).value();
+    crate::output::check_paths(manifest, &base, others)
+}
+
+fn file_columns(job: &Job) -> Option<Vec<String>> {
+    match &job.input {
+        Input::File { columns, .. } => columns.clone(),
+        Input::Api => None,
+    }
+}
+
+fn open_file(path: &std::path::Path, format: Format) -> Result<RowReader, ExecError> {
+    source::open(path, format).map_err(|e| ExecError::Input(e.to_string()))
+}
+
+/// The rows: the input file, or the answer of the input request read as it arrives.
+async fn open_input(job: &Job, client: &Client) -> Result<RowReader, ExecError> {
+    let Input::File { path, format, .. } = &job.input else {
+        let limiter = Limiter::new(job.manifest.per_second());
+        let none = BTreeMap::<String, minijinja::Value>::new();
+        let base = BaseContext::new(&job.manifest, &job.params, Some(minijinja::Value::from(none)));
+        let (request, class) =
+            fetch::input_request(&job.manifest, &base, Some(client), &limiter, &job.retry)
+                .await?
+                .expect("an API input has a request");
+        tracing::info!(method = request.method.as_str(), path = %request.path_and_query, "reading rows from the API");
+        return fetch::open_stream(
+            client,
+            &limiter,
+            &job.retry,
+            &request,
+            class,
+            job.manifest.input().format,
+        )
+        .await;
+    };
+    open_file(path, *format)
+}
