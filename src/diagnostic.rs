@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 /// A place in a text file: 1-based line and column (in characters) and a length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Span {
+pub(crate) struct Span {
     /// 1-based line number.
     pub line: usize,
     /// 1-based column, counted in characters.
@@ -20,14 +20,14 @@ pub struct Span {
 
 impl Span {
     /// A span starting at `line:column` covering `len` characters.
-    pub fn new(line: usize, column: usize, len: usize) -> Self {
+    pub(crate) fn new(line: usize, column: usize, len: usize) -> Self {
         Span { line, column, len }
     }
 }
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
+pub(crate) enum Severity {
     /// The input is rejected.
     Error,
     /// Worth a look, but the input is accepted.
@@ -36,7 +36,7 @@ pub enum Severity {
 
 /// One problem to show a user: what is wrong, where, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
     /// What is wrong: lowercase, no trailing period, user values in backticks.
@@ -51,7 +51,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error at `span`.
-    pub fn error(message: impl Into<String>, span: Option<Span>) -> Self {
+    pub(crate) fn error(message: impl Into<String>, span: Option<Span>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             message: message.into(),
@@ -62,7 +62,7 @@ impl Diagnostic {
     }
 
     /// A warning at `span`.
-    pub fn warning(message: impl Into<String>, span: Option<Span>) -> Self {
+    pub(crate) fn warning(message: impl Into<String>, span: Option<Span>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message, span)
@@ -71,14 +71,16 @@ impl Diagnostic {
 
     /// Adds the text printed after the caret.
     #[must_use]
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
     /// Adds a `help:` line.
     #[must_use]
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
@@ -92,7 +94,7 @@ impl Diagnostic {
     /// 12 |     reqest: GET /api/v1/topics
     ///    |     ^^^^^^ did you mean `request`?
     /// ```
-    pub fn render(&self, file: &str, source: &str) -> String {
+    pub(crate) fn render(&self, file: &str, source: &str) -> String {
         let mut out = String::new();
         let head = match self.severity {
             Severity::Error => "error",
@@ -143,7 +145,7 @@ fn render_snippet(out: &mut String, file: &str, source: &str, span: Span, label:
 }
 
 /// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+pub(crate) fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {

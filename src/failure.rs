@@ -12,7 +12,7 @@ use crate::template::{TemplateError, TemplateErrorKind};
 
 /// The kind of a row failure; its word goes in the results' `error_code` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FailureCode {
+pub(crate) enum FailureCode {
     /// A template failed to render for the row.
     Template,
     /// A lookup had no entry for the row's value.
@@ -45,7 +45,7 @@ pub enum FailureCode {
 
 impl FailureCode {
     /// The word written in the `error_code` column.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FailureCode::Template => "template",
             FailureCode::Lookup => "lookup",
@@ -67,7 +67,7 @@ impl FailureCode {
     /// The ledger class a row with this failure lands in: the row's own problems are
     /// rejected (fix the row), transport ones failed (resume sends again), an unanswered
     /// unsafe write unknown.
-    pub fn class(self) -> ResultKind {
+    pub(crate) fn class(self) -> ResultKind {
         match self {
             FailureCode::Network | FailureCode::Internal => ResultKind::Failed,
             FailureCode::Unknown => ResultKind::Unknown,
@@ -85,7 +85,7 @@ impl fmt::Display for FailureCode {
 
 /// Why one row failed before or without a response deciding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowFailure {
+pub(crate) struct RowFailure {
     /// The step (or `vars`, `input`) where it failed.
     pub step: String,
     /// What kind of failure, written in the `error_code` column.
@@ -98,7 +98,7 @@ pub struct RowFailure {
 
 impl RowFailure {
     /// A template that failed to render for this row (`step` names where it is used).
-    pub fn template(step: &str, e: &TemplateError) -> Self {
+    pub(crate) fn template(step: &str, e: &TemplateError) -> Self {
         let lookup = matches!(&e.kind, TemplateErrorKind::Render(d) if d.contains("lookup"));
         RowFailure {
             step: step.to_owned(),
@@ -146,7 +146,7 @@ impl RowFailure {
     }
 
     /// A problem with the row's data itself (malformed line, missing required value).
-    pub fn input(detail: impl Into<String>) -> Self {
+    pub(crate) fn input(detail: impl Into<String>) -> Self {
         RowFailure {
             step: String::new(),
             code: FailureCode::Input,
@@ -169,7 +169,7 @@ impl fmt::Display for RowFailure {
 impl RowFailure {
     /// Marks `result` as ended by this failure: its class, outcome, step, code and detail.
     /// The one way a failed row is built, in every mode.
-    pub fn apply_to(&self, result: &mut RowResult) {
+    pub(crate) fn apply_to(&self, result: &mut RowResult) {
         result.result = self.code.class();
         result.result.as_str().clone_into(&mut result.outcome);
         if !self.step.is_empty() {
@@ -182,7 +182,7 @@ impl RowFailure {
     }
 
     /// A row the source could not read (malformed line, bad encoding).
-    pub fn unreadable(error: &RowError) -> Self {
+    pub(crate) fn unreadable(error: &RowError) -> Self {
         RowFailure::input(match &error.column {
             Some(column) => format!("column `{column}`: {}", error.kind),
             None => error.kind.to_string(),
@@ -190,7 +190,7 @@ impl RowFailure {
     }
 
     /// The results line of a row the source could not read.
-    pub fn unreadable_row(error: &RowError) -> RowResult {
+    pub(crate) fn unreadable_row(error: &RowError) -> RowResult {
         let mut result = RowResult::new(error.number, error.line, ResultKind::Rejected);
         RowFailure::unreadable(error).apply_to(&mut result);
         result
@@ -199,7 +199,7 @@ impl RowFailure {
 
 impl RowFailure {
     /// A worker panicked while running the row: a bug, recorded on the row.
-    pub fn internal(panic: &(dyn std::any::Any + Send)) -> Self {
+    pub(crate) fn internal(panic: &(dyn std::any::Any + Send)) -> Self {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())

@@ -167,9 +167,8 @@ fn decide_mode(args: &ApplyArgs, p: &Prepared) -> Option<Kind> {
         return None;
     }
     Some(match (args.dry_run, transform) {
-        (true, true) => Kind::PlanOffline,
         (true, false) if host => Kind::PlanOnline,
-        (true, false) => Kind::PlanOffline,
+        (true, _) => Kind::PlanOffline,
         (false, true) => Kind::Export,
         (false, false) => Kind::Apply,
     })
@@ -178,6 +177,23 @@ fn decide_mode(args: &ApplyArgs, p: &Prepared) -> Option<Kind> {
 /// Locks the run's files, connects when the mode needs it, runs the engine once and
 /// reports.
 async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit {
+    // One counting pass serves both the confirmation and the progress total.
+    let total = match (&kind, &p.input) {
+        (Kind::Apply | Kind::PlanOnline, Input::File { path, format, .. }) => {
+            source::open(path, *format).ok().map(|r| r.count() as u64)
+        }
+        _ => None,
+    };
+    // Connected (and a destructive job confirmed) before any file is touched.
+    let (client, sandbox) = if kind == Kind::PlanOffline || (kind == Kind::Export && !p.connects())
+    {
+        (None, None)
+    } else {
+        match connect(args, &p, kind, total).await {
+            Ok((client, sandbox)) => (Some(client), sandbox),
+            Err(exit) => return exit,
+        }
+    };
     // The files this run writes are locked for its whole length; a real run's ledger is
     // opened by its rules (never overwritten; continued with what it recorded).
     let plan = engine::PlanFiles::beside(&p.results_path);
@@ -197,22 +213,6 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
         Kind::PlanOnline => engine::Mode::PlanOnline { plan },
         Kind::Apply => engine::Mode::Apply { continued },
         Kind::Export => engine::Mode::Export,
-    };
-    // One counting pass serves both the confirmation and the progress total.
-    let total = match (&kind, &p.input) {
-        (Kind::Apply | Kind::PlanOnline, Input::File { path, format, .. }) => {
-            source::open(path, *format).ok().map(|r| r.count() as u64)
-        }
-        _ => None,
-    };
-    let (client, sandbox) = if kind == Kind::PlanOffline || (kind == Kind::Export && !p.connects())
-    {
-        (None, None)
-    } else {
-        match connect(args, &p, kind, total).await {
-            Ok((client, sandbox)) => (Some(client), sandbox),
-            Err(exit) => return exit,
-        }
     };
     let job = Job {
         manifest: Arc::clone(&p.manifest),
@@ -251,7 +251,11 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
     }
     match outcome {
         Ok(Report::Plan(summary)) => {
-            print_plan_summary(&p.manifest, &summary, &engine::PlanFiles::beside(&p.results_path));
+            print_plan_summary(
+                &p.manifest,
+                &summary,
+                &engine::PlanFiles::beside(&p.results_path),
+            );
             if summary.by_result.keys().any(|k| k.is_failure()) {
                 Exit::RowsFailed
             } else {

@@ -95,11 +95,7 @@ mod tests {
         let vv = directives(2, None);
         assert!(enabled!(vv, "gladly_runner::engine", DEBUG));
         assert!(!enabled!(vv, "gladly_runner::engine", TRACE));
-        assert!(enabled!(
-            directives(0, None),
-            "gladly_runner::engine",
-            WARN
-        ));
+        assert!(enabled!(directives(0, None), "gladly_runner::engine", WARN));
         assert!(!enabled!(
             directives(0, None),
             "gladly_runner::engine",

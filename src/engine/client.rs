@@ -13,7 +13,7 @@ use super::render::RenderedRequest;
 
 /// Where and as whom requests go.
 #[derive(Clone)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     host: String,
     username: String,
     token: String,
@@ -31,7 +31,7 @@ impl fmt::Debug for Credentials {
 
 /// Why credentials cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialsError(pub String);
+pub(crate) struct CredentialsError(pub String);
 
 impl fmt::Display for CredentialsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,7 +44,9 @@ impl std::error::Error for CredentialsError {}
 impl Credentials {
     /// Reads `GLADLY_HOST`, `GLADLY_USERNAME` and `GLADLY_API_TOKEN` through `var`
     /// (the process environment, after any `.env` file was loaded).
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, CredentialsError> {
+    pub(crate) fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, CredentialsError> {
         let get = |name: &str| {
             var(name)
                 .map(|v| v.trim().to_owned())
@@ -65,7 +67,7 @@ impl Credentials {
     }
 
     /// Credentials given directly (the in-process sandbox).
-    pub fn new(host: &str, username: &str, token: &str) -> Result<Self, CredentialsError> {
+    pub(crate) fn new(host: &str, username: &str, token: &str) -> Result<Self, CredentialsError> {
         Ok(Credentials {
             host: check_host(host)?,
             username: username.to_owned(),
@@ -74,13 +76,8 @@ impl Credentials {
     }
 
     /// `https://acme.gladly.com` (no trailing slash).
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         &self.host
-    }
-
-    /// The API user's email.
-    pub fn username(&self) -> &str {
-        &self.username
     }
 }
 
@@ -155,7 +152,7 @@ fn is_loopback(host: &str) -> bool {
 
 /// An answer from the server.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Response {
+pub(crate) struct Response {
     /// HTTP status.
     pub status: u16,
     /// Headers, names lowercased.
@@ -166,7 +163,7 @@ pub struct Response {
 
 impl Response {
     /// The first header with this (lowercase) name.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -176,7 +173,7 @@ impl Response {
 
 /// A request that got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
+pub(crate) enum SendError {
     /// No answer within the client timeout.
     Timeout,
     /// The connection failed or was reset.
@@ -197,7 +194,7 @@ impl fmt::Display for SendError {
 
 /// Sends requests to one org, reusing connections.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     /// For answers read as they arrive (export files): no limit on the whole transfer,
     /// only on each wait for data.
@@ -207,7 +204,7 @@ pub struct Client {
 
 /// An answer whose body is read as it arrives.
 #[derive(Debug)]
-pub struct Streaming {
+pub(crate) struct Streaming {
     /// HTTP status.
     pub status: u16,
     /// Headers, names lowercased.
@@ -217,7 +214,7 @@ pub struct Streaming {
 
 impl Streaming {
     /// The next piece of the body; `None` at its end.
-    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, SendError> {
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Vec<u8>>, SendError> {
         match self.response.chunk().await {
             Ok(chunk) => Ok(chunk.map(|c| c.to_vec())),
             Err(e) => Err(classify(&e)),
@@ -225,7 +222,7 @@ impl Streaming {
     }
 
     /// Reads the whole body (error answers, retries).
-    pub async fn into_response(self) -> Result<Response, SendError> {
+    pub(crate) async fn into_response(self) -> Result<Response, SendError> {
         let bytes = self.response.bytes().await.map_err(|e| classify(&e))?;
         let kind = self
             .headers
@@ -258,7 +255,10 @@ impl fmt::Debug for Client {
 
 impl Client {
     /// A client for `credentials` with a per-request `timeout`.
-    pub fn new(credentials: Credentials, timeout: Duration) -> Result<Self, CredentialsError> {
+    pub(crate) fn new(
+        credentials: Credentials,
+        timeout: Duration,
+    ) -> Result<Self, CredentialsError> {
         // One process-wide TLS provider; a second install attempt is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let builder = || {
@@ -284,18 +284,18 @@ impl Client {
     }
 
     /// The org's address.
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         &self.credentials.host
     }
 
     /// Sends one request and reads the whole answer.
-    pub async fn send(&self, request: &RenderedRequest) -> Result<Response, SendError> {
+    pub(crate) async fn send(&self, request: &RenderedRequest) -> Result<Response, SendError> {
         self.start(&self.http, request).await?.into_response().await
     }
 
     /// Sends one request and returns as soon as the answer's head arrives; the body is then
     /// read piece by piece, however long it is.
-    pub async fn open(&self, request: &RenderedRequest) -> Result<Streaming, SendError> {
+    pub(crate) async fn open(&self, request: &RenderedRequest) -> Result<Streaming, SendError> {
         self.start(&self.streaming, request).await
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A problem that stops the run (or keeps it from starting).
 #[derive(Debug)]
-pub enum ExecError {
+pub(crate) enum ExecError {
     /// `--set` names a parameter the manifest does not declare, or a required one is missing.
     Params(String),
     /// The input cannot be read or its header does not fit the manifest.

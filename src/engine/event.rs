@@ -11,7 +11,7 @@ use crate::results::ResultKind;
 
 /// Something that happened during a run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event {
+pub(crate) enum Event {
     /// The run starts; `total` is the number of rows when known.
     Started {
         /// Rows to run (after resume filtering), when known.
@@ -50,22 +50,24 @@ pub enum Event {
 }
 
 /// Receives events as they happen; called from worker tasks, so it must be cheap.
-pub trait Listener: Send + Sync {
+pub(crate) trait Listener: Send + Sync {
     /// Called for every event.
     fn event(&self, event: &Event);
 }
 
 /// A listener that ignores everything (tests, `-q`).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Silent;
+#[cfg(test)]
+pub(crate) struct Silent;
 
+#[cfg(test)]
 impl Listener for Silent {
     fn event(&self, _: &Event) {}
 }
 
 /// Why a run stopped before every row was taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// A rule with `action: abort` matched (row number and message).
     Aborted {
         /// The row whose rule aborted.
@@ -85,7 +87,7 @@ pub enum Stop {
 
 /// What a finished (or stopped) run did.
 #[derive(Debug, Clone, Default)]
-pub struct RunSummary {
+pub(crate) struct RunSummary {
     /// Rows recorded in this run.
     pub rows: u64,
     /// Rows per result kind.
@@ -127,7 +129,7 @@ pub struct RunSummary {
 
 impl RunSummary {
     /// Rows with the given result.
-    pub fn count(&self, kind: ResultKind) -> u64 {
+    pub(crate) fn count(&self, kind: ResultKind) -> u64 {
         self.by_result.get(&kind).copied().unwrap_or(0)
     }
 }

@@ -10,7 +10,7 @@ use super::client::{Client, Response, Streaming};
 use super::error::ExecError;
 use super::limiter::Limiter;
 use super::render::{BaseContext, RenderedRequest, RowContext, render_request};
-use super::send::{self, Answer, Read, Verdict, gladly_error};
+use super::send::{self, Answer, Outgoing, Read, Verdict, gladly_error};
 use crate::catalog::{Method, RateClass, encode_segment};
 use crate::manifest::{ApiSource, InputFormat, Manifest, StepKind};
 use crate::policy::retry::RetryPolicy;
@@ -19,7 +19,7 @@ use crate::template::Template;
 
 /// The request that gives a job's rows, rendered with the run's params; for an export
 /// with `job: latest`, the job is looked up first. `None` when the input is a file.
-pub async fn input_request(
+pub(super) async fn input_request(
     manifest: &Manifest,
     base: &BaseContext,
     client: Option<&Client>,
@@ -59,7 +59,7 @@ pub async fn input_request(
 ///
 /// # Errors
 /// When a template fails, the file name is empty, or no job is completed.
-pub async fn export_path(
+pub(super) async fn export_path(
     job: &Template,
     file: &Template,
     ctx: &minijinja::Value,
@@ -150,7 +150,7 @@ fn answered(what: &str, response: &Response, detail: &str) -> ExecError {
 
 /// Sends the input request (retrying 429s, 5xx and network errors like any read) and
 /// streams its body into a row reader of `format`.
-pub async fn open_stream(
+pub(super) async fn open_stream(
     client: &Client,
     limiter: &Limiter,
     retry: &RetryPolicy,
@@ -187,17 +187,13 @@ async fn open_with_retries(
     class: RateClass,
     what: &str,
 ) -> Result<Streaming, ExecError> {
-    let exchange = send::exchange(
-        client,
-        limiter,
-        retry,
+    let outgoing = Outgoing {
         request,
         class,
-        true,
-        Read::Stream,
-        &send::Quiet,
-    )
-    .await;
+        safe: true,
+        read: Read::Stream,
+    };
+    let exchange = send::exchange(client, limiter, retry, outgoing, &send::Quiet).await;
     match (exchange.verdict, exchange.answer) {
         (_, Ok(Answer::Streaming(streaming))) => Ok(streaming),
         (Verdict::Accept | Verdict::Unauthorized(_), Ok(Answer::Whole(response))) => {
@@ -207,9 +203,10 @@ async fn open_with_retries(
         (Verdict::Accept | Verdict::Unauthorized(_) | Verdict::Halted, Err(e)) => {
             Err(ExecError::Input(format!("{what} failed: {e}")))
         }
-        (Verdict::GaveUp(reason) | Verdict::Unknown(reason), _) => Err(ExecError::Input(
-            format!("{what} failed after {} attempts: {reason}", exchange.attempts),
-        )),
+        (Verdict::GaveUp(reason) | Verdict::Unknown(reason), _) => Err(ExecError::Input(format!(
+            "{what} failed after {} attempts: {reason}",
+            exchange.attempts
+        ))),
         (Verdict::Halted, Ok(_)) => Err(ExecError::Input(format!("{what}: the run stopped"))),
     }
 }

@@ -22,7 +22,7 @@ use crate::policy::rate::{
 
 /// The run's shared gate in front of every request.
 #[derive(Debug)]
-pub struct Limiter {
+pub(super) struct Limiter {
     /// The per-second pacing every request passes, with its nominal rate. Replaced
     /// (never mutated) when the server advertises a lower limit.
     per_second: RwLock<(f64, Arc<DefaultDirectRateLimiter>)>,
@@ -39,7 +39,7 @@ pub struct Limiter {
 /// concurrency slots, freed when the permit is dropped.
 #[derive(Debug)]
 #[must_use = "a reports slot is released as soon as the permit is dropped"]
-pub struct Permit {
+pub(super) struct Permit {
     _slot: Option<OwnedSemaphorePermit>,
 }
 
@@ -100,7 +100,7 @@ impl Limiter {
     /// [`crate::policy::rate::HEADROOM`]; a request may go out up to
     /// [`pacing_tolerance`] early, so a late wake-up is not lost), with the catalog's
     /// limits for the reports class. A rate that is not a positive number means 10/s.
-    pub fn new(per_second: f64) -> Limiter {
+    pub(super) fn new(per_second: f64) -> Limiter {
         Limiter::with_reports(per_second, ClassGate::of(RateClass::Reports))
     }
 
@@ -117,7 +117,7 @@ impl Limiter {
     /// Waits until a request of `class` may be sent: any pause to end, then the
     /// per-second token; for the reports class first a concurrency slot and a per-minute
     /// token too. Hold the permit until the response (or the failure) is in.
-    pub async fn acquire(&self, class: RateClass) -> Permit {
+    pub(super) async fn acquire(&self, class: RateClass) -> Permit {
         let gate = match class {
             RateClass::Reports => Some(&self.reports),
             RateClass::Default => None,
@@ -170,12 +170,12 @@ impl Limiter {
     /// it). `remaining` 0 holds everyone until the next wall-clock second, unless this
     /// run's own pacing could have spent the whole second (see
     /// [`crate::policy::rate::hold_after_paced`]).
-    pub fn observe(&self, headers: &RateHeaders) {
+    pub(super) fn observe(&self, headers: &RateHeaders) {
         self.observe_at(headers, SystemTime::now());
     }
 
     /// [`Limiter::observe`] with the wall clock given, for tests.
-    pub fn observe_at(&self, headers: &RateHeaders, now: SystemTime) {
+    pub(super) fn observe_at(&self, headers: &RateHeaders, now: SystemTime) {
         if let Some(limit) = headers.limit.filter(|&l| l > 0) {
             self.lower_rate(f64::from(limit));
         }
@@ -185,7 +185,7 @@ impl Limiter {
     }
 
     /// Lowers the per-second rate to `rate` if that is lower than now; never raises it.
-    pub fn lower_rate(&self, rate: f64) {
+    pub(super) fn lower_rate(&self, rate: f64) {
         let rate = usable_rate(rate);
         let mut current = self
             .per_second
@@ -202,7 +202,7 @@ impl Limiter {
 
     /// Holds every `acquire` until `wait` from now. Extends a pause already running,
     /// never shortens it.
-    pub fn pause(&self, wait: Duration) {
+    pub(super) fn pause(&self, wait: Duration) {
         let Some(until) = Instant::now().checked_add(wait) else {
             return;
         };
@@ -216,13 +216,13 @@ impl Limiter {
     }
 
     /// How much of the current pause is left, if one is running.
-    pub fn paused_for(&self) -> Option<Duration> {
+    pub(super) fn paused_for(&self) -> Option<Duration> {
         self.paused_until()
             .map(|until| until.saturating_duration_since(Instant::now()))
     }
 
     /// The current rate in requests per second (before the small pacing headroom).
-    pub fn rate(&self) -> f64 {
+    pub(super) fn rate(&self) -> f64 {
         self.per_second
             .read()
             .unwrap_or_else(PoisonError::into_inner)

@@ -4,9 +4,9 @@
 //! send path (`send`: limiter, retry loop, `Retry-After`), and finished rows are recorded
 //! in input order. The engine never prints and never picks an exit code; `cli` does both.
 
-pub mod client;
+pub(crate) mod client;
 mod error;
-pub mod event;
+pub(crate) mod event;
 mod fetch;
 mod limiter;
 mod plan;
@@ -20,12 +20,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use crate::failure::{FailureCode, RowFailure};
-pub use client::{Client, Credentials};
-pub use error::ExecError;
-pub use event::{Event, Listener, RunSummary, Silent, Stop};
-pub use plan::{PlanSummary, StepCount, resolve_params};
-pub use run::{Continued, StopHandle};
+pub(crate) use client::{Client, Credentials};
+pub(crate) use error::ExecError;
+pub(crate) use event::{Event, Listener, RunSummary, Stop};
+pub(crate) use plan::{PlanSummary, resolve_params};
+pub(crate) use run::{Continued, StopHandle};
 
 use crate::manifest::Manifest;
 use crate::policy::retry::RetryPolicy;
@@ -35,7 +34,7 @@ use render::BaseContext;
 
 /// What a run does, decided once where the command starts; nothing below re-derives it.
 #[derive(Debug)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Render and check every row and write the plan; nothing is contacted.
     PlanOffline {
         /// The plan's row table (`NAME.plan.csv`) and its requests (`NAME.plan.jsonl`).
@@ -59,20 +58,18 @@ pub enum Mode {
 impl Mode {
     /// True when the mode needs a connection to Gladly (for an export: when it reads the
     /// API or loads lookups).
-    pub fn needs_connection(&self, job: &Job) -> bool {
+    pub(crate) fn needs_connection(&self, job: &Job) -> bool {
         match self {
             Mode::PlanOffline { .. } => false,
             Mode::PlanOnline { .. } | Mode::Apply { .. } => true,
-            Mode::Export => {
-                matches!(job.input, Input::Api) || !job.manifest.lookups().is_empty()
-            }
+            Mode::Export => matches!(job.input, Input::Api) || !job.manifest.lookups().is_empty(),
         }
     }
 }
 
 /// The two files of a dry run, beside the ledger they never touch.
 #[derive(Debug, Clone)]
-pub struct PlanFiles {
+pub(crate) struct PlanFiles {
     /// One line per row (`planned`, `skipped`, `failed` with the reason).
     pub rows: PathBuf,
     /// Every request a real run would send (JSON Lines).
@@ -81,7 +78,7 @@ pub struct PlanFiles {
 
 impl PlanFiles {
     /// `results/x.csv` → `results/x.plan.csv` and `results/x.plan.jsonl`.
-    pub fn beside(results: &std::path::Path) -> Self {
+    pub(crate) fn beside(results: &std::path::Path) -> Self {
         let stem = results.file_stem().map_or_else(
             || "results".to_owned(),
             |s| s.to_string_lossy().into_owned(),
@@ -95,7 +92,7 @@ impl PlanFiles {
 
 /// Where a job's rows come from.
 #[derive(Debug, Clone)]
-pub enum Input {
+pub(crate) enum Input {
     /// A file, in a format.
     File {
         /// The file.
@@ -111,7 +108,7 @@ pub enum Input {
 
 /// A job ready to run: checked manifest, resolved params, its rows and its records.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     /// The manifest.
     pub manifest: Arc<Manifest>,
     /// Resolved params (`--set` and defaults).
@@ -128,11 +125,11 @@ pub struct Job {
 
 /// What a run produced.
 #[derive(Debug)]
-pub enum Report {
+pub(crate) enum Report {
     /// An offline dry run: the plan's counts and estimate.
     Plan(PlanSummary),
     /// Everything else.
-    Run(RunSummary),
+    Run(Box<RunSummary>),
 }
 
 /// Runs `job` in `mode`. `client` is the connection (required when
@@ -141,7 +138,7 @@ pub enum Report {
 /// # Errors
 /// When the run cannot start or cannot go on: the input, a lookup, an output file, or a
 /// connection the mode needs but was not given.
-pub async fn run(
+pub(crate) async fn run(
     job: Job,
     mode: Mode,
     client: Option<Client>,
@@ -180,18 +177,18 @@ pub async fn run(
         }
         Mode::Export => export(&job, client.as_ref(), listener, stop)
             .await
-            .map(Report::Run),
+            .map(|s| Report::Run(Box::new(s))),
         Mode::PlanOnline { plan } => {
             let client = client.expect("checked above");
             steps(&job, Some(plan), None, client, listener, stop)
                 .await
-                .map(Report::Run)
+                .map(|s| Report::Run(Box::new(s)))
         }
         Mode::Apply { continued } => {
             let client = client.expect("checked above");
             steps(&job, None, continued, client, listener, stop)
                 .await
-                .map(Report::Run)
+                .map(|s| Report::Run(Box::new(s)))
         }
     }
 }
@@ -206,7 +203,7 @@ async fn steps(
     stop: Arc<StopHandle>,
 ) -> Result<RunSummary, ExecError> {
     let mut options = run::RunOptions::new(job.params.clone(), job.results_path.clone());
-    options.retry = job.retry.clone();
+    options.retry = job.retry;
     // Rows streamed from the API: the lookups come first, so the download never idles
     // while they load.
     if matches!(job.input, Input::Api) && !job.manifest.lookups().is_empty() {
@@ -244,24 +241,20 @@ async fn export(
     listener: Arc<dyn Listener>,
     stop: Arc<StopHandle>,
 ) -> Result<RunSummary, ExecError> {
-    let (tables, reader) = match client {
-        Some(client) => {
-            let mut options = run::RunOptions::new(job.params.clone(), job.results_path.clone());
-            options.retry = job.retry.clone();
-            let limiter = Limiter::new(job.manifest.per_second());
-            let tables =
-                run::fetch_lookups(&job.manifest, client, &limiter, &options, &stop).await?;
-            (tables, open_input(job, client).await?)
-        }
-        None => {
-            let none = BTreeMap::<String, minijinja::Value>::new();
-            let Input::File { path, format, .. } = &job.input else {
-                return Err(ExecError::Connection(
-                    "this job reads the API: it needs a connection to Gladly".to_owned(),
-                ));
-            };
-            (minijinja::Value::from(none), open_file(path, *format)?)
-        }
+    let (tables, reader) = if let Some(client) = client {
+        let mut options = run::RunOptions::new(job.params.clone(), job.results_path.clone());
+        options.retry = job.retry;
+        let limiter = Limiter::new(job.manifest.per_second());
+        let tables = run::fetch_lookups(&job.manifest, client, &limiter, &options, &stop).await?;
+        (tables, open_input(job, client).await?)
+    } else {
+        let Input::File { path, format, .. } = &job.input else {
+            return Err(ExecError::Connection(
+                "this job reads the API: it needs a connection to Gladly".to_owned(),
+            ));
+        };
+        let none = BTreeMap::<String, minijinja::Value>::new();
+        (minijinja::Value::from(none), open_file(path, *format)?)
     };
     let columns = reader
         .columns()
@@ -295,7 +288,7 @@ async fn export(
 ///
 /// # Errors
 /// Names the two uses of the same path.
-pub fn check_paths(
+pub(crate) fn check_paths(
     manifest: &Manifest,
     params: &BTreeMap<String, String>,
     others: &[(&str, &std::path::Path)],
@@ -321,7 +314,11 @@ async fn open_input(job: &Job, client: &Client) -> Result<RowReader, ExecError> 
     let Input::File { path, format, .. } = &job.input else {
         let limiter = Limiter::new(job.manifest.per_second());
         let none = BTreeMap::<String, minijinja::Value>::new();
-        let base = BaseContext::new(&job.manifest, &job.params, Some(minijinja::Value::from(none)));
+        let base = BaseContext::new(
+            &job.manifest,
+            &job.params,
+            Some(minijinja::Value::from(none)),
+        );
         let (request, class) =
             fetch::input_request(&job.manifest, &base, Some(client), &limiter, &job.retry)
                 .await?

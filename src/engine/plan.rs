@@ -23,7 +23,7 @@ use crate::source::{Row, RowError};
 
 /// What a dry run needs besides the manifest and rows.
 #[derive(Debug, Clone)]
-pub struct PlanOptions {
+pub(super) struct PlanOptions {
     /// Resolved parameters.
     pub params: BTreeMap<String, String>,
     /// `GLADLY_HOST`, used to show full URLs; paths only when absent.
@@ -36,7 +36,7 @@ pub struct PlanOptions {
 
 /// Requests a step would send, by method.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepCount {
+pub(crate) struct StepCount {
     /// Step name.
     pub step: String,
     /// HTTP method.
@@ -47,7 +47,7 @@ pub struct StepCount {
 
 /// What the dry run found.
 #[derive(Debug, Clone, Default)]
-pub struct PlanSummary {
+pub(crate) struct PlanSummary {
     /// Rows read (malformed ones included).
     pub rows: u64,
     /// Rows per result kind.
@@ -64,12 +64,12 @@ pub struct PlanSummary {
 
 impl PlanSummary {
     /// Requests in total.
-    pub fn total_requests(&self) -> u64 {
+    pub(crate) fn total_requests(&self) -> u64 {
         self.requests.iter().map(|c| c.count).sum()
     }
 
     /// Rows with the given result.
-    pub fn count(&self, kind: ResultKind) -> u64 {
+    pub(crate) fn count(&self, kind: ResultKind) -> u64 {
         self.by_result.get(&kind).copied().unwrap_or(0)
     }
 }
@@ -98,7 +98,7 @@ struct Planned {
 ///
 /// Rows are read on one thread, rendered in batches by one worker per core, and written
 /// in input order by the calling thread, so the files are the same as a sequential run's.
-pub fn dry_run<I>(
+pub(super) fn dry_run<I>(
     manifest: &Manifest,
     rows: I,
     options: &PlanOptions,
@@ -278,7 +278,7 @@ fn failed(mut planned: Planned, failure: RowFailure) -> Planned {
 }
 
 /// The values of the manifest's key columns for a row.
-pub fn key_values(manifest: &Manifest, row: &Row) -> Vec<String> {
+pub(super) fn key_values(manifest: &Manifest, row: &Row) -> Vec<String> {
     manifest
         .results()
         .columns
@@ -294,13 +294,13 @@ pub fn key_values(manifest: &Manifest, row: &Row) -> Vec<String> {
 
 /// Captures named with a leading `_` are for later steps and outputs only (a list of
 /// items, a whole response): the results CSV leaves them out.
-pub fn is_recorded(capture: &str) -> bool {
+pub(super) fn is_recorded(capture: &str) -> bool {
     !capture.starts_with('_')
 }
 
 /// The capture columns of the results CSV: `step.capture` for every recorded capture, in
 /// order.
-pub fn capture_columns(manifest: &Manifest) -> Vec<String> {
+pub(super) fn capture_columns(manifest: &Manifest) -> Vec<String> {
     manifest
         .steps()
         .iter()
@@ -403,7 +403,7 @@ fn output_error(path: &Path, e: &std::io::Error) -> ExecError {
 }
 
 /// Checks `--set` values against the manifest's params and fills in defaults.
-pub fn resolve_params(
+pub(crate) fn resolve_params(
     manifest: &Manifest,
     sets: &[(String, String)],
 ) -> Result<BTreeMap<String, String>, ExecError> {
@@ -424,17 +424,18 @@ pub fn resolve_params(
         if out.contains_key(&param.name) {
             continue;
         }
-        match &param.default {
-            Some(d) => {
-                out.insert(param.name.clone(), d.clone());
-            }
-            None => {
-                return Err(ExecError::Params(format!(
-                    "param `{}` is required: add `--set {}=VALUE`",
-                    param.name, param.name
-                )));
-            }
-        }
+        let Some(default) = &param.default else {
+            let meaning = param
+                .description
+                .as_ref()
+                .map(|d| format!(" ({})", d.trim()))
+                .unwrap_or_default();
+            return Err(ExecError::Params(format!(
+                "param `{}`{meaning} is required: add `--set {}=VALUE`",
+                param.name, param.name
+            )));
+        };
+        out.insert(param.name.clone(), default.clone());
     }
     Ok(out)
 }

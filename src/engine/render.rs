@@ -14,14 +14,14 @@ use crate::template::{self, LOOKUPS_KEY, OFFLINE_KEY, Template, TemplateError};
 
 /// Values every row sees: params, job, lookup tables.
 #[derive(Debug, Clone)]
-pub struct BaseContext {
+pub(super) struct BaseContext {
     entries: BTreeMap<String, Value>,
 }
 
 impl BaseContext {
     /// Builds the shared context. `lookups` is `None` in an offline dry run: lookups then
     /// answer unknown values instead of failing every row.
-    pub fn new(
+    pub(super) fn new(
         manifest: &Manifest,
         params: &BTreeMap<String, String>,
         lookups: Option<Value>,
@@ -76,7 +76,7 @@ impl minijinja::value::Object for RowScope {
 
 impl BaseContext {
     /// The template context of a row that runs no step: the shared entries and `row`.
-    pub fn row_scope(shared: &std::sync::Arc<BTreeMap<String, Value>>, row: Value) -> Value {
+    pub(super) fn row_scope(shared: &std::sync::Arc<BTreeMap<String, Value>>, row: Value) -> Value {
         Value::from_object(RowScope {
             base: std::sync::Arc::clone(shared),
             row,
@@ -84,19 +84,19 @@ impl BaseContext {
     }
 
     /// The shared entries, to be given to [`BaseContext::row_scope`] for every row.
-    pub fn shared(&self) -> std::sync::Arc<BTreeMap<String, Value>> {
+    pub(super) fn shared(&self) -> std::sync::Arc<BTreeMap<String, Value>> {
         std::sync::Arc::new(self.entries.clone())
     }
 
     /// A copy of the shared entries, to add more (lookup keys use `item`).
-    pub fn clone_entries(&self) -> BTreeMap<String, Value> {
+    pub(super) fn clone_entries(&self) -> BTreeMap<String, Value> {
         self.entries.clone()
     }
 }
 
 /// The template context of one row as its steps run.
 #[derive(Debug)]
-pub struct RowContext {
+pub(super) struct RowContext {
     entries: BTreeMap<String, Value>,
     /// `entries` as one template value, rebuilt only when an entry changes (every
     /// template of every step reads it).
@@ -105,7 +105,10 @@ pub struct RowContext {
 
 impl RowContext {
     /// Starts a row: the base context plus `row`.
-    pub fn new(base: &BaseContext, values: serde_json::Map<String, serde_json::Value>) -> Self {
+    pub(super) fn new(
+        base: &BaseContext,
+        values: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
         let mut entries = base.entries.clone();
         entries.insert("row".to_owned(), template::from_json_map(values));
         let value = Value::from(entries.clone());
@@ -113,7 +116,7 @@ impl RowContext {
     }
 
     /// The row's values, as read.
-    pub fn row_map(&self) -> &serde_json::Map<String, serde_json::Value> {
+    pub(super) fn row_map(&self) -> &serde_json::Map<String, serde_json::Value> {
         static EMPTY: std::sync::OnceLock<serde_json::Map<String, serde_json::Value>> =
             std::sync::OnceLock::new();
         self.entries
@@ -123,7 +126,7 @@ impl RowContext {
     }
 
     /// The context as a template value.
-    pub fn value(&self) -> Value {
+    pub(super) fn value(&self) -> Value {
         self.value.clone()
     }
 
@@ -133,7 +136,7 @@ impl RowContext {
     }
 
     /// Evaluates the manifest's `vars` in order; each sees the ones before it.
-    pub fn eval_vars(&mut self, manifest: &Manifest) -> Result<(), RowFailure> {
+    pub(super) fn eval_vars(&mut self, manifest: &Manifest) -> Result<(), RowFailure> {
         let mut vars: BTreeMap<String, Value> = BTreeMap::new();
         for (name, template) in manifest.vars() {
             // `set`, not a bare insert: the cached context value must see the vars so far.
@@ -148,13 +151,13 @@ impl RowContext {
     }
 
     /// Makes a step's captures visible to later steps (`NAME.capture`).
-    pub fn set_step(&mut self, step: &str, captures: Value) {
+    pub(super) fn set_step(&mut self, step: &str, captures: Value) {
         self.set(step, captures);
     }
 
     /// The captured values of every step, in results-column order; values not captured
     /// (step skipped, or only known after a write) are empty.
-    pub fn capture_texts(&self, manifest: &Manifest) -> Vec<String> {
+    pub(super) fn capture_texts(&self, manifest: &Manifest) -> Vec<String> {
         let mut out = Vec::new();
         for step in manifest.steps() {
             let crate::manifest::StepKind::Request(request) = &step.kind else {
@@ -177,14 +180,14 @@ impl RowContext {
     }
 
     /// Makes the last response visible to `capture` and rule templates.
-    pub fn set_response(&mut self, response: Value) {
+    pub(super) fn set_response(&mut self, response: Value) {
         self.set("response", response);
     }
 }
 
 /// A request ready to send (or to write to the plan).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RenderedRequest {
+pub(crate) struct RenderedRequest {
     /// HTTP method.
     pub method: Method,
     /// Path and query string, e.g. `/api/v1/customer-profiles?email=a%40b.com`.
@@ -200,7 +203,7 @@ pub struct RenderedRequest {
 /// In a dry run a condition may read values only a real run would know; the plan then
 /// follows the path where nothing goes wrong: a request step is planned (it may be sent)
 /// and a step that would end the row (`action: skip|fail|abort`) does not.
-pub fn step_applies(step: &Step, ctx: &RowContext) -> Result<bool, RowFailure> {
+pub(super) fn step_applies(step: &Step, ctx: &RowContext) -> Result<bool, RowFailure> {
     match &step.when {
         None => Ok(true),
         Some(t) => t
@@ -211,7 +214,7 @@ pub fn step_applies(step: &Step, ctx: &RowContext) -> Result<bool, RowFailure> {
 }
 
 /// Renders a step's request for a row and checks the body against the catalog.
-pub fn render_request(
+pub(super) fn render_request(
     step: &Step,
     request: &Request,
     ctx: &RowContext,
@@ -292,7 +295,7 @@ fn render_query(request: &Request, ctx: &Value) -> Result<String, TemplateError>
 }
 
 /// A JSON value as query or CSV text: strings without quotes.
-pub fn json_text(value: &serde_json::Value) -> String {
+pub(super) fn json_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => String::new(),
@@ -301,14 +304,14 @@ pub fn json_text(value: &serde_json::Value) -> String {
 }
 
 /// Renders a message template, falling back to its source when it cannot render.
-pub fn render_message(template: &Template, ctx: &RowContext) -> String {
+pub(super) fn render_message(template: &Template, ctx: &RowContext) -> String {
     template
         .render(&ctx.value())
         .unwrap_or_else(|_| template.source().to_owned())
 }
 
 /// Converts a captured template value to the text written in the results CSV.
-pub fn capture_text(value: &Value) -> String {
+pub(super) fn capture_text(value: &Value) -> String {
     json_text(&template::to_json(value))
 }
 

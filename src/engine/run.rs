@@ -20,24 +20,21 @@ use minijinja::Value;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::client::{Client, Response, SendError};
-use super::send::{self, Answer, Read, Verdict, Watch, gladly_error, has_client_id, is_id_taken, safe_request};
-use super::steps::{Next, Pending, Walk};
 use super::error::ExecError;
 use super::event::{Event, Listener, RunSummary, Stop};
 use super::limiter::Limiter;
-use super::plan::{
-    capture_columns, create_plan, key_values, write_plan_line,
+use super::plan::{capture_columns, create_plan, key_values, write_plan_line};
+use super::render::{BaseContext, RenderedRequest, RowContext};
+use super::send::{
+    self, Answer, Outgoing, Read, Verdict, Watch, gladly_error, has_client_id, is_id_taken,
+    safe_request,
 };
-use super::render::{
-    BaseContext, RenderedRequest, RowContext,
-};
+use super::steps::{Next, Pending, Walk};
 use crate::catalog::Method;
 use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Manifest, Step};
 use crate::output::{Emitted, Emitter, Sinks};
-use crate::policy::retry::{
-    Attempt, RetryPolicy,
-};
+use crate::policy::retry::{Attempt, RetryPolicy};
 use crate::results::ledger::{Continue, Journal, Pick, Recorded};
 use crate::results::{Columns, ResultKind, ResultsWriter, RowResult, escape_cell};
 use crate::source::{Row, RowError};
@@ -45,7 +42,7 @@ use crate::template;
 
 /// How to run.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(super) struct RunOptions {
     /// Resolved parameters.
     pub params: BTreeMap<String, String>,
     /// The ledger (a real run, opened by [`crate::results::ledger::open`]) or the plan's
@@ -69,7 +66,7 @@ pub struct RunOptions {
 
 impl RunOptions {
     /// A fresh run (no resume, no dry run) with the default retry policy.
-    pub fn new(params: BTreeMap<String, String>, results_path: PathBuf) -> Self {
+    pub(super) fn new(params: BTreeMap<String, String>, results_path: PathBuf) -> Self {
         RunOptions {
             params,
             results_path,
@@ -85,7 +82,7 @@ impl RunOptions {
 
 /// What an earlier run recorded and how this run continues it.
 #[derive(Debug)]
-pub struct Continued {
+pub(crate) struct Continued {
     /// The ledger's rows.
     pub recorded: Arc<Recorded>,
     /// `--resume` or `--only-failed`.
@@ -119,14 +116,14 @@ struct Health {
 
 /// Asks a running job to stop taking rows (Ctrl-C); in-flight rows finish and are recorded.
 #[derive(Debug, Default)]
-pub struct StopHandle {
+pub(crate) struct StopHandle {
     stopping: AtomicBool,
     reason: Mutex<Option<Stop>>,
 }
 
 impl StopHandle {
     /// Stops taking new rows for `reason` (the first reason given wins).
-    pub fn stop(&self, reason: Stop) {
+    pub(crate) fn stop(&self, reason: Stop) {
         let mut slot = self.reason.lock().expect("stop lock");
         if slot.is_none() {
             *slot = Some(reason);
@@ -135,13 +132,13 @@ impl StopHandle {
     }
 
     /// True once a stop was asked for.
-    pub fn is_stopping(&self) -> bool {
+    pub(crate) fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
 
     /// True when not even in-flight rows may send again (credentials refused, the ledger
     /// cannot be written, the API is down); an interrupt or abort lets them finish.
-    pub fn halts_sending(&self) -> bool {
+    pub(crate) fn halts_sending(&self) -> bool {
         self.is_stopping()
             && matches!(
                 self.reason(),
@@ -150,7 +147,7 @@ impl StopHandle {
     }
 
     /// Why the run was told to stop, if it was.
-    pub fn reason(&self) -> Option<Stop> {
+    pub(crate) fn reason(&self) -> Option<Stop> {
         self.reason.lock().expect("stop lock").clone()
     }
 }
@@ -239,7 +236,7 @@ type DoneWait = watch::Receiver<Option<bool>>;
 type Wait = (DoneWait, Option<String>);
 
 /// Runs `manifest` over `rows` against `client`.
-pub async fn run<I>(
+pub(super) async fn run<I>(
     manifest: Arc<Manifest>,
     rows: I,
     client: Client,
@@ -903,19 +900,18 @@ async fn send(
     safe: bool,
 ) -> Result<(Response, u32, bool), RowFailure> {
     let step = &pending.step.name;
-    let watch = RowWatch {
-        shared,
-        row,
-        step,
+    let watch = RowWatch { shared, row, step };
+    let outgoing = Outgoing {
+        request: &pending.rendered,
+        class: pending.request.operation.rate_class,
+        safe,
+        read: Read::Whole,
     };
     let exchange = send::exchange(
         &shared.client,
         &shared.limiter,
         &shared.options.retry,
-        &pending.rendered,
-        pending.request.operation.rate_class,
-        safe,
-        Read::Whole,
+        outgoing,
         &watch,
     )
     .await;
@@ -1066,7 +1062,7 @@ fn note_transit_failure(shared: &Shared, attempt: &Attempt) {
 ///
 /// # Errors
 /// When a lookup cannot be fetched or does not answer a list.
-pub async fn fetch_lookups(
+pub(super) async fn fetch_lookups(
     manifest: &Manifest,
     client: &Client,
     limiter: &Limiter,
@@ -1255,7 +1251,6 @@ mod tests {
     use crate::engine::client::Credentials;
     use crate::engine::event::Silent;
     use crate::sandbox::{self, SandboxOptions};
-    use serde_json::json;
 
     /// Runs `manifest` (YAML) over `csv` against a fresh sandbox; returns the results CSV.
     async fn run_against_sandbox(manifest: &str, csv: &str) -> String {

@@ -85,17 +85,31 @@ pub(crate) enum Verdict {
     Halted,
 }
 
+/// A request with what the sender must know about it.
+pub(crate) struct Outgoing<'a> {
+    pub(crate) request: &'a RenderedRequest,
+    /// Its rate class (reports have their own limit).
+    pub(crate) class: RateClass,
+    /// Whether sending it twice cannot apply it twice.
+    pub(crate) safe: bool,
+    /// How its answer is read.
+    pub(crate) read: Read,
+}
+
 /// Sends `request` until the retry policy accepts an answer or gives up.
 pub(crate) async fn exchange(
     client: &Client,
     limiter: &Limiter,
     policy: &RetryPolicy,
-    request: &RenderedRequest,
-    class: RateClass,
-    safe: bool,
-    read: Read,
+    outgoing: Outgoing<'_>,
     watch: &dyn Watch,
 ) -> Exchange {
+    let Outgoing {
+        request,
+        class,
+        safe,
+        read,
+    } = outgoing;
     let mut attempts = 0;
     let mut throttled = Duration::ZERO;
     loop {
@@ -194,17 +208,13 @@ pub(crate) async fn read(
     request: &RenderedRequest,
     read: Read,
 ) -> Result<Response, String> {
-    let exchange = exchange(
-        client,
-        limiter,
-        policy,
+    let outgoing = Outgoing {
         request,
-        RateClass::Default,
-        true,
+        class: RateClass::Default,
+        safe: true,
         read,
-        &Quiet,
-    )
-    .await;
+    };
+    let exchange = exchange(client, limiter, policy, outgoing, &Quiet).await;
     match exchange.verdict {
         Verdict::Accept | Verdict::Unauthorized(_) => match exchange.answer {
             Ok(answer) => answer
@@ -235,11 +245,7 @@ pub(crate) fn attempt_of(answer: Result<&Response, &SendError>) -> Attempt {
 /// A request whose repeat cannot apply it twice: a GET, a write with a client id, or a
 /// step marked idempotent.
 pub(crate) fn safe_request(request: &RenderedRequest, idempotent: bool) -> bool {
-    safe_to_retry(
-        request.method.as_str(),
-        has_client_id(request),
-        idempotent,
-    )
+    safe_to_retry(request.method.as_str(), has_client_id(request), idempotent)
 }
 
 /// The body names its own `id` (a create Gladly refuses to make twice).

@@ -15,9 +15,9 @@ use std::time::Instant;
 use super::error::ExecError;
 use super::event::{Event, Listener, RunSummary, Stop};
 use super::plan::key_values;
-use super::steps::check_required;
 use super::render::{BaseContext, RowContext};
 use super::run::StopHandle;
+use super::steps::check_required;
 use crate::failure::RowFailure;
 use crate::manifest::Manifest;
 use crate::output::{Emitted, Emitter, Sinks};
@@ -25,7 +25,7 @@ use crate::results::{Columns, ResultKind, ResultsWriter, RowResult};
 use crate::source::{Packed, Row, RowError, RowErrorKind};
 
 /// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]).
-pub const BATCH_ROWS: usize = 512;
+pub(super) const BATCH_ROWS: usize = 512;
 
 /// A converted batch: its records and facts, and the rows that failed.
 #[derive(Default)]
@@ -41,7 +41,7 @@ struct Converted {
 ///
 /// # Errors
 /// When an output or the results file cannot be written, or an output cannot be resolved.
-pub fn transform<I>(
+pub(super) fn transform<I>(
     manifest: &Arc<Manifest>,
     batches: I,
     base: &BaseContext,

@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 
 /// A manifest that failed to load or validate.
 #[derive(Debug)]
-pub struct ManifestError {
+pub(crate) struct ManifestError {
     /// The manifest path as given.
     pub file: String,
     /// Its text (empty when it could not be read).
@@ -31,7 +31,7 @@ impl ManifestError {
     }
 
     /// All diagnostics rendered against the manifest text, then a count line.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         for d in &self.diagnostics {
             out.push_str(&d.render(&self.file, &self.source));

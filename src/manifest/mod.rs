@@ -9,25 +9,24 @@ mod decode;
 mod error;
 mod model;
 mod outputs;
-pub mod raw;
+pub(crate) mod raw;
 mod request;
 mod validate;
-pub mod yaml;
+pub(crate) mod yaml;
 
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+use crate::diagnostic::{Diagnostic, did_you_mean};
 
-pub use error::ManifestError;
-pub use model::{
-    Action, Aggregate, AggregateColumn, ApiSource, Column, ColumnValue, Input, InputFormat,
-    Interval, Lookup, Manifest, Measure, Output, OutputFormat, Param, PathPart, Request,
-    ResultsSpec, Rule, SpanSpec, StatusMatch, Step, StepKind,
+pub(crate) use error::ManifestError;
+pub(crate) use model::{
+    Action, Aggregate, ApiSource, Column, ColumnValue, InputFormat, Manifest, Measure, Output,
+    OutputFormat, PathPart, Request, Rule, Step, StepKind,
 };
 
 /// A manifest that passed validation, with any warnings found on the way.
 #[derive(Debug)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The validated manifest.
     pub manifest: Manifest,
     /// Problems that do not stop the job.
@@ -38,7 +37,7 @@ pub struct Loaded {
 
 impl Manifest {
     /// Reads and validates the manifest at `path`.
-    pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
+    pub(crate) fn load(path: &Path) -> Result<Loaded, ManifestError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             ManifestError::single(path, String::new(), format!("cannot read manifest: {e}"))
         })?;
@@ -47,7 +46,7 @@ impl Manifest {
 
     /// Validates manifest `text` as if read from `path` (relative paths resolve against its
     /// folder).
-    pub fn parse(path: &Path, text: &str) -> Result<Loaded, ManifestError> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Loaded, ManifestError> {
         let root = match yaml::parse(text) {
             Ok(Some(root)) => root,
             Ok(None) => {
@@ -95,7 +94,7 @@ impl Manifest {
 
     /// Checks an input's header against the manifest: required columns must be present and
     /// every `row.NAME` a template reads must be a column. Returns the problems found.
-    pub fn check_columns(&self, file: &Path, header: &[String]) -> Vec<Diagnostic> {
+    pub(crate) fn check_columns(&self, file: &Path, header: &[String]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let file = file.display();
         for (column, span) in &self.require_spans {
@@ -130,15 +129,10 @@ impl Manifest {
         }
         out
     }
-
-    /// Where a step's body is written, for per-row payload errors.
-    pub fn step_span(&self, step: usize) -> Span {
-        self.steps.get(step).map_or_else(Span::default, |s| s.span)
-    }
 }
 
 /// The manifest format as a JSON Schema (draft 2020-12), for editors and `runner schema`.
-pub fn json_schema() -> String {
+pub(crate) fn json_schema() -> String {
     let schema = schemars::schema_for!(raw::RawManifest);
     let mut value = serde_json::to_value(&schema).expect("a schema serialises");
     drop_null_types(&mut value);

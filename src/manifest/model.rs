@@ -11,11 +11,10 @@ use crate::template::{BodyTemplate, Template};
 
 /// A checked job, ready to run.
 #[derive(Debug)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub(super) path: PathBuf,
     pub(super) text_hash: String,
     pub(super) name: String,
-    pub(super) description: Option<String>,
     pub(super) destructive: bool,
     pub(super) input: Input,
     pub(super) params: Vec<Param>,
@@ -35,7 +34,7 @@ pub struct Manifest {
 
 /// Where rows come from.
 #[derive(Debug)]
-pub struct Input {
+pub(crate) struct Input {
     /// The input file (resolved against the manifest's folder).
     pub path: PathBuf,
     /// How to read it.
@@ -52,7 +51,7 @@ pub struct Input {
 
 /// Rows read from the API.
 #[derive(Debug)]
-pub enum ApiSource {
+pub(crate) enum ApiSource {
     /// The answer to one read: a list's elements, a report's CSV lines, JSON Lines.
     Request(Box<Step>),
     /// A file of a data export job.
@@ -66,7 +65,7 @@ pub enum ApiSource {
 
 /// A data file the job writes.
 #[derive(Debug)]
-pub struct Output {
+pub(crate) struct Output {
     /// Written only when this (params only) is true.
     pub when: Option<Template>,
     /// Path template (params and `job.name`), relative to the manifest's folder.
@@ -81,13 +80,11 @@ pub struct Output {
     pub filter: Option<Template>,
     /// Columns in order; empty: JSON formats write the record whole.
     pub columns: Vec<Column>,
-    /// Where the output is written.
-    pub span: Span,
 }
 
 /// The formats an output file can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// A CSV file with a header row.
     Csv,
     /// One JSON object per line.
@@ -98,7 +95,7 @@ pub enum OutputFormat {
 
 impl OutputFormat {
     /// The format a file name's extension names.
-    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+    pub(crate) fn from_path(path: &Path) -> Option<OutputFormat> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(OutputFormat::Csv),
             "jsonl" | "ndjson" => Some(OutputFormat::Jsonl),
@@ -110,7 +107,7 @@ impl OutputFormat {
 
 /// One output column.
 #[derive(Debug)]
-pub struct Column {
+pub(crate) struct Column {
     /// The header (the key in JSON formats).
     pub header: String,
     /// Where the value comes from.
@@ -119,7 +116,7 @@ pub struct Column {
 
 /// Where a column's value comes from.
 #[derive(Debug)]
-pub enum ColumnValue {
+pub(crate) enum ColumnValue {
     /// A dotted path into the record (`content.from`), read without templates.
     Path(Vec<String>),
     /// A template.
@@ -130,7 +127,7 @@ pub enum ColumnValue {
 
 /// A report over all rows, written when the input is done.
 #[derive(Debug)]
-pub struct Aggregate {
+pub(crate) struct Aggregate {
     /// Path template, relative to `dir`.
     pub path: Template,
     /// The manifest's folder.
@@ -143,13 +140,11 @@ pub struct Aggregate {
     pub interval: Option<Interval>,
     /// Columns in order.
     pub columns: Vec<AggregateColumn>,
-    /// Where the aggregate is written.
-    pub span: Span,
 }
 
 /// Time buckets of an aggregate.
 #[derive(Debug)]
-pub struct Interval {
+pub(crate) struct Interval {
     /// Bucket length.
     pub minutes: u32,
     /// IANA zone template (params only); `None` is UTC.
@@ -158,7 +153,7 @@ pub struct Interval {
 
 /// One aggregate column.
 #[derive(Debug)]
-pub struct AggregateColumn {
+pub(crate) struct AggregateColumn {
     /// The header.
     pub header: String,
     /// What it holds.
@@ -167,7 +162,7 @@ pub struct AggregateColumn {
 
 /// What an aggregate column holds.
 #[derive(Debug)]
-pub enum Measure {
+pub(crate) enum Measure {
     /// A grouping value.
     Group(ColumnValue),
     /// The interval's start (`true`) or end, in its zone.
@@ -187,7 +182,7 @@ pub enum Measure {
 
 /// How rows pair into spans.
 #[derive(Debug)]
-pub struct SpanSpec {
+pub(crate) struct SpanSpec {
     /// What pairs rows.
     pub key: ColumnValue,
     /// Opens a span.
@@ -202,7 +197,7 @@ pub struct SpanSpec {
 
 /// The file formats an input can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputFormat {
+pub(crate) enum InputFormat {
     /// CSV with a header row and this delimiter.
     Csv {
         /// Field delimiter byte.
@@ -216,7 +211,7 @@ pub enum InputFormat {
 
 /// A `--set` parameter.
 #[derive(Debug)]
-pub struct Param {
+pub(crate) struct Param {
     /// Its name (`params.NAME` in templates).
     pub name: String,
     /// Used when `--set` gives none; `None` makes it required.
@@ -227,11 +222,9 @@ pub struct Param {
 
 /// A reference list fetched once per run.
 #[derive(Debug)]
-pub struct Lookup {
+pub(crate) struct Lookup {
     /// Its name, as used in `lookup('NAME', key)`.
     pub name: String,
-    /// The list operation.
-    pub operation: &'static Operation,
     /// The concrete request path.
     pub path: String,
     /// Read from a data export job's file instead (job, file; params only).
@@ -244,7 +237,7 @@ pub struct Lookup {
 
 /// Where results go.
 #[derive(Debug)]
-pub struct ResultsSpec {
+pub(crate) struct ResultsSpec {
     /// The results CSV path.
     pub path: PathBuf,
     /// Input columns repeated on every line.
@@ -253,7 +246,7 @@ pub struct ResultsSpec {
 
 /// One step of a row.
 #[derive(Debug)]
-pub struct Step {
+pub(crate) struct Step {
     /// Unique name; captures are `NAME.capture`.
     pub name: String,
     /// Where the step is written.
@@ -270,7 +263,7 @@ pub struct Step {
 
 /// What a step does.
 #[derive(Debug)]
-pub enum StepKind {
+pub(crate) enum StepKind {
     /// Send a request.
     Request(Box<Request>),
     /// End the row (skip, fail or abort) without a request.
@@ -279,7 +272,7 @@ pub enum StepKind {
 
 /// An HTTP request with its response rules.
 #[derive(Debug)]
-pub struct Request {
+pub(crate) struct Request {
     /// HTTP method.
     pub method: Method,
     /// The catalog operation the request matches.
@@ -304,7 +297,7 @@ pub struct Request {
 
 /// A piece of a request path.
 #[derive(Debug)]
-pub enum PathPart {
+pub(crate) enum PathPart {
     /// Written text, sent as is.
     Literal(String),
     /// A template whose value becomes one percent-encoded path segment.
@@ -313,7 +306,7 @@ pub enum PathPart {
 
 /// What to do when a response status matches.
 #[derive(Debug)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// The statuses it applies to.
     pub status: StatusMatch,
     /// Applies only when this holds (may read `response`).
@@ -324,13 +317,11 @@ pub struct Rule {
     pub outcome: Option<String>,
     /// Message (may use `response`).
     pub message: Option<Template>,
-    /// Where it is written.
-    pub span: Span,
 }
 
 /// A status code or class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusMatch {
+pub(crate) enum StatusMatch {
     /// One exact status, e.g. 409.
     Code(u16),
     /// A class: 2 for `2xx`, 4 for `4xx`…
@@ -339,7 +330,7 @@ pub enum StatusMatch {
 
 impl StatusMatch {
     /// True when `status` falls under this match.
-    pub fn matches(self, status: u16) -> bool {
+    pub(crate) fn matches(self, status: u16) -> bool {
         match self {
             StatusMatch::Code(c) => c == status,
             StatusMatch::Class(c) => status / 100 == c,
@@ -349,7 +340,7 @@ impl StatusMatch {
 
 /// What happens to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Go on with the next step.
     Continue,
     /// Stop the row as skipped.
@@ -366,67 +357,63 @@ pub enum Action {
 
 impl Manifest {
     /// The manifest file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
     /// SHA-256 of the manifest text (recorded for `--resume`).
-    pub fn text_hash(&self) -> &str {
+    pub(crate) fn text_hash(&self) -> &str {
         &self.text_hash
     }
     /// The job name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
-    /// The description, if any.
-    pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
-    }
     /// Whether the job changes data irreversibly.
-    pub fn destructive(&self) -> bool {
+    pub(crate) fn destructive(&self) -> bool {
         self.destructive
     }
     /// Where rows come from.
-    pub fn input(&self) -> &Input {
+    pub(crate) fn input(&self) -> &Input {
         &self.input
     }
     /// Declared parameters.
-    pub fn params(&self) -> &[Param] {
+    pub(crate) fn params(&self) -> &[Param] {
         &self.params
     }
     /// Declared lookups.
-    pub fn lookups(&self) -> &[Lookup] {
+    pub(crate) fn lookups(&self) -> &[Lookup] {
         &self.lookups
     }
     /// Per-row variables, in order.
-    pub fn vars(&self) -> &[(String, Template)] {
+    pub(crate) fn vars(&self) -> &[(String, Template)] {
         &self.vars
     }
     /// Requests per second.
-    pub fn per_second(&self) -> f64 {
+    pub(crate) fn per_second(&self) -> f64 {
         self.per_second
     }
     /// Rows in flight at once.
-    pub fn concurrency(&self) -> usize {
+    pub(crate) fn concurrency(&self) -> usize {
         self.concurrency
     }
     /// The results CSV.
-    pub fn results(&self) -> &ResultsSpec {
+    pub(crate) fn results(&self) -> &ResultsSpec {
         &self.results
     }
     /// The steps, in order.
-    pub fn steps(&self) -> &[Step] {
+    pub(crate) fn steps(&self) -> &[Step] {
         &self.steps
     }
     /// Declared data files.
-    pub fn outputs(&self) -> &[Output] {
+    pub(crate) fn outputs(&self) -> &[Output] {
         &self.outputs
     }
     /// Declared reports over all rows.
-    pub fn aggregates(&self) -> &[Aggregate] {
+    pub(crate) fn aggregates(&self) -> &[Aggregate] {
         &self.aggregates
     }
     /// A job without steps only reads its rows into outputs (an export).
-    pub fn is_transform(&self) -> bool {
+    pub(crate) fn is_transform(&self) -> bool {
         self.steps.is_empty()
     }
 }

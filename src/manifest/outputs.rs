@@ -239,7 +239,6 @@ impl Validator<'_> {
             each,
             filter,
             columns,
-            span: raw.span,
         })
     }
 
@@ -362,7 +361,6 @@ impl Validator<'_> {
             time,
             interval,
             columns,
-            span: raw.span,
         })
     }
 

@@ -14,7 +14,7 @@ use crate::diagnostic::Span;
 
 /// A value and where it was written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Spanned<T> {
+pub(crate) struct Spanned<T> {
     /// The value.
     pub value: T,
     /// Its position in the manifest.
@@ -35,7 +35,7 @@ impl<T: JsonSchema> JsonSchema for Spanned<T> {
 
 /// A mapping whose keys the author chooses (params, lookups, captures), in written order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entries<T>(pub Vec<(Spanned<String>, T)>);
+pub(crate) struct Entries<T>(pub Vec<(Spanned<String>, T)>);
 
 impl<T> Default for Entries<T> {
     fn default() -> Self {
@@ -58,7 +58,7 @@ impl<T: JsonSchema> JsonSchema for Entries<T> {
 
 /// Any YAML value (a request body, a literal).
 #[derive(Debug, Clone, PartialEq)]
-pub struct AnyValue(pub Node);
+pub(crate) struct AnyValue(pub Node);
 
 impl JsonSchema for AnyValue {
     fn inline_schema() -> bool {
@@ -73,12 +73,12 @@ impl JsonSchema for AnyValue {
 }
 
 /// A string that may contain `{{ expression }}` templates.
-pub type Template = Spanned<String>;
+pub(crate) type Template = Spanned<String>;
 
 /// One job: where rows come from, what to send for each, and where results go.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields, title = "gladly-runner manifest")]
-pub struct RawManifest {
+pub(crate) struct RawManifest {
     /// Manifest format version; only `1` exists.
     pub version: Option<Spanned<u64>>,
     /// Job name: lowercase letters, digits and dashes. Used in result file names.
@@ -124,7 +124,7 @@ pub struct RawManifest {
 /// The input file and how rows relate to each other.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawInput {
+pub(crate) struct RawInput {
     /// A CSV file with a header row (path relative to the manifest).
     pub csv: Option<Spanned<String>>,
     /// A JSON Lines file: one object per line.
@@ -157,7 +157,7 @@ pub struct RawInput {
 /// once, before any row).
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawApiInput {
+pub(crate) struct RawApiInput {
     /// `METHOD /api/v1/path` (a read), e.g. `GET /api/v1/topics`.
     pub request: Option<Spanned<String>>,
     /// A catalog operation id instead of `request`, e.g. `getTopics`.
@@ -178,7 +178,7 @@ pub struct RawApiInput {
 /// A file of a data export job.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawExportInput {
+pub(crate) struct RawExportInput {
     /// The job id, or `latest` for the most recently updated COMPLETED job (template).
     pub job: Option<Template>,
     /// The file name, e.g. `conversation_items.jsonl` (template).
@@ -191,7 +191,7 @@ pub struct RawExportInput {
 /// A file the job writes: records from rows (or from a list per row, `each`).
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawOutput {
+pub(crate) struct RawOutput {
     /// Template with `params`: the file is written only when this is true (for example one
     /// output per kind of export file).
     pub when: Option<Template>,
@@ -217,7 +217,7 @@ pub struct RawOutput {
 
 /// One output column: a header and where its value comes from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawColumn {
+pub(crate) struct RawColumn {
     /// The header.
     pub header: Spanned<String>,
     /// A dotted path (`content.from`) or a template.
@@ -227,7 +227,7 @@ pub struct RawColumn {
 /// An aggregate report: rows counted, summed or timed, by group and time interval.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawAggregate {
+pub(crate) struct RawAggregate {
     /// Path relative to the manifest (CSV); may use `{{ job.name }}` and `{{ params.NAME }}`.
     pub path: Option<Template>,
     /// Template: only rows for which this is true count.
@@ -249,7 +249,7 @@ pub struct RawAggregate {
 /// Time buckets of an aggregate.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawInterval {
+pub(crate) struct RawInterval {
     /// Bucket length in minutes (divides a day, e.g. 15, 30, 60, 1440).
     pub minutes: Option<Spanned<u64>>,
     /// IANA time zone the buckets start in (template; default UTC).
@@ -259,7 +259,7 @@ pub struct RawInterval {
 /// What one aggregate column holds.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawMeasure {
+pub(crate) struct RawMeasure {
     /// Group rows by this value (a dotted path or a template).
     pub group: Option<Template>,
     /// `start` or `end` of the time interval, shown in its zone as `YYYY-MM-DD HH:MM`.
@@ -278,7 +278,7 @@ pub struct RawMeasure {
 /// the same `key`.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawSpan {
+pub(crate) struct RawSpan {
     /// What pairs rows (dotted path or template), e.g. `content.agentId`.
     pub key: Option<Template>,
     /// Template: this row opens a span (unless one is open for its key).
@@ -295,7 +295,7 @@ pub struct RawSpan {
 /// A parameter given with `--set name=value`.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawParam {
+pub(crate) struct RawParam {
     /// Value used when `--set` does not give one. Without a default the parameter is required.
     pub default: Option<Spanned<String>>,
     /// What the parameter means.
@@ -305,7 +305,7 @@ pub struct RawParam {
 /// A reference list fetched once per run.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawLookup {
+pub(crate) struct RawLookup {
     /// `METHOD /api/v1/path` of a list request, e.g. `GET /api/v1/inboxes`.
     pub request: Option<Spanned<String>>,
     /// A catalog operation id instead of `request`, e.g. `getInboxes`.
@@ -325,7 +325,7 @@ pub struct RawLookup {
 /// The request rate for the run.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawRateLimit {
+pub(crate) struct RawRateLimit {
     /// Requests per second across all rows.
     pub per_second: Option<Spanned<f64>>,
 }
@@ -333,7 +333,7 @@ pub struct RawRateLimit {
 /// Where the results CSV goes and which input columns it repeats.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawResults {
+pub(crate) struct RawResults {
     /// Path of the results CSV (relative to the manifest); `{{ job.name }}` may be used.
     pub path: Option<Template>,
     /// Input columns copied into every results line (default: `input.require`).
@@ -344,7 +344,7 @@ pub struct RawResults {
 /// One step of a row: a request, or a decision (`action`) with no request.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawStep {
+pub(crate) struct RawStep {
     /// Step name, unique in the job; captures are read as `NAME.capture`.
     pub name: Option<Spanned<String>>,
     /// Template: the step runs only when this is true.
@@ -389,7 +389,7 @@ pub struct RawStep {
 /// What to do when a response matches a status or class.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct RawRule {
+pub(crate) struct RawRule {
     /// Template (may read `response`): the rule applies only when this is true.
     pub when: Option<Template>,
     /// `continue`, `skip`, `fail`, `abort`, `retry` or `goto`.

@@ -504,7 +504,6 @@ impl Validator<'_> {
             action: action?,
             outcome,
             message,
-            span: raw.span,
         })
     }
 

@@ -129,7 +129,6 @@ impl<'a> Validator<'a> {
                 path: path.to_path_buf(),
                 text_hash: hex_sha256(text),
                 name,
-                description: raw.description.as_ref().map(|d| d.value.clone()),
                 destructive: raw.destructive.as_ref().is_some_and(|d| d.value),
                 input,
                 params,
@@ -375,17 +374,15 @@ impl<'a> Validator<'a> {
                     export.span,
                 );
             }
-            let operation = crate::catalog::gladly().get("getFile")?;
             return Some(Lookup {
                 name: name.value.clone(),
-                operation,
                 path: String::new(),
                 export: Some((Box::new(job?), Box::new(file?))),
                 when,
                 key: key?,
             });
         }
-        let (operation, path) = match (&raw.request, &raw.operation) {
+        let (_, path) = match (&raw.request, &raw.operation) {
             (Some(request), None) => {
                 let (method, parts, op) = self.request_line(request)?;
                 let path = parts
@@ -440,7 +437,6 @@ impl<'a> Validator<'a> {
         };
         Some(Lookup {
             name: name.value.clone(),
-            operation,
             path,
             export: None,
             when,

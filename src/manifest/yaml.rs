@@ -13,7 +13,7 @@ use crate::diagnostic::Span;
 
 /// One YAML value and its position.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// What the value is.
     pub kind: NodeKind,
     /// Where it starts (for mappings and sequences: their first character).
@@ -22,7 +22,7 @@ pub struct Node {
 
 /// The shape of a YAML value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     /// A scalar: its text and whether it was written plain (unquoted), which decides
     /// whether `1`, `true` or `null` are read as numbers, booleans or null.
     Scalar {
@@ -39,7 +39,7 @@ pub enum NodeKind {
 
 /// A YAML syntax error with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct YamlError {
+pub(crate) struct YamlError {
     /// Where the parser stopped.
     pub span: Span,
     /// The parser's explanation.
@@ -48,7 +48,7 @@ pub struct YamlError {
 
 impl Node {
     /// The scalar text, when this is a scalar.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Scalar { text, .. } => Some(text),
             _ => None,
@@ -56,7 +56,7 @@ impl Node {
     }
 
     /// The entries, when this is a mapping.
-    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+    pub(crate) fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.kind {
             NodeKind::Map(entries) => Some(entries),
             _ => None,
@@ -64,12 +64,12 @@ impl Node {
     }
 
     /// True for a plain `null`, `~` or empty scalar.
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { text, plain: true } if is_null_text(text))
     }
 
     /// A short name of the node's type for messages ("a mapping", "a list", "text").
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match &self.kind {
             NodeKind::Map(_) => "a mapping",
             NodeKind::Seq(_) => "a list",
@@ -79,7 +79,7 @@ impl Node {
     }
 
     /// The value as JSON, applying YAML 1.2 core-schema typing to plain scalars.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match &self.kind {
             NodeKind::Scalar { text, plain: true } => plain_scalar_to_json(text),
@@ -127,7 +127,7 @@ fn plain_scalar_to_json(text: &str) -> serde_json::Value {
 
 /// Parses the one document of `source`. An empty document yields `Ok(None)`; a second
 /// document with content is an error (it would otherwise be silently ignored).
-pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+pub(crate) fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut second: Option<Span> = None;
     for item in Parser::new_from_str(source) {
@@ -158,7 +158,7 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
 }
 
 /// A fix for the YAML mistakes people make most in manifests, by the parser's message.
-pub fn hint(message: &str) -> Option<&'static str> {
+pub(crate) fn hint(message: &str) -> Option<&'static str> {
     let hints = [
         (
             "mapping values are not allowed",

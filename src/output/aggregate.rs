@@ -19,7 +19,7 @@ use crate::template;
 
 /// An aggregate resolved for a run (path, zone and `until` rendered).
 #[derive(Debug)]
-pub struct Spec {
+pub(crate) struct Spec {
     index: usize,
     pub(super) path: PathBuf,
     headers: Vec<String>,
@@ -34,7 +34,7 @@ pub struct Spec {
 
 /// What one row contributes to an aggregate.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Fact {
+pub(crate) struct Fact {
     /// The row's instant (ms since the epoch), when the aggregate reads one.
     time: Option<i64>,
     /// The group values, in column order.
@@ -62,7 +62,7 @@ fn fail(what: &str, detail: &str) -> RowFailure {
 
 /// Parses an instant: RFC 3339 (Gladly's `2026-11-20T10:00:00.000Z`), or a date-time
 /// without offset (a report's local times) read in `zone`.
-pub fn parse_instant(text: &str, zone: Tz) -> Option<i64> {
+pub(crate) fn parse_instant(text: &str, zone: Tz) -> Option<i64> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.timestamp_millis());
@@ -107,7 +107,7 @@ fn text_of(
 
 impl Spec {
     /// Resolves `aggregate` with the run's params (`base`).
-    pub fn new(index: usize, aggregate: &Aggregate, base: &Value) -> Result<Self, String> {
+    pub(crate) fn new(index: usize, aggregate: &Aggregate, base: &Value) -> Result<Self, String> {
         let path = render_path(&aggregate.path, &aggregate.dir, base)?;
         let zone = match aggregate.interval.as_ref().and_then(|i| i.zone.as_ref()) {
             Some(t) => {
@@ -167,12 +167,12 @@ impl Spec {
     }
 
     /// The CSV header.
-    pub fn headers(&self) -> &[String] {
+    pub(crate) fn headers(&self) -> &[String] {
         &self.headers
     }
 
     /// What `row` (with context `ctx`) contributes; `None` when `where` leaves it out.
-    pub fn fact(
+    pub(crate) fn fact(
         &self,
         a: &Aggregate,
         ctx: &Value,
@@ -298,14 +298,14 @@ type CellKey = (Option<i64>, Vec<String>);
 
 impl Spec {
     /// Which of the manifest's aggregates this is.
-    pub fn index(&self) -> usize {
+    pub(crate) fn index(&self) -> usize {
         self.index
     }
 }
 
 /// Folds facts in input order.
 #[derive(Debug)]
-pub struct Folder {
+pub(crate) struct Folder {
     cells: HashMap<CellKey, Vec<f64>>,
     /// Per column: open spans by key (start instant, group values).
     open: Vec<HashMap<String, (i64, Vec<String>)>>,
@@ -314,7 +314,7 @@ pub struct Folder {
 
 impl Folder {
     /// An empty fold for `aggregate`.
-    pub fn new(aggregate: &Aggregate) -> Folder {
+    pub(crate) fn new(aggregate: &Aggregate) -> Folder {
         Folder {
             cells: HashMap::new(),
             open: aggregate.columns.iter().map(|_| HashMap::new()).collect(),
@@ -327,7 +327,7 @@ impl Folder {
     }
 
     /// Adds one row's fact.
-    pub fn add(&mut self, a: &Aggregate, spec: &Spec, fact: &Fact) {
+    pub(crate) fn add(&mut self, a: &Aggregate, spec: &Spec, fact: &Fact) {
         let width = fact.parts.len();
         if let Some(t) = fact.time {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
@@ -386,7 +386,7 @@ impl Folder {
     }
 
     /// Closes open spans and returns the report's lines, sorted by interval then group.
-    pub fn finish(mut self, a: &Aggregate, spec: &Spec) -> Vec<Vec<String>> {
+    pub(crate) fn finish(mut self, a: &Aggregate, spec: &Spec) -> Vec<Vec<String>> {
         let width = a.columns.len();
         for i in 0..self.open.len() {
             let until = spec.until[i].or(self.last_time);
@@ -427,7 +427,7 @@ impl Folder {
 }
 
 /// A number as written in reports: whole numbers plain, others to 3 decimals.
-pub fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     // `+ 0.0` turns a negative zero (from rounding -0.0004) into zero.
     let rounded = (value * 1000.0).round() / 1000.0 + 0.0;
     if rounded.fract().abs() < f64::EPSILON && rounded.abs() < 1e15 {

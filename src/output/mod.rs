@@ -7,7 +7,7 @@
 //! are read straight from the row's JSON, without templates: that is what makes a
 //! gigabyte export file fast to convert.
 
-pub mod aggregate;
+pub(crate) mod aggregate;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -21,11 +21,11 @@ use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Column, ColumnValue, Manifest, Output, OutputFormat};
 use crate::template::{self, Template};
 
-pub use aggregate::{Fact, Folder};
+pub(crate) use aggregate::{Fact, Folder};
 
 /// The value at a dotted path of a JSON object (`content.from`); a number segment indexes
 /// a list.
-pub fn value_at<'a>(
+pub(crate) fn value_at<'a>(
     root: &'a serde_json::Map<String, serde_json::Value>,
     path: &[String],
 ) -> Option<&'a serde_json::Value> {
@@ -56,7 +56,7 @@ fn field<'a>(
 
 /// How a JSON value reads in a CSV cell: text as is, null empty, a list of plain values
 /// joined with commas, anything else as JSON.
-pub fn cell_text(value: &serde_json::Value, out: &mut String) {
+pub(crate) fn cell_text(value: &serde_json::Value, out: &mut String) {
     match value {
         serde_json::Value::Null => {}
         serde_json::Value::String(s) => out.push_str(s),
@@ -82,7 +82,7 @@ pub fn cell_text(value: &serde_json::Value, out: &mut String) {
 }
 
 /// Appends one CSV field (RFC 4180: quoted when it holds a comma, quote or line break).
-pub fn push_csv_field(out: &mut Vec<u8>, field: &str) {
+pub(crate) fn push_csv_field(out: &mut Vec<u8>, field: &str) {
     if field
         .bytes()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
@@ -101,7 +101,7 @@ pub fn push_csv_field(out: &mut Vec<u8>, field: &str) {
 }
 
 /// Appends a CSV line of `fields`.
-pub fn push_csv_line<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {
+pub(crate) fn push_csv_line<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a str>) {
     for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -125,7 +125,7 @@ struct Resolved {
 /// What one row (or a batch of rows) yields: bytes per output, with their record counts,
 /// and aggregate facts.
 #[derive(Debug, Default)]
-pub struct Emitted {
+pub(crate) struct Emitted {
     /// Per output: formatted records and how many.
     pub files: Vec<(Vec<u8>, u64)>,
     /// Per row, per aggregate in order: the row's fact, when it counts.
@@ -134,7 +134,7 @@ pub struct Emitted {
 
 /// Makes the records of a row; shared by the workers.
 #[derive(Debug)]
-pub struct Emitter {
+pub(crate) struct Emitter {
     manifest: Arc<Manifest>,
     resolved: Vec<Resolved>,
     /// The CSV input's columns (for `*`).
@@ -143,7 +143,11 @@ pub struct Emitter {
 }
 
 /// Renders a path template (params, `job.name`) against the manifest's folder.
-pub fn render_path(template: &Template, dir: &Path, base: &Value) -> Result<PathBuf, String> {
+pub(crate) fn render_path(
+    template: &Template,
+    dir: &Path,
+    base: &Value,
+) -> Result<PathBuf, String> {
     let text = template
         .render(base)
         .map_err(|e| format!("path `{}`: {}", template.source(), e.reason()))?;
@@ -159,7 +163,7 @@ pub fn render_path(template: &Template, dir: &Path, base: &Value) -> Result<Path
 ///
 /// # Errors
 /// Names the two uses of the same file, or a path template that fails.
-pub fn check_paths(
+pub(crate) fn check_paths(
     manifest: &Manifest,
     base: &Value,
     others: &[(&str, &Path)],
@@ -197,7 +201,7 @@ pub fn check_paths(
 
 impl Emitter {
     /// Resolves the manifest's outputs and aggregates for a run: paths, formats, `*`.
-    pub fn new(
+    pub(crate) fn new(
         manifest: Arc<Manifest>,
         base: &Value,
         input_columns: Option<&[String]>,
@@ -265,7 +269,7 @@ impl Emitter {
 
     /// True when some template reads the row's context (filters, lists, template columns,
     /// aggregates); otherwise records are made from the row's values alone.
-    pub fn needs_context(&self) -> bool {
+    pub(crate) fn needs_context(&self) -> bool {
         !self.folder_specs.is_empty()
             || self.resolved.iter().any(|r| {
                 let o = &self.manifest.outputs()[r.index];
@@ -279,7 +283,7 @@ impl Emitter {
 
     /// The records and facts of one row. `ctx` is the row's template context (after its
     /// steps); `row` its values.
-    pub fn emit(
+    pub(crate) fn emit(
         &self,
         ctx: &Value,
         row: &serde_json::Map<String, serde_json::Value>,
@@ -291,7 +295,7 @@ impl Emitter {
 
     /// Like [`Emitter::emit`], appending to `emitted` (a batch of rows shares one buffer
     /// per output). On a failure nothing of this row is kept.
-    pub fn emit_into(
+    pub(crate) fn emit_into(
         &self,
         ctx: &Value,
         row: &serde_json::Map<String, serde_json::Value>,
@@ -502,7 +506,7 @@ fn with_item(ctx: &Value, item: &Value) -> Value {
 }
 
 /// The files of a run, written in input order.
-pub struct Sinks {
+pub(crate) struct Sinks {
     files: Vec<Sink>,
     folders: Vec<(Folder, PathBuf)>,
 }
@@ -516,7 +520,7 @@ struct Sink {
 
 /// A written file and how many records it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
+pub(crate) struct Written {
     /// The file.
     pub path: PathBuf,
     /// Records (data lines) written.
@@ -532,7 +536,7 @@ fn create(path: &Path) -> io::Result<BufWriter<File>> {
 
 impl Sinks {
     /// Creates every output file (and its header) for `emitter`'s outputs.
-    pub fn create(emitter: &Emitter) -> Result<Sinks, String> {
+    pub(crate) fn create(emitter: &Emitter) -> Result<Sinks, String> {
         let mut files = Vec::new();
         for resolved in &emitter.resolved {
             let mut out = create(&resolved.path)
@@ -565,7 +569,7 @@ impl Sinks {
     }
 
     /// Writes one row's records and folds its facts, in input order.
-    pub fn write(&mut self, emitted: &Emitted, emitter: &Emitter) -> Result<(), String> {
+    pub(crate) fn write(&mut self, emitted: &Emitted, emitter: &Emitter) -> Result<(), String> {
         for (sink, (bytes, count)) in self.files.iter_mut().zip(&emitted.files) {
             let bytes =
                 if sink.format == OutputFormat::Json && sink.records == 0 && !bytes.is_empty() {
@@ -591,7 +595,7 @@ impl Sinks {
     }
 
     /// Flushes the outputs now (so a crash keeps what was written).
-    pub fn flush(&mut self) -> Result<(), String> {
+    pub(crate) fn flush(&mut self) -> Result<(), String> {
         for sink in &mut self.files {
             sink.out
                 .flush()
@@ -601,7 +605,11 @@ impl Sinks {
     }
 
     /// Closes the outputs and, with `aggregates`, writes the aggregates.
-    pub fn finish(self, emitter: &Emitter, aggregates: bool) -> Result<Vec<Written>, String> {
+    pub(crate) fn finish(
+        self,
+        emitter: &Emitter,
+        aggregates: bool,
+    ) -> Result<Vec<Written>, String> {
         let mut written = Vec::new();
         for mut sink in self.files {
             let tail: &[u8] = match sink.format {

@@ -2,5 +2,5 @@
 //! wait. No I/O, no async, no clock reads (callers pass the time and the jitter), so every
 //! rule is unit-tested without a runtime.
 
-pub mod rate;
-pub mod retry;
+pub(crate) mod rate;
+pub(crate) mod retry;

@@ -6,13 +6,13 @@
 use std::time::{Duration, SystemTime};
 
 /// Gladly's documented default limit, in requests per second, for every method.
-pub const DEFAULT_RATE: f64 = 10.0;
+pub(crate) const DEFAULT_RATE: f64 = 10.0;
 
 /// The slowest rate a run accepts (one request an hour); slower values are raised to it.
-pub const MIN_RATE: f64 = 1.0 / 3600.0;
+pub(crate) const MIN_RATE: f64 = 1.0 / 3600.0;
 
 /// The fastest rate a run accepts; faster values are lowered to it.
-pub const MAX_RATE: f64 = 100_000.0;
+pub(crate) const MAX_RATE: f64 = 100_000.0;
 
 /// The share of the rate actually paced at.
 ///
@@ -20,11 +20,11 @@ pub const MAX_RATE: f64 = 100_000.0;
 /// server a millisecond early (scheduling, network jitter) makes 11 in some second at
 /// 10/s, and that is a 429 and a pause for everyone. Pacing at 99% keeps 10 ms of slack
 /// in every second for 1% of throughput.
-pub const HEADROOM: f64 = 0.99;
+pub(crate) const HEADROOM: f64 = 0.99;
 
 /// What the rate-limit headers of one response said; `None` when absent or unreadable.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct RateHeaders {
+pub(crate) struct RateHeaders {
     /// `Ratelimit-Limit-Second`: the org's current per-second limit.
     pub limit: Option<u32>,
     /// `Ratelimit-Remaining-Second`: requests left in the current second.
@@ -33,7 +33,7 @@ pub struct RateHeaders {
 
 /// Reads the two header values; surrounding spaces are ignored and anything that is not
 /// a whole non-negative number is `None`.
-pub fn parse_rate_headers(limit: Option<&str>, remaining: Option<&str>) -> RateHeaders {
+pub(crate) fn parse_rate_headers(limit: Option<&str>, remaining: Option<&str>) -> RateHeaders {
     let read = |value: Option<&str>| value.and_then(|v| v.trim().parse::<u32>().ok());
     RateHeaders {
         limit: read(limit),
@@ -43,7 +43,7 @@ pub fn parse_rate_headers(limit: Option<&str>, remaining: Option<&str>) -> RateH
 
 /// How long to hold new requests after a response with these headers: until the next
 /// wall-clock second when `remaining` is 0, else `None`.
-pub fn hold_after(headers: &RateHeaders, now: SystemTime) -> Option<Duration> {
+pub(crate) fn hold_after(headers: &RateHeaders, now: SystemTime) -> Option<Duration> {
     if headers.remaining != Some(0) {
         return None;
     }
@@ -62,28 +62,19 @@ pub fn hold_after(headers: &RateHeaders, now: SystemTime) -> Option<Duration> {
 /// When our own requests cannot fill a second (at most `our_rate + 1` of them fit in
 /// one), a 0 means another client of the org is spending the budget, and then we hold.
 /// With no limit header we cannot tell, and hold.
-pub fn hold_after_paced(headers: &RateHeaders, our_rate: f64, now: SystemTime) -> Option<Duration> {
+pub(crate) fn hold_after_paced(
+    headers: &RateHeaders,
+    our_rate: f64,
+    now: SystemTime,
+) -> Option<Duration> {
     match headers.limit {
         Some(limit) if our_rate + 1.0 >= f64::from(limit) => None,
         _ => hold_after(headers, now),
     }
 }
 
-/// The rate to use: the lower of the configured rate and the server's advertised limit.
-///
-/// A limit of 0 is ignored (it would stop the run for good; a 429 says "slow down"
-/// better). A configured rate that is not a positive number falls back to
-/// [`DEFAULT_RATE`]; the result is kept within [`MIN_RATE`]..=[`MAX_RATE`].
-pub fn effective_rate(configured: f64, server_limit: Option<u32>) -> f64 {
-    let configured = usable_rate(configured);
-    match server_limit {
-        Some(limit) if limit > 0 => configured.min(f64::from(limit)),
-        _ => configured,
-    }
-}
-
 /// The time between two requests at `rate`, with [`HEADROOM`].
-pub fn pacing_period(rate: f64) -> Duration {
+pub(crate) fn pacing_period(rate: f64) -> Duration {
     Duration::from_secs_f64(1.0 / (usable_rate(rate) * HEADROOM))
 }
 
@@ -96,13 +87,13 @@ pub fn pacing_period(rate: f64) -> Duration {
 /// up early enough. Any one-second window then holds at most
 /// `floor((1 s + tolerance) / period) + 1` requests, still within the limit while the
 /// tolerance stays under the ~10 ms that [`HEADROOM`] leaves in each second.
-pub fn pacing_tolerance(rate: f64) -> Duration {
+pub(crate) fn pacing_tolerance(rate: f64) -> Duration {
     (pacing_period(rate) / 2).min(Duration::from_millis(2))
 }
 
 /// `rate` within [`MIN_RATE`]..=[`MAX_RATE`], or [`DEFAULT_RATE`] when it is not a
 /// positive number.
-pub fn usable_rate(rate: f64) -> f64 {
+pub(crate) fn usable_rate(rate: f64) -> f64 {
     if rate.is_finite() && rate > 0.0 {
         rate.clamp(MIN_RATE, MAX_RATE)
     } else {
@@ -199,22 +190,14 @@ mod tests {
     }
 
     #[test]
-    fn effective_rate_is_the_lower_of_the_two() {
-        assert!((effective_rate(10.0, None) - 10.0).abs() < f64::EPSILON);
-        assert!((effective_rate(10.0, Some(5)) - 5.0).abs() < f64::EPSILON);
-        assert!((effective_rate(10.0, Some(200)) - 10.0).abs() < f64::EPSILON);
-        assert!((effective_rate(2.5, Some(3)) - 2.5).abs() < f64::EPSILON);
-        assert!((effective_rate(10.0, Some(0)) - 10.0).abs() < f64::EPSILON);
-    }
-
-    #[test]
-    fn effective_rate_survives_odd_configuration() {
-        assert!((effective_rate(0.0, None) - DEFAULT_RATE).abs() < f64::EPSILON);
-        assert!((effective_rate(-3.0, Some(5)) - 5.0).abs() < f64::EPSILON);
-        assert!((effective_rate(f64::NAN, None) - DEFAULT_RATE).abs() < f64::EPSILON);
-        assert!((effective_rate(f64::INFINITY, Some(7)) - DEFAULT_RATE.min(7.0)).abs() < 1e-9);
-        assert!((effective_rate(1e12, None) - MAX_RATE).abs() < f64::EPSILON);
-        assert!((effective_rate(1e-9, None) - MIN_RATE).abs() < f64::EPSILON);
+    fn usable_rate_survives_odd_configuration() {
+        assert!((usable_rate(0.0) - DEFAULT_RATE).abs() < f64::EPSILON);
+        assert!((usable_rate(-3.0) - DEFAULT_RATE).abs() < f64::EPSILON);
+        assert!((usable_rate(f64::NAN) - DEFAULT_RATE).abs() < f64::EPSILON);
+        assert!((usable_rate(f64::INFINITY) - DEFAULT_RATE).abs() < f64::EPSILON);
+        assert!((usable_rate(1e12) - MAX_RATE).abs() < f64::EPSILON);
+        assert!((usable_rate(1e-9) - MIN_RATE).abs() < f64::EPSILON);
+        assert!((usable_rate(2.5) - 2.5).abs() < f64::EPSILON);
     }
 
     #[test]

@@ -9,24 +9,24 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, NaiveDateTime};
 
 /// The label a row gets when a write may or may not have been applied.
-pub const OUTCOME_UNKNOWN: &str = "outcome unknown — check before re-running";
+pub(crate) const OUTCOME_UNKNOWN: &str = "outcome unknown — check before re-running";
 
 /// The first wait after a 429 without `Retry-After`, before jitter.
-pub const THROTTLE_BASE: Duration = Duration::from_secs(1);
+pub(crate) const THROTTLE_BASE: Duration = Duration::from_secs(1);
 
 /// The longest wait after a 429 without `Retry-After`, before jitter.
-pub const THROTTLE_CAP: Duration = Duration::from_secs(30);
+pub(crate) const THROTTLE_CAP: Duration = Duration::from_secs(30);
 
 /// The longest `Retry-After` honoured as given; a longer one (or a far-future date) is
 /// read as this, so one odd header cannot park a run for hours.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(5 * 60);
+pub(crate) const RETRY_AFTER_CAP: Duration = Duration::from_secs(5 * 60);
 
 /// The most jitter added on top of a server's `Retry-After`.
-pub const RETRY_AFTER_JITTER: Duration = Duration::from_millis(250);
+pub(crate) const RETRY_AFTER_JITTER: Duration = Duration::from_millis(250);
 
 /// How hard to try: attempt count and backoff for failures, time budget for 429s.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Total attempts (the first one included) for 5xx, timeouts and connection errors.
     pub max_attempts: u32,
     /// The backoff before the first retry, before jitter; it doubles on each retry.
@@ -50,7 +50,7 @@ impl Default for RetryPolicy {
 
 /// What came back from one attempt.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     /// A response, with its `Retry-After` already parsed (see [`parse_retry_after`]).
     Status {
         /// The HTTP status code.
@@ -69,7 +69,7 @@ pub enum Attempt {
 
 /// What to do next.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Hand the response to the manifest's rules: 2xx, 3xx, 4xx other than 401, 403 and
     /// 429, and a 5xx on the last allowed attempt of a request that is safe to repeat.
     Accept,
@@ -108,7 +108,7 @@ pub enum Decision {
 /// row has already spent waiting on 429 pauses (its own or another worker's): it picks the
 /// next throttle wait (see [`throttle_streak`]) and enforces the budget. `jitter` is a
 /// uniform random number in `[0, 1)`.
-pub fn decide(
+pub(crate) fn decide(
     policy: &RetryPolicy,
     attempt: &Attempt,
     attempt_no: u32,
@@ -192,7 +192,7 @@ fn decide_throttle(
 ///
 /// Equal jitter (half the step fixed, half random) keeps retries from different workers
 /// apart like full jitter does, but never retries a failing server at once.
-pub fn backoff(policy: &RetryPolicy, attempt_no: u32, jitter: f64) -> Duration {
+pub(crate) fn backoff(policy: &RetryPolicy, attempt_no: u32, jitter: f64) -> Duration {
     equal_jitter(
         exponential(policy.base_delay, attempt_no, policy.max_delay),
         jitter,
@@ -204,7 +204,11 @@ pub fn backoff(policy: &RetryPolicy, attempt_no: u32, jitter: f64) -> Duration {
 /// With `Retry-After`: that (up to [`RETRY_AFTER_CAP`]) plus up to
 /// [`RETRY_AFTER_JITTER`]. Without (Gladly documents none): 1 s doubling per consecutive
 /// 429 (`consecutive_429` is 1 for the first), capped at 30 s, with equal jitter.
-pub fn throttle_wait(retry_after: Option<Duration>, consecutive_429: u32, jitter: f64) -> Duration {
+pub(crate) fn throttle_wait(
+    retry_after: Option<Duration>,
+    consecutive_429: u32,
+    jitter: f64,
+) -> Duration {
     match retry_after {
         Some(wait) => wait.min(RETRY_AFTER_CAP) + RETRY_AFTER_JITTER.mul_f64(unit(jitter)),
         None => equal_jitter(
@@ -219,7 +223,7 @@ pub fn throttle_wait(retry_after: Option<Duration>, consecutive_429: u32, jitter
 ///
 /// It counts how many of the shortest possible waits of the schedule (half of 1 s, 2 s,
 /// 4 s, …) fit in `throttled_so_far`, so the estimate never runs ahead of the real streak.
-pub fn throttle_streak(throttled_so_far: Duration) -> u32 {
+pub(crate) fn throttle_streak(throttled_so_far: Duration) -> u32 {
     let mut streak = 1;
     let mut shortest_total = Duration::ZERO;
     loop {
@@ -241,7 +245,7 @@ pub fn throttle_streak(throttled_so_far: Duration) -> u32 {
 /// Reads a `Retry-After` value: delta-seconds (`120`) or an HTTP-date in any of the three
 /// forms RFC 9110 says a recipient must accept. A date in the past means "now"; anything
 /// unreadable (including a negative number) is `None`.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // All digits but too large for u64: it still means "a very long time".
@@ -272,7 +276,7 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
 /// only when the body carries a client-supplied id (a duplicate then fails with 409
 /// `taken`, which counts as done) or the step is declared idempotent. Any other method is
 /// treated like POST.
-pub fn safe_to_retry(method: &str, body_has_client_id: bool, idempotent: bool) -> bool {
+pub(crate) fn safe_to_retry(method: &str, body_has_client_id: bool, idempotent: bool) -> bool {
     const IDEMPOTENT: [&str; 6] = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"];
     IDEMPOTENT
         .iter()

@@ -28,7 +28,7 @@ use super::{IDENTITY_COLUMNS, ResultKind};
 
 /// What a results file was produced from; written beside it as `NAME.csv.meta.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunMeta {
+pub(crate) struct RunMeta {
     /// The job name.
     pub job: String,
     /// SHA-256 of the manifest text.
@@ -47,29 +47,29 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The sidecar path of a results file.
-pub fn meta_path(results: &Path) -> PathBuf {
+pub(crate) fn meta_path(results: &Path) -> PathBuf {
     beside(results, ".meta.json")
 }
 
 /// The journal of a results file.
-pub fn journal_path(results: &Path) -> PathBuf {
+pub(crate) fn journal_path(results: &Path) -> PathBuf {
     beside(results, ".journal")
 }
 
 /// The lock file of a results (or plan) file.
-pub fn lock_path(results: &Path) -> PathBuf {
+pub(crate) fn lock_path(results: &Path) -> PathBuf {
     beside(results, ".lock")
 }
 
 impl RunMeta {
     /// Writes the sidecar beside `results`.
-    pub fn save(&self, results: &Path) -> io::Result<()> {
+    pub(crate) fn save(&self, results: &Path) -> io::Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(io::Error::other)?;
         std::fs::write(meta_path(results), text + "\n")
     }
 
     /// Reads the sidecar beside `results`, if there is one.
-    pub fn load(results: &Path) -> io::Result<Option<RunMeta>> {
+    pub(crate) fn load(results: &Path) -> io::Result<Option<RunMeta>> {
         match std::fs::read_to_string(meta_path(results)) {
             Ok(text) => serde_json::from_str(&text)
                 .map(Some)
@@ -81,7 +81,7 @@ impl RunMeta {
 }
 
 /// SHA-256 (hex) of a file's bytes, read in blocks.
-pub fn hash_file(path: &Path) -> io::Result<String> {
+pub(crate) fn hash_file(path: &Path) -> io::Result<String> {
     let mut file = File::open(path)?;
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -106,7 +106,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The fingerprint of a row's content: 16 hex digits of SHA-256 over `content`, with
 /// `#n` appended for the n-th repeat of the same content in one input.
-pub fn fingerprint(content: &[u8], occurrence: u32) -> String {
+pub(crate) fn fingerprint(content: &[u8], occurrence: u32) -> String {
     let digest = Sha256::digest(content);
     let mut fp = hex(&digest[..8]);
     if occurrence > 1 {
@@ -118,7 +118,7 @@ pub fn fingerprint(content: &[u8], occurrence: u32) -> String {
 
 /// Why a ledger cannot be used.
 #[derive(Debug)]
-pub enum LedgerError {
+pub(crate) enum LedgerError {
     /// Another process holds the lock.
     Busy {
         /// The results file.
@@ -201,13 +201,13 @@ fn io_at(path: &Path) -> impl Fn(io::Error) -> LedgerError + '_ {
 /// kernel's (released when the process ends, however it ends); the file only names the
 /// holder.
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
 }
 
 impl Lock {
     /// Takes the lock of `results` without waiting; refuses when another process holds it.
-    pub fn acquire(results: &Path) -> Result<Lock, LedgerError> {
+    pub(crate) fn acquire(results: &Path) -> Result<Lock, LedgerError> {
         if let Some(dir) = results.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io_at(dir))?;
         }
@@ -255,14 +255,14 @@ enum Entry {
 
 /// The write-ahead journal of a run, shared by every row task.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     file: Mutex<File>,
     path: PathBuf,
 }
 
 impl Journal {
     /// Opens (creating, keeping what it holds) the journal of `results`.
-    pub fn open(results: &Path) -> io::Result<Journal> {
+    pub(crate) fn open(results: &Path) -> io::Result<Journal> {
         let path = journal_path(results);
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         Ok(Journal {
@@ -273,17 +273,17 @@ impl Journal {
 
     /// Records that a write is about to be sent; `cells` is the line the row gets if the
     /// run dies before its outcome.
-    pub fn intent(&self, cells: Vec<String>) -> io::Result<()> {
+    pub(crate) fn intent(&self, cells: Vec<String>) -> io::Result<()> {
         self.append(&Entry::Intent(cells))
     }
 
     /// Records that the line with identity `id` gives way to a corrected row.
-    pub fn drop_line(&self, id: String) -> io::Result<()> {
+    pub(crate) fn drop_line(&self, id: String) -> io::Result<()> {
         self.append(&Entry::Drop(id))
     }
 
     /// Records how a row that wrote an intent ended.
-    pub fn outcome(&self, cells: Vec<String>) -> io::Result<()> {
+    pub(crate) fn outcome(&self, cells: Vec<String>) -> io::Result<()> {
         self.append(&Entry::Outcome(cells))
     }
 
@@ -300,14 +300,14 @@ impl Journal {
     }
 
     /// The journal's file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
 
 /// Rows of a ledger per result kind, after [`compact`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Totals {
+pub(crate) struct Totals {
     /// Lines per kind.
     pub by_result: std::collections::BTreeMap<ResultKind, u64>,
     /// Rows whose write may or may not have been applied: row number, keys shown, step.
@@ -316,12 +316,12 @@ pub struct Totals {
 
 impl Totals {
     /// Lines with the given result.
-    pub fn count(&self, kind: ResultKind) -> u64 {
+    pub(crate) fn count(&self, kind: ResultKind) -> u64 {
         self.by_result.get(&kind).copied().unwrap_or(0)
     }
 
     /// Lines in all.
-    pub fn rows(&self) -> u64 {
+    pub(crate) fn rows(&self) -> u64 {
         self.by_result.values().sum()
     }
 }
@@ -428,7 +428,7 @@ fn read_lines(results: &Path) -> Result<Lines, LedgerError> {
 /// Folds the journal into the CSV: one current line per row, ordered by row number,
 /// written to a temporary file, synced and renamed over the CSV; then empties the
 /// journal. Returns the totals of the compacted ledger.
-pub fn compact(results: &Path) -> Result<Totals, LedgerError> {
+pub(crate) fn compact(results: &Path) -> Result<Totals, LedgerError> {
     let lines = read_lines(results)?;
     let mut ordered: Vec<&Vec<String>> = lines.order.iter().map(|id| &lines.by_id[id]).collect();
     let row_of = |cells: &Vec<String>| cells.first().and_then(|r| r.parse::<u64>().ok());
@@ -479,7 +479,7 @@ pub fn compact(results: &Path) -> Result<Totals, LedgerError> {
 
 /// Which rows a continued run takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Continue {
+pub(crate) enum Continue {
     /// `--resume`: rows not yet settled or refused (failed in transit, not attempted, new).
     Resume,
     /// `--only-failed`: rows the ledger records as rejected or failed, matched by key so a
@@ -489,7 +489,7 @@ pub enum Continue {
 
 /// What a continued run does with one input row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pick {
+pub(crate) enum Pick {
     /// Run it.
     Run,
     /// Run it in place of the recorded line with this identity (a corrected row).
@@ -502,14 +502,14 @@ pub enum Pick {
 
 /// What a ledger recorded, by row identity, for `--resume` and `--only-failed`.
 #[derive(Debug, Default)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     by_id: HashMap<String, ResultKind>,
     by_key: HashMap<String, Vec<(String, ResultKind)>>,
 }
 
 impl Recorded {
     /// Reads a ledger (compact it first so intents are folded in).
-    pub fn load(results: &Path) -> Result<Recorded, LedgerError> {
+    pub(crate) fn load(results: &Path) -> Result<Recorded, LedgerError> {
         let lines = read_lines(results)?;
         let mut recorded = Recorded::default();
         for (id, cells) in &lines.by_id {
@@ -534,7 +534,13 @@ impl Recorded {
 
     /// Whether a continued run takes the row with this key and fingerprint. `key` and
     /// `fingerprint` are the cells as written (escaped).
-    pub fn pick(&self, key: &str, fingerprint: &str, how: Continue, retry_unknown: bool) -> Pick {
+    pub(crate) fn pick(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        how: Continue,
+        retry_unknown: bool,
+    ) -> Pick {
         let runs = |kind: ResultKind| match kind {
             ResultKind::Failed | ResultKind::NotAttempted => true,
             ResultKind::Rejected => how == Continue::OnlyFailed,
@@ -570,16 +576,6 @@ impl Recorded {
             Continue::OnlyFailed => Pick::NotInLedger,
         }
     }
-
-    /// Rows recorded.
-    pub fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    /// True when the ledger has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
 }
 
 /// Cuts everything after the last newline (a line the killed run did not finish).
@@ -605,7 +601,7 @@ fn truncate_torn_line(path: &Path) -> io::Result<()> {
 
 /// How a real run uses its ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
+pub(crate) enum Start {
     /// A new ledger; an existing one is refused, or moved aside with `replace`.
     Fresh {
         /// Move an existing ledger aside instead of refusing.
@@ -622,7 +618,7 @@ pub enum Start {
 
 /// A ledger ready for a run: locked, recovered, its earlier rows loaded.
 #[derive(Debug)]
-pub struct Opened {
+pub(crate) struct Opened {
     /// Held for the whole run.
     pub lock: Lock,
     /// What the ledger recorded (a continued run).
@@ -634,7 +630,7 @@ pub struct Opened {
 /// Opens the ledger at `results` for a real run made from `meta`: takes the lock, refuses
 /// to overwrite an existing ledger or to continue a file that is not one (a plan), checks
 /// what changed, folds a killed run's journal in, and records `meta` beside it.
-pub fn open(results: &Path, meta: &RunMeta, start: Start) -> Result<Opened, LedgerError> {
+pub(crate) fn open(results: &Path, meta: &RunMeta, start: Start) -> Result<Opened, LedgerError> {
     let lock = Lock::acquire(results)?;
     let mut opened = Opened {
         lock,
@@ -700,7 +696,7 @@ pub fn open(results: &Path, meta: &RunMeta, start: Start) -> Result<Opened, Ledg
 
 /// Moves an existing results file and its sidecars aside (`NAME.1.csv`, `NAME.2.csv`…)
 /// so a new run can start; returns where it went.
-pub fn move_aside(results: &Path) -> io::Result<PathBuf> {
+pub(crate) fn move_aside(results: &Path) -> io::Result<PathBuf> {
     let stem = results
         .file_stem()
         .map_or_else(|| "results".into(), |s| s.to_string_lossy().into_owned());

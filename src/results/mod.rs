@@ -8,7 +8,7 @@
 //! that make the file a run's durable state live in [`ledger`]. This module knows nothing
 //! about manifests or HTTP.
 
-pub mod ledger;
+pub(crate) mod ledger;
 
 use std::fmt;
 use std::fs::File;
@@ -18,7 +18,7 @@ use std::path::Path;
 /// How a row ended: the ledger's classes. Resume, only-failed and the exit code all read
 /// them, so every way a row can end maps to exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ResultKind {
+pub(crate) enum ResultKind {
     /// Every step that applied ran and succeeded.
     Done,
     /// A rule or step skipped the row (already done, nothing to do).
@@ -40,7 +40,7 @@ pub enum ResultKind {
 
 impl ResultKind {
     /// Every kind, in summary order.
-    pub const ALL: [ResultKind; 7] = [
+    pub(crate) const ALL: [ResultKind; 7] = [
         ResultKind::Done,
         ResultKind::Skipped,
         ResultKind::Rejected,
@@ -51,7 +51,7 @@ impl ResultKind {
     ];
 
     /// The word written in the `result` column.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ResultKind::Done => "done",
             ResultKind::Skipped => "skipped",
@@ -64,17 +64,12 @@ impl ResultKind {
     }
 
     /// Parses the word written in the `result` column.
-    pub fn parse(text: &str) -> Option<ResultKind> {
+    pub(crate) fn parse(text: &str) -> Option<ResultKind> {
         ResultKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
 
-    /// The row ended well: nothing is left to do for it.
-    pub fn is_settled(self) -> bool {
-        matches!(self, ResultKind::Done | ResultKind::Skipped)
-    }
-
     /// Any kind of failure (what the summary and the exit code count as not done).
-    pub fn is_failure(self) -> bool {
+    pub(crate) fn is_failure(self) -> bool {
         matches!(
             self,
             ResultKind::Rejected
@@ -93,7 +88,7 @@ impl fmt::Display for ResultKind {
 
 /// What happened to one input row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowResult {
+pub(crate) struct RowResult {
     /// 1-based data row number.
     pub row: u64,
     /// Line of the input file where the row starts.
@@ -127,7 +122,7 @@ pub struct RowResult {
 
 impl RowResult {
     /// A blank result for `row` with the given kind; callers fill in the rest.
-    pub fn new(row: u64, line: u64, result: ResultKind) -> Self {
+    pub(crate) fn new(row: u64, line: u64, result: ResultKind) -> Self {
         RowResult {
             row,
             line,
@@ -148,7 +143,7 @@ impl RowResult {
 }
 
 /// The fixed columns between the key columns and the captures.
-pub const FIXED_COLUMNS: &[&str] = &[
+pub(crate) const FIXED_COLUMNS: &[&str] = &[
     "result",
     "outcome",
     "step",
@@ -160,11 +155,11 @@ pub const FIXED_COLUMNS: &[&str] = &[
 ];
 
 /// The two identity columns that end every line (the ledger finds them by position).
-pub const IDENTITY_COLUMNS: &[&str] = &["row_key", "row_fingerprint"];
+pub(crate) const IDENTITY_COLUMNS: &[&str] = &["row_key", "row_fingerprint"];
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
 /// leading `'`, which spreadsheets show as text; everything else is kept as it is.
-pub fn escape_cell(value: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn escape_cell(value: &str) -> std::borrow::Cow<'_, str> {
     match value.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{value}").into(),
         _ => value.into(),
@@ -173,14 +168,14 @@ pub fn escape_cell(value: &str) -> std::borrow::Cow<'_, str> {
 
 /// The column layout of a results file.
 #[derive(Debug, Clone)]
-pub struct Columns {
+pub(crate) struct Columns {
     names: Vec<String>,
     keys: usize,
 }
 
 impl Columns {
     /// `row, line, <keys>, result … detail, <captures>, row_key, row_fingerprint`.
-    pub fn new(keys: &[String], captures: &[String]) -> Self {
+    pub(crate) fn new(keys: &[String], captures: &[String]) -> Self {
         let names = ["row", "line"]
             .into_iter()
             .map(str::to_owned)
@@ -196,17 +191,12 @@ impl Columns {
     }
 
     /// The header's names.
-    pub fn names(&self) -> &[String] {
+    pub(crate) fn names(&self) -> &[String] {
         &self.names
     }
 
-    /// Where the `result` column is.
-    pub fn result_at(&self) -> usize {
-        2 + self.keys
-    }
-
     /// The cells of one line, formula-looking ones escaped.
-    pub fn record(&self, r: &RowResult) -> Vec<String> {
+    pub(crate) fn record(&self, r: &RowResult) -> Vec<String> {
         let text = |s: &str| escape_cell(s).into_owned();
         let mut record: Vec<String> = Vec::with_capacity(self.names.len());
         record.push(r.row.to_string());
@@ -232,14 +222,14 @@ impl Columns {
 }
 
 /// Writes a results CSV (or a plan's row table), one line per row.
-pub struct ResultsWriter {
+pub(crate) struct ResultsWriter {
     out: csv::Writer<BufWriter<File>>,
     columns: Columns,
 }
 
 impl ResultsWriter {
     /// Creates (or truncates) `path`, creating its folder, and writes the header.
-    pub fn create(path: &Path, columns: Columns) -> io::Result<Self> {
+    pub(crate) fn create(path: &Path, columns: Columns) -> io::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -248,7 +238,7 @@ impl ResultsWriter {
     }
 
     /// Opens `path` to append more rows after a previous run's lines (resume).
-    pub fn append(path: &Path, columns: Columns) -> io::Result<Self> {
+    pub(crate) fn append(path: &Path, columns: Columns) -> io::Result<Self> {
         let file = std::fs::OpenOptions::new().append(true).open(path)?;
         Self::start(file, columns, false)
     }
@@ -263,29 +253,24 @@ impl ResultsWriter {
     }
 
     /// The file's column layout.
-    pub fn columns(&self) -> &Columns {
+    pub(crate) fn columns(&self) -> &Columns {
         &self.columns
     }
 
     /// Writes one row and flushes it to the file.
-    pub fn write(&mut self, r: &RowResult) -> io::Result<()> {
+    pub(crate) fn write(&mut self, r: &RowResult) -> io::Result<()> {
         self.write_buffered(r)?;
         self.out.flush()
     }
 
     /// Writes one row without flushing (callers flush at a batch boundary).
-    pub fn write_buffered(&mut self, r: &RowResult) -> io::Result<()> {
+    pub(crate) fn write_buffered(&mut self, r: &RowResult) -> io::Result<()> {
         let record = self.columns.record(r);
         self.out.write_record(&record).map_err(io::Error::from)
     }
 
-    /// Writes cells already formatted (a line carried over from an earlier run).
-    pub fn write_cells(&mut self, cells: &[String]) -> io::Result<()> {
-        self.out.write_record(cells).map_err(io::Error::from)
-    }
-
     /// Flushes buffered lines to the file.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }

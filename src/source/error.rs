@@ -11,7 +11,7 @@ use std::{error::Error, fmt, io};
 
 /// A problem that stops a source from being opened: nothing can be read from it.
 #[derive(Debug)]
-pub struct SourceError {
+pub(crate) struct SourceError {
     /// The path (or name given to [`from_reader`](super::from_reader)) of the source.
     pub path: String,
     /// The 1-based line the problem is on, when it has one.
@@ -22,7 +22,7 @@ pub struct SourceError {
 
 /// What stopped a source from opening.
 #[derive(Debug)]
-pub enum SourceErrorKind {
+pub(crate) enum SourceErrorKind {
     /// The file could not be opened or read.
     Io(io::Error),
     /// The file holds no bytes (apart from a byte-order mark).
@@ -128,7 +128,7 @@ impl fmt::Display for SourceErrorKind {
 
 /// A problem with one row; the reader yields it in place of the row and goes on.
 #[derive(Debug)]
-pub struct RowError {
+pub(crate) struct RowError {
     /// The 1-based data row index the row would have had (bad rows take a number too).
     pub number: u64,
     /// The 1-based line where the row starts.
@@ -145,7 +145,7 @@ pub struct RowError {
 /// [`TrailingContent`](Self::TrailingContent) the reader ends: there is no next row to
 /// find. After every other kind it continues with the next row.
 #[derive(Debug)]
-pub enum RowErrorKind {
+pub(crate) enum RowErrorKind {
     /// A CSV record has a different number of fields than the header.
     FieldCount {
         /// Fields in the header.

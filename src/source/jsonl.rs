@@ -182,7 +182,7 @@ fn parse_line(number: u64, line: u64, text: Result<&[u8], RowErrorKind>) -> Resu
 /// A batch of rows read but not parsed yet: JSON Lines lines share one buffer, so a batch
 /// costs two allocations whatever its size, and is parsed by whoever takes it.
 #[derive(Debug, Default)]
-pub struct Packed {
+pub(crate) struct Packed {
     bytes: Vec<u8>,
     items: Vec<PackedItem>,
 }
@@ -214,17 +214,17 @@ impl Packed {
     }
 
     /// Rows in the batch.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
 
     /// True when the batch holds no row.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
     /// The rows, parsed now, in order.
-    pub fn rows(self) -> impl Iterator<Item = Result<Row, RowError>> {
+    pub(crate) fn rows(self) -> impl Iterator<Item = Result<Row, RowError>> {
         let bytes = self.bytes;
         self.items.into_iter().map(move |item| match item {
             PackedItem::Ready(row) => row,

@@ -19,18 +19,18 @@ use std::{fs::File, io::Read, iter::FusedIterator, path::Path};
 
 use serde_json::{Map, Value};
 
-pub use error::{RowError, RowErrorKind, SourceError, SourceErrorKind};
-pub use jsonl::Packed;
+pub(crate) use error::{RowError, RowErrorKind, SourceError, SourceErrorKind};
+pub(crate) use jsonl::Packed;
 
 use self::{csv::CsvRows, input::Input, json_array::JsonArrayRows, jsonl::JsonlRows};
 
 /// The largest JSON row (a line, or an array element) a reader keeps, in bytes; a larger
 /// one becomes a [`RowErrorKind::TooLarge`] row error instead of an unbounded buffer.
-pub const MAX_ROW_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_ROW_BYTES: usize = 16 * 1024 * 1024;
 
 /// How a source's bytes are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Delimited text with a header row; every cell is a string.
     Csv {
         /// The field separator (`,` for CSV, tab for TSV).
@@ -45,7 +45,7 @@ pub enum Format {
 impl Format {
     /// Guesses the format from the file extension (any case): `.csv`, `.tsv` (tab),
     /// `.jsonl`, `.ndjson` and `.json` (an array).
-    pub fn from_path(path: &Path) -> Option<Format> {
+    pub(crate) fn from_path(path: &Path) -> Option<Format> {
         let extension = path.extension()?.to_str()?.to_ascii_lowercase();
         match extension.as_str() {
             "csv" => Some(Format::Csv { delimiter: b',' }),
@@ -59,7 +59,7 @@ impl Format {
 
 /// One input row.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     /// The 1-based data row index: the first row after a CSV header is 1. Rows that fail
     /// to read take a number too, so numbers match the input's rows.
     pub number: u64,
@@ -94,7 +94,7 @@ impl Row {
 
 /// Opens the file at `path` and reads what must be known up front: the header for CSV,
 /// the opening `[` for a JSON array, nothing for JSON Lines.
-pub fn open(path: &Path, format: Format) -> Result<RowReader, SourceError> {
+pub(crate) fn open(path: &Path, format: Format) -> Result<RowReader, SourceError> {
     let name = path.display().to_string();
     let file =
         File::open(path).map_err(|err| SourceError::new(&name, None, SourceErrorKind::Io(err)))?;
@@ -103,7 +103,7 @@ pub fn open(path: &Path, format: Format) -> Result<RowReader, SourceError> {
 
 /// Like [`open`], for bytes that do not come from a file (tests, memory, HTTP bodies);
 /// `name` stands in for the path in errors.
-pub fn from_reader(
+pub(crate) fn from_reader(
     name: &str,
     reader: Box<dyn Read + Send>,
     format: Format,
@@ -123,7 +123,7 @@ pub fn from_reader(
 /// An open source: iterate it for rows, each `Ok(Row)` or the `Err(RowError)` that took
 /// its place. It ends after the last row, or after an error nothing can follow (see
 /// [`RowErrorKind`]).
-pub struct RowReader {
+pub(crate) struct RowReader {
     name: String,
     rows: Rows,
 }
@@ -138,22 +138,17 @@ enum Rows {
 impl RowReader {
     /// The CSV header's column names (without any byte-order mark); `None` for the JSON
     /// formats, whose rows each bring their own keys.
-    pub fn columns(&self) -> Option<&[String]> {
+    pub(crate) fn columns(&self) -> Option<&[String]> {
         match &self.rows {
             Rows::Csv(rows) => Some(rows.columns()),
             Rows::Jsonl(_) | Rows::JsonArray(_) => None,
         }
     }
-
-    /// The path (or name) the source was opened with, for messages about its rows.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
 }
 
 impl RowReader {
     /// The rows in batches of up to `size`, JSON Lines left unparsed (see [`Packed`]).
-    pub fn packed(mut self, size: usize) -> impl Iterator<Item = Packed> + Send {
+    pub(crate) fn packed(mut self, size: usize) -> impl Iterator<Item = Packed> + Send {
         let mut more = true;
         std::iter::from_fn(move || {
             if !more {
@@ -231,7 +226,6 @@ mod tests {
             rows.columns(),
             Some(&["id".to_owned(), "email".to_owned()][..])
         );
-        assert_eq!(rows.name(), file.path().display().to_string());
         let row = rows.next().unwrap().unwrap();
         assert_eq!((row.number, row.line), (1, 2));
         assert_eq!(row.values["email"], "a@example.com");

@@ -7,7 +7,7 @@ use crate::diagnostic::Span;
 
 /// A JSON value whose strings may be templates.
 #[derive(Debug)]
-pub enum BodyTemplate {
+pub(crate) enum BodyTemplate {
     /// A value with no template inside (numbers, booleans, null, plain strings).
     Static(serde_json::Value),
     /// A string template; a single `{{ … }}` keeps its native type.
@@ -20,7 +20,7 @@ pub enum BodyTemplate {
 
 impl BodyTemplate {
     /// Renders to JSON. `None` means the whole value was omitted.
-    pub fn render(&self, ctx: &Value) -> Result<Option<serde_json::Value>, TemplateError> {
+    pub(crate) fn render(&self, ctx: &Value) -> Result<Option<serde_json::Value>, TemplateError> {
         Ok(match self {
             BodyTemplate::Static(v) => Some(v.clone()),
             BodyTemplate::Template(t) => {
@@ -52,25 +52,9 @@ impl BodyTemplate {
         })
     }
 
-    /// Every template in the tree, for name checks.
-    pub fn templates(&self) -> Vec<&Template> {
-        let mut out = Vec::new();
-        self.collect(&mut out);
-        out
-    }
-
-    fn collect<'a>(&'a self, out: &mut Vec<&'a Template>) {
-        match self {
-            BodyTemplate::Static(_) => {}
-            BodyTemplate::Template(t) => out.push(t),
-            BodyTemplate::Array(items) => items.iter().for_each(|i| i.collect(out)),
-            BodyTemplate::Object(entries) => entries.iter().for_each(|(_, v)| v.collect(out)),
-        }
-    }
-
     /// Where the value at `path` (`phones[0].type`) is written, when it is a template; the
     /// closest template-bearing ancestor's position otherwise.
-    pub fn span_at(&self, path: &str) -> Option<Span> {
+    pub(crate) fn span_at(&self, path: &str) -> Option<Span> {
         let mut current = self;
         let mut found = None;
         for segment in path.split(['.', '[']).filter(|s| !s.is_empty()) {
@@ -93,7 +77,7 @@ impl BodyTemplate {
     }
 
     /// Where the template or value starts, when known.
-    pub fn span(&self) -> Option<Span> {
+    pub(crate) fn span(&self) -> Option<Span> {
         match self {
             BodyTemplate::Template(t) => Some(t.span()),
             _ => None,

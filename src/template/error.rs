@@ -6,7 +6,7 @@ use crate::diagnostic::Span;
 
 /// A template that failed to compile or render.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateError {
+pub(crate) struct TemplateError {
     /// Where the template is written in the manifest.
     pub span: Span,
     /// The template text.
@@ -17,7 +17,7 @@ pub struct TemplateError {
 
 /// The kinds of template failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateErrorKind {
+pub(crate) enum TemplateErrorKind {
     /// The text is not a valid template.
     Syntax(String),
     /// Rendering failed (a function error, a failed lookup, a type error).
@@ -57,7 +57,7 @@ impl TemplateError {
     }
 
     /// The message without the template text (for results CSV details).
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match &self.kind {
             TemplateErrorKind::Syntax(d) => format!("invalid template: {d}"),
             TemplateErrorKind::Render(d) => d.clone(),

@@ -12,11 +12,11 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic::did_you_mean;
 
 /// The context key holding the run's lookup tables (`name -> key -> item`).
-pub const LOOKUPS_KEY: &str = "__lookups";
+pub(crate) const LOOKUPS_KEY: &str = "__lookups";
 
 /// The context key that, when true, makes `lookup` answer [`unknown`] values (a dry run
 /// without a host has no lookup tables).
-pub const OFFLINE_KEY: &str = "__offline";
+pub(crate) const OFFLINE_KEY: &str = "__offline";
 
 /// A value only a real run would know (a capture of a write, a lookup in an offline dry
 /// run). Any attribute of it is unknown too; it renders as `<unknown NAME>`, which the
@@ -35,12 +35,12 @@ impl Object for Unknown {
 }
 
 /// True for a value made by [`unknown`].
-pub fn is_unknown(value: &Value) -> bool {
+pub(crate) fn is_unknown(value: &Value) -> bool {
     value.downcast_object_ref::<Unknown>().is_some()
 }
 
 /// A value standing for something only a real run would know, labelled `name`.
-pub fn unknown(name: &str) -> Value {
+pub(crate) fn unknown(name: &str) -> Value {
     Value::from_object(Unknown(name.to_owned()))
 }
 
@@ -72,7 +72,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
 }
 
 /// True for the `omit` value.
-pub fn is_omit(value: &Value) -> bool {
+pub(crate) fn is_omit(value: &Value) -> bool {
     value.downcast_object_ref::<Omit>().is_some()
 }
 
@@ -84,7 +84,7 @@ fn gladly_id() -> String {
 
 /// A Gladly-style id derived from `parts`: the same parts always give the same id, so a
 /// re-run of a create job sends the same id and Gladly answers 409 instead of duplicating.
-pub fn stable_id(parts: &[&str]) -> String {
+pub(crate) fn stable_id(parts: &[&str]) -> String {
     let mut hash = Sha256::new();
     for part in parts {
         hash.update(part.as_bytes());

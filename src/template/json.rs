@@ -33,19 +33,19 @@ impl Object for JsonMap {
 }
 
 /// A JSON object as a template value, without copying or converting its entries.
-pub fn from_json_map(map: serde_json::Map<String, serde_json::Value>) -> Value {
+pub(crate) fn from_json_map(map: serde_json::Map<String, serde_json::Value>) -> Value {
     Value::from_object(JsonMap(map))
 }
 
 /// The JSON object behind a value made by [`from_json_map`], read without converting it.
-pub fn json_map_of(value: &Value) -> Option<&serde_json::Map<String, serde_json::Value>> {
+pub(crate) fn json_map_of(value: &Value) -> Option<&serde_json::Map<String, serde_json::Value>> {
     value.downcast_object_ref::<JsonMap>().map(|m| &m.0)
 }
 
 /// Converts a rendered value to JSON. Strings stay strings; undefined and `omit` become
 /// null; unknown values become their `<unknown …>` text. Done by hand rather than through
 /// serde because it runs for every body value of every row.
-pub fn to_json(value: &Value) -> serde_json::Value {
+pub(crate) fn to_json(value: &Value) -> serde_json::Value {
     use minijinja::value::ValueKind;
     match value.kind() {
         ValueKind::Undefined | ValueKind::None => serde_json::Value::Null,
@@ -87,7 +87,7 @@ fn number_to_json(value: &Value) -> serde_json::Value {
 }
 
 /// Builds a template value from JSON data (rows, captures, responses) without evaluating it.
-pub fn from_json(value: &serde_json::Value) -> Value {
+pub(crate) fn from_json(value: &serde_json::Value) -> Value {
     match value {
         serde_json::Value::Null => Value::from(()),
         serde_json::Value::Bool(b) => Value::from(*b),

@@ -18,13 +18,13 @@ use minijinja::{Environment, Expression, UndefinedBehavior, Value};
 
 use crate::diagnostic::Span;
 
-pub use body::BodyTemplate;
-pub use error::{TemplateError, TemplateErrorKind};
-pub use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, stable_id, unknown};
-pub use json::{from_json, from_json_map, json_map_of, to_json};
+pub(crate) use body::BodyTemplate;
+pub(crate) use error::{TemplateError, TemplateErrorKind};
+pub(crate) use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, unknown};
+pub(crate) use json::{from_json, from_json_map, json_map_of, to_json};
 
 /// Names every template may use without declaring them: functions and `omit`.
-pub const GLOBALS: &[&str] = &[
+pub(crate) const GLOBALS: &[&str] = &[
     "omit",
     "gladly_id",
     "stable_id",
@@ -52,7 +52,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 
 /// A compiled manifest string.
 #[derive(Debug)]
-pub struct Template {
+pub(crate) struct Template {
     source: String,
     span: Span,
     kind: Kind,
@@ -69,7 +69,7 @@ enum Kind {
 
 impl Template {
     /// Compiles `source` written at `span`; syntax errors carry that position.
-    pub fn compile(source: &str, span: Span) -> Result<Template, TemplateError> {
+    pub(crate) fn compile(source: &str, span: Span) -> Result<Template, TemplateError> {
         let kind = if let Some(expr) = single_expression(source) {
             let expr = ENV
                 .compile_expression_owned(expr.to_owned())
@@ -102,35 +102,36 @@ impl Template {
     }
 
     /// The text as written in the manifest.
-    pub fn source(&self) -> &str {
+    pub(crate) fn source(&self) -> &str {
         &self.source
     }
 
     /// Where the template is written.
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         self.span
     }
 
     /// True when the string contains no template at all.
-    pub fn is_literal(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_literal(&self) -> bool {
         matches!(self.kind, Kind::Literal)
     }
 
     /// The variables the template reads, as dotted paths (`row.email`, `fetch.inboxId`),
     /// without the globals every template has.
-    pub fn variables(&self) -> &[String] {
+    pub(crate) fn variables(&self) -> &[String] {
         &self.names
     }
 
     /// True when the template reads `root` (e.g. `response`) or one of its fields.
-    pub fn reads(&self, root: &str) -> bool {
+    pub(crate) fn reads(&self, root: &str) -> bool {
         self.names
             .iter()
             .any(|n| n == root || n.strip_prefix(root).is_some_and(|r| r.starts_with('.')))
     }
 
     /// The lookup names used as `lookup('name', …)` with a literal first argument.
-    pub fn lookups_used(&self) -> Vec<String> {
+    pub(crate) fn lookups_used(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut rest = self.source.as_str();
         while let Some(at) = rest.find("lookup") {
@@ -152,7 +153,7 @@ impl Template {
 
     /// Renders to a native value (for bodies and captures). `omit` comes back as
     /// [`is_omit`]-true value; an undefined result is an error.
-    pub fn eval(&self, ctx: &Value) -> Result<Value, TemplateError> {
+    pub(crate) fn eval(&self, ctx: &Value) -> Result<Value, TemplateError> {
         match &self.kind {
             Kind::Literal => Ok(Value::from(self.source.as_str())),
             Kind::Native(expr) => {
@@ -170,7 +171,7 @@ impl Template {
     }
 
     /// Renders to text (paths, headers, messages): native values are stringified.
-    pub fn render(&self, ctx: &Value) -> Result<String, TemplateError> {
+    pub(crate) fn render(&self, ctx: &Value) -> Result<String, TemplateError> {
         if let Kind::Literal = self.kind {
             return Ok(self.source.clone());
         }
@@ -185,7 +186,7 @@ impl Template {
     }
 
     /// Evaluates a condition: true when the value is truthy (`omit` is false).
-    pub fn is_true(&self, ctx: &Value) -> Result<bool, TemplateError> {
+    pub(crate) fn is_true(&self, ctx: &Value) -> Result<bool, TemplateError> {
         let value = self.eval(ctx)?;
         Ok(!is_omit(&value) && value.is_true())
     }
@@ -194,7 +195,7 @@ impl Template {
     /// captures of writes, lookups without a host): `None` when it reads such a value or
     /// comes out as one, since `<unknown> > 1` or `<unknown> == 'x'` would decide by
     /// accident.
-    pub fn truth(&self, ctx: &Value) -> Result<Option<bool>, TemplateError> {
+    pub(crate) fn truth(&self, ctx: &Value) -> Result<Option<bool>, TemplateError> {
         if self.reads_unknown(ctx) {
             return Ok(None);
         }
