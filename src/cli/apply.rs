@@ -294,6 +294,10 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
 fn ledger_exit(e: &LedgerError) -> Exit {
     report::error(&e.to_string());
     match e {
+        // `--resume` naming a file that is not there is a mistake in the command.
+        LedgerError::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
+            Exit::Usage
+        }
         LedgerError::Io { .. } => Exit::Fatal,
         _ => Exit::Usage,
     }

@@ -78,6 +78,21 @@ pub fn run() -> ExitCode {
         }
     };
     logging::init(cli.verbosity(), cli.log_format);
+    // A bug is one line, not a backtrace amid the run's output; a panic inside a row fails
+    // that row (the summary says so) and the run goes on.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("error: internal error (a bug; please report it): {what}{at}");
+    }));
     let exit = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Apply(args) => apply::run(&args, cli.quiet),

@@ -116,24 +116,20 @@ fn create_customers_applied_twice_creates_nothing_the_second_time() {
         .copy("jobs/data/create-customers.csv")
         .args(["apply", "jobs/create-customers.yaml"]);
     let first = test.run();
-    assert_eq!(
-        first.code, 3,
-        "one row fails: {}{}",
-        first.stdout, first.stderr
-    );
+    first.expect(3, &["row 6 (line 7): required column `name` is empty"]);
     assert!(
         first
-            .stdout
+            .stdout()
             .contains(" — 5 done, 0 skipped, 0 failed, 1 rejected\n"),
         "{}",
-        first.stdout
+        first.stdout()
     );
     assert!(
         first
-            .stdout
+            .stdout()
             .contains("ledger:  6 rows in all — 5 done, 1 rejected\n"),
         "{}",
-        first.stdout
+        first.stdout()
     );
     let rows = csv_maps(&test.read("jobs/results/create-customers.csv"));
     assert_eq!(
@@ -171,22 +167,31 @@ fn create_customers_applied_twice_creates_nothing_the_second_time() {
     let ledger = test.read("jobs/results/create-customers.csv");
     let sent = org.log().len();
     let refused = test.run();
-    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    refused.expect(
+        1,
+        &["error: `jobs/results/create-customers.csv` already holds the ledger of an earlier run"],
+    );
     for option in ["--resume", "--results", "--replace"] {
-        assert!(refused.stderr.contains(option), "{}", refused.stderr);
+        assert!(refused.stderr().contains(option), "{}", refused.stderr());
     }
     assert_eq!(org.log().len(), sent, "nothing was sent");
     assert_eq!(test.read("jobs/results/create-customers.csv"), ledger);
 
     // A new ledger runs every row again: the customers exist, none is created twice.
     let second = test.run_args(&["apply", "jobs/create-customers.yaml", "--replace"]);
-    assert_eq!(second.code, 3, "{}{}", second.stdout, second.stderr);
+    second.expect(
+        3,
+        &[
+            "moved the earlier ledger aside to `jobs/results/create-customers.1.csv`",
+            "row 6 (line 7): required column `name` is empty",
+        ],
+    );
     assert!(
         second
-            .stdout
+            .stdout()
             .contains(" — 0 done, 5 skipped, 0 failed, 1 rejected\n"),
         "{}",
-        second.stdout
+        second.stdout()
     );
     assert_eq!(
         test.read("jobs/results/create-customers.1.csv"),
@@ -240,7 +245,7 @@ fn conflict_rules_drive_the_update_path() {
         .file("topics.csv", &format!("name\n{name}\nBrand New Topic\n"))
         .args(["apply", "job.yaml"]);
     let out = test.run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let rows = csv_maps(&test.read("results/upsert-topics.csv"));
     assert_eq!(column(&rows, "outcome"), ["updated", "created"]);
     assert_eq!(column(&rows, "step"), ["update", "create"]);
@@ -286,7 +291,7 @@ fn parents_later_in_the_file_are_created_first() {
         )
         .args(["apply", "job.yaml"]);
     let out = test.run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let topics = org.state()["topics"].clone();
     assert_eq!(topics["grandchild1"]["parentId"], "child1");
     assert_eq!(topics["child1"]["parentId"], "root1");
@@ -341,7 +346,7 @@ fn a_fault_mix_loses_no_row_and_duplicates_none() {
             "out.csv",
         ]);
     let out = test.run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
     assert_eq!(rows.len(), 60, "one line per row");
     assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
@@ -383,11 +388,11 @@ fn a_429_storm_is_absorbed_without_failing_a_row() {
             "out.csv",
         ]);
     let out = test.run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
     assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
     assert_eq!(org.log().iter().filter(|r| r.status == 429).count(), 12);
-    assert!(out.stdout.contains("12 answered 429"), "{}", out.stdout);
+    assert!(out.stdout().contains("12 answered 429"), "{}", out.stdout());
     assert_eq!(
         org.customers_by_email()
             .keys()
@@ -414,13 +419,13 @@ fn a_refused_token_stops_the_run_at_once() {
             "out.csv",
         ]);
     let out = test.run();
-    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code(), 5, "{}{}", out.stdout(), out.stderr());
     assert!(
-        out.stdout.contains("stopped: Gladly answered 401"),
+        out.stdout().contains("stopped: Gladly answered 401"),
         "{}",
-        out.stdout
+        out.stdout()
     );
-    assert!(!out.stderr.contains("wrong-token") && !out.stdout.contains("wrong-token"));
+    assert!(!out.stderr().contains("wrong-token") && !out.stdout().contains("wrong-token"));
     let sent = org.log().len();
     assert!(
         sent <= 8,
@@ -469,7 +474,7 @@ fn a_dry_run_with_a_host_sends_reads_but_no_write() {
         .file("rows.csv", &format!("conversationId\n{conversation}\n"))
         .args(["apply", "job.yaml", "--dry-run"]);
     let out = test.run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let methods: Vec<String> = org.log().into_iter().map(|r| r.method).collect();
     assert_eq!(methods, ["GET"], "only the read was sent");
     assert_eq!(
@@ -572,7 +577,7 @@ fn ctrl_c_finishes_in_flight_rows_records_them_and_says_how_to_resume() {
         "--resume",
         "out.csv",
     ]);
-    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    resumed.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
     assert_eq!(rows.len(), 60, "one line per row");
     assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
@@ -608,16 +613,19 @@ fn a_destructive_job_needs_yes_without_a_terminal() {
         .file("job.yaml", DELETE_JOB)
         .file("rows.csv", &format!("email\n{email}\nnobody@example.com\n"));
     let refused = test.run_args(&["apply", "job.yaml"]);
-    assert_eq!(refused.code, 1);
+    refused.expect(1, &["error: `delete-customers` is destructive and there is no terminal to confirm on: pass `--yes`"]);
     assert!(
-        refused.stderr.contains("pass `--yes`"),
+        refused.stderr().contains("pass `--yes`"),
         "{}",
-        refused.stderr
+        refused.stderr()
     );
     assert!(org.log().is_empty(), "nothing was sent");
 
     let done = test.run_args(&["apply", "job.yaml", "--yes"]);
-    assert_eq!(done.code, 3, "{}{}", done.stdout, done.stderr);
+    done.expect(
+        3,
+        &["row 2 (line 3): step `missing`: no customer has this email"],
+    );
     let rows = csv_maps(&test.read("results/delete-customers.csv"));
     assert_eq!(column(&rows, "result"), ["done", "rejected"]);
     assert_eq!(column(&rows, "outcome"), ["deleted", "rejected"]);
@@ -649,13 +657,13 @@ fn the_token_never_appears_even_at_trace_level() {
         "--results",
         "out.csv",
     ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code(), 0, "{}", out.stderr());
     assert!(
-        out.stderr.contains("retrying"),
+        out.stderr().contains("retrying"),
         "debug events were logged: {}",
-        out.stderr
+        out.stderr()
     );
-    let everything = format!("{}{}{}", out.stdout, out.stderr, test.read("out.csv"));
+    let everything = format!("{}{}{}", out.stdout(), out.stderr(), test.read("out.csv"));
     assert!(!everything.contains("tok-Zq9-very-secret"));
     // Basic auth would carry it base64-encoded.
     assert!(!everything.contains("dG9rLVpxOS12ZXJ5LXNlY3JldA"));
@@ -691,7 +699,10 @@ fn a_create_that_never_reached_the_server_is_retried_not_left_unknown() {
         .env("GLADLY_USERNAME", "u@example.com")
         .env("GLADLY_API_TOKEN", "t");
     let out = test.run_args(&["apply", "job.yaml"]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(
+        3,
+        &["row 1 (line 2): step `note`: gave up after 5 attempts"],
+    );
     let rows = csv_maps(&test.read("results/notes.csv"));
     assert_eq!(rows[0]["error_code"], "network", "{rows:?}");
     assert!(rows[0]["detail"].contains("could not connect"), "{rows:?}");

@@ -34,32 +34,36 @@ fn create_customers_dry_run_writes_results_and_plan_row_by_row() {
         .env("GLADLY_USERNAME", "ops@example.com")
         .args(["apply", "jobs/create-customers.yaml", "--dry-run"]);
     let out = test.run();
-    assert_eq!(out.code, 3, "one row fails, so exit 3: {}", out.stderr);
+    assert_eq!(out.code(), 3, "one row fails, so exit 3: {}", out.stderr());
     assert!(
-        out.stdout
+        out.stdout()
             .contains("6 rows — 5 planned, 0 skipped, 1 rejected"),
         "{}",
-        out.stdout
+        out.stdout()
     );
-    assert!(out.stdout.contains("create  POST    5"), "{}", out.stdout);
     assert!(
-        out.stdout
+        out.stdout().contains("create  POST    5"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout()
             .contains("a real run would send 5 requests: about 0.5s at 10 requests/second")
     );
     assert!(
-        out.stderr
+        out.stderr()
             .contains("row 6 (line 7): required column `name` is empty"),
         "{}",
-        out.stderr
+        out.stderr()
     );
 
     assert!(
-        out.stdout.contains(
+        out.stdout().contains(
             "plan:    jobs/results/create-customers.plan.csv\n         \
              jobs/results/create-customers.plan.jsonl\n"
         ),
         "{}",
-        out.stdout
+        out.stdout()
     );
     assert!(
         !test
@@ -154,15 +158,16 @@ fn create_customers_dry_run_writes_results_and_plan_row_by_row() {
             "{file} has an auth header"
         );
     }
-    assert!(!out.stdout.contains("s3cr3t") && !out.stderr.contains("s3cr3t"));
+    assert!(!out.stdout().contains("s3cr3t") && !out.stderr().contains("s3cr3t"));
 }
 
 #[test]
 fn stable_ids_are_the_same_on_every_run() {
     let test = create_customers().args(["apply", "jobs/create-customers.yaml", "--dry-run"]);
-    test.run();
+    let incomplete = ["row 6 (line 7): required column `name` is empty"];
+    test.run().expect(3, &incomplete);
     let first = test.read("jobs/results/create-customers.plan.jsonl");
-    test.run();
+    test.run().expect(3, &incomplete);
     assert_eq!(first, test.read("jobs/results/create-customers.plan.jsonl"));
 }
 
@@ -191,14 +196,14 @@ fn payload_errors_fail_the_row_with_its_number_and_manifest_position() {
         )
         .args(["apply", "job.yaml", "--dry-run", "--results", "out.csv"]);
     let out = test.run();
-    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(out.code(), 3, "{}", out.stderr());
     assert!(
-        out.stderr.contains(
+        out.stderr().contains(
             "row 2 (line 3): step `create`: body of `createCustomer`: `phones[0].type` must be one of \
              `HOME`, `MOBILE`, `OFFICE`, found `MOBIL` (did you mean `MOBILE`?)\n  --> job.yaml:11:17"
         ),
         "{}",
-        out.stderr
+        out.stderr()
     );
     assert!(!test.dir().join("out.csv").exists(), "no results file");
     let results = csv_rows(&test.read("out.plan.csv"));
@@ -225,7 +230,10 @@ fn malformed_rows_fail_alone_and_the_run_goes_on() {
             "broken.csv",
         ]);
     let out = test.run();
-    assert_eq!(out.code, 3, "{}", out.stderr);
+    out.expect(
+        3,
+        &["row 2 (line 3): expected 3 fields, as in the header, found 4"],
+    );
     let results = csv_rows(&test.read("jobs/results/create-customers.plan.csv"));
     let summary: Vec<(String, String, String)> = results[1..]
         .iter()
@@ -255,7 +263,7 @@ fn jsonl_input_can_replace_the_csv() {
         )
         .args(["apply", "jobs/create-customers.yaml", "--dry-run", "--input", "rows.jsonl"]);
     let out = test.run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect(0, &[]);
     let plan = plan_lines(&test.read("jobs/results/create-customers.plan.jsonl"));
     assert_eq!(plan.len(), 2);
     assert_eq!(
@@ -277,17 +285,18 @@ fn a_header_without_required_columns_stops_before_any_row() {
             "other.csv",
         ]);
     let out = test.run();
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code(), 2, "{}", out.stderr());
     assert!(
-        out.stderr
+        out.stderr()
             .contains("error: required column `name` is not in the header of `other.csv`"),
         "{}",
-        out.stderr
+        out.stderr()
     );
     assert!(
-        out.stderr.contains("--> jobs/create-customers.yaml:23:13"),
+        out.stderr()
+            .contains("--> jobs/create-customers.yaml:23:13"),
         "{}",
-        out.stderr
+        out.stderr()
     );
     for file in [
         "jobs/results/create-customers.csv",
@@ -318,9 +327,9 @@ fn unknown_set_param_is_a_usage_error_with_a_hint() {
         .file("rows.csv", "id\nc1\n")
         .args(["apply", "job.yaml", "--dry-run", "--set", "topicID=t1"]);
     let out = test.run();
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code(), 1);
     assert_eq!(
-        out.stderr,
+        out.stderr(),
         "error: `--set topicID`: the manifest has no param `topicID` (did you mean `topicId`?)\n"
     );
 }
@@ -344,7 +353,7 @@ fn set_params_and_path_templates_are_rendered_and_encoded() {
         )
         .file("rows.csv", "id\nc/1 x\n")
         .args(["apply", "job.yaml", "--dry-run", "--set", "topicId=t1"]);
-    assert_eq!(test.run().code, 0);
+    test.run().expect(0, &[]);
     let plan = plan_lines(&test.read("results/topics.plan.jsonl"));
     assert_eq!(plan[0]["url"], "/api/v1/conversations/c%2F1%20x/topics");
     assert_eq!(plan[0]["body"], serde_json::json!({"topicIds": ["t1"]}));
@@ -353,13 +362,13 @@ fn set_params_and_path_templates_are_rendered_and_encoded() {
 #[test]
 fn checked_in_schema_matches_runner_schema() {
     let out = Test::new().args(["schema"]).run();
-    assert_eq!(out.code, 0);
+    out.expect(0, &[]);
     let checked_in = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json"),
     )
     .unwrap();
     assert!(
-        out.stdout == checked_in,
+        out.stdout() == checked_in,
         "schemas/manifest.schema.json is stale: run `cargo run -- schema > schemas/manifest.schema.json`"
     );
 }

@@ -18,7 +18,7 @@ fn inboxes(org: &Org) -> (Test, crate::harness::Outcome) {
 fn a_throttled_and_failing_input_request_is_retried_and_the_export_is_whole() {
     let calm = Org::start(SandboxOptions::unlimited());
     let (calm_test, calm_out) = inboxes(&calm);
-    assert_eq!(calm_out.code, 0, "{}{}", calm_out.stdout, calm_out.stderr);
+    calm_out.expect(0, &[]);
     let expected = calm_test.read("jobs/exports/inboxes.csv");
     assert_eq!(expected.lines().count(), 6, "{expected}");
 
@@ -29,7 +29,7 @@ fn a_throttled_and_failing_input_request_is_retried_and_the_export_is_whole() {
         ..SandboxOptions::unlimited()
     });
     let (test, out) = inboxes(&stormy);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     assert_eq!(test.read("jobs/exports/inboxes.csv"), expected);
     let statuses: Vec<u16> = stormy.log().into_iter().map(|r| r.status).collect();
     assert_eq!(&statuses[..2], [429, 429], "{statuses:?}");
@@ -46,12 +46,12 @@ fn an_input_request_refused_for_good_stops_before_any_file_is_written() {
         "--set",
         "conversationId=nope",
     ]);
-    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code(), 5, "{}{}", out.stdout(), out.stderr());
     assert!(
-        out.stderr
+        out.stderr()
             .contains("GET /api/v1/conversations/nope/items answered 404"),
         "{}",
-        out.stderr
+        out.stderr()
     );
     assert!(!test.dir().join("jobs/exports").exists());
 }
@@ -75,8 +75,8 @@ fn a_malformed_line_of_an_export_file_fails_alone_with_its_line() {
         "--input",
         "items.jsonl",
     ]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("row 2 (line 2)"), "{}", out.stderr);
+    assert_eq!(out.code(), 3, "{}{}", out.stdout(), out.stderr());
+    assert!(out.stderr().contains("row 2 (line 2)"), "{}", out.stderr());
     let csv = test.read("jobs/exports/conversation-tqbdfxQ1OaQ5Za89NoOCdw.csv");
     let records: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
         .records()
@@ -101,8 +101,12 @@ fn an_output_over_the_input_is_refused_before_anything_is_read() {
         .copy("jobs/export-conversation.yaml")
         .file(input, "id\ni1\n");
     let out = test.run_args(&["apply", "jobs/export-conversation.yaml", "--input", input]);
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("are the same file"), "{}", out.stderr);
+    assert_eq!(out.code(), 1, "{}{}", out.stdout(), out.stderr());
+    assert!(
+        out.stderr().contains("are the same file"),
+        "{}",
+        out.stderr()
+    );
     assert_eq!(test.read(input), "id\ni1\n", "the input is untouched");
 }
 
@@ -111,8 +115,8 @@ fn a_dry_run_of_a_reading_job_sends_nothing_and_writes_no_data_file() {
     let org = Org::start(SandboxOptions::unlimited());
     let test = org.env(Test::new()).copy("jobs/export-inboxes.yaml");
     let out = test.run_args(&["apply", "jobs/export-inboxes.yaml", "--dry-run"]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("only reads"), "{}", out.stdout);
+    out.expect(0, &[]);
+    assert!(out.stdout().contains("only reads"), "{}", out.stdout());
     assert!(org.log().is_empty(), "nothing was sent");
     assert!(!test.dir().join("jobs/exports").exists());
 }
@@ -151,15 +155,15 @@ fn a_download_that_breaks_off_stops_the_run_and_keeps_the_rows_before_it() {
         .env("GLADLY_USERNAME", "ops@example.com")
         .env("GLADLY_API_TOKEN", "secret-token");
     let out = test.run_args(&["apply", "job.yaml", "--timeout", "5"]);
-    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code(), 5, "{}{}", out.stdout(), out.stderr());
     assert!(
-        out.stdout.contains("could not be read to its end"),
+        out.stdout().contains("could not be read to its end"),
         "{}{}",
-        out.stdout,
-        out.stderr
+        out.stdout(),
+        out.stderr()
     );
     assert_eq!(test.read("out.jsonl"), "{\"id\":\"i1\"}\n{\"id\":\"i2\"}\n");
-    assert!(!format!("{}{}", out.stdout, out.stderr).contains("secret-token"));
+    assert!(!format!("{}{}", out.stdout(), out.stderr()).contains("secret-token"));
 }
 
 #[test]
@@ -175,7 +179,7 @@ fn a_lookup_is_fetched_only_when_its_filter_is_given() {
     let org = Org::start(SandboxOptions::unlimited());
     let test = org.env(Test::new()).copy("jobs/export-file.yaml");
     let out = test.run_args(&["apply", "jobs/export-file.yaml"]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     assert_eq!(files(&org), ["conversation_items.jsonl"]);
 
     let org = Org::start(SandboxOptions::unlimited());
@@ -186,7 +190,7 @@ fn a_lookup_is_fetched_only_when_its_filter_is_given() {
         "--set",
         "contact=@example.com",
     ]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     assert_eq!(files(&org), ["customers.jsonl", "conversation_items.jsonl"]);
 }
 
@@ -213,7 +217,7 @@ outputs:
     });
     let test = org.env(Test::new()).file("job.yaml", manifest);
     let out = test.run_args(&["apply", "job.yaml"]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let paths: Vec<String> = org.log().into_iter().map(|r| r.path).collect();
     assert_eq!(paths[0], "/api/v1/inboxes", "{paths:?}");
     assert!(paths[1].ends_with("/conversations"), "{paths:?}");

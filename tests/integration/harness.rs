@@ -1,6 +1,7 @@
 //! A fluent test builder that runs the built `runner` binary in a temporary folder, the way
 //! a user would: `Test::new().file("job.yaml", …).args(["validate", "job.yaml"]).run()`.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -36,16 +37,109 @@ pub struct Test {
     envs: Vec<(String, String)>,
 }
 
-/// What a run printed and returned.
+/// What a run printed and returned. A test must state what it expects of the exit code
+/// and of stderr (read both through their accessors, to assert on them): an outcome dropped
+/// with either unread fails the test, so a test cannot pass by expecting nothing.
 pub struct Outcome {
-    /// Standard output.
-    pub stdout: String,
+    stdout: String,
+    stderr: String,
+    code: i32,
+    dir: PathBuf,
+    /// Which of the code and stderr the test has read (`CODE`, `STDERR`).
+    read: Cell<u8>,
+}
+
+const CODE: u8 = 1;
+const STDERR: u8 = 2;
+
+impl Outcome {
+    /// What a finished process printed and returned, run in `dir`.
+    pub fn from_output(output: &Output, dir: &Path) -> Self {
+        Outcome {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: output.status.code().unwrap_or(-1),
+            dir: dir.to_path_buf(),
+            read: Cell::new(0),
+        }
+    }
+
+    /// The exit code (-1 when killed by a signal).
+    #[must_use]
+    pub fn code(&self) -> i32 {
+        self.read.set(self.read.get() | CODE);
+        self.code
+    }
+
     /// Standard error.
-    pub stderr: String,
-    /// Exit code.
-    pub code: i32,
+    #[must_use]
+    pub fn stderr(&self) -> &str {
+        self.read.set(self.read.get() | STDERR);
+        &self.stderr
+    }
+
+    /// States the exit code and stderr in one go: every stderr line other than the
+    /// progress lines (`progress: …`, timing-dependent) must contain one of `stderr`, and
+    /// each of `stderr` must be in some line. `&[]` says stderr holds nothing else.
+    pub fn expect(&self, code: i32, stderr: &[&str]) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        for line in self.stderr().lines() {
+            if line.trim().is_empty() || line.starts_with("progress: ") {
+                continue;
+            }
+            assert!(
+                stderr.iter().any(|s| line.contains(s)),
+                "stderr line not expected by the test: `{line}`\nstderr:\n{}",
+                self.stderr
+            );
+        }
+        for s in stderr {
+            assert!(
+                self.stderr.contains(s),
+                "stderr lacks `{s}`:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// Standard output.
+    #[must_use]
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+
     /// The folder the run happened in.
-    pub dir: PathBuf,
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Outcome {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let read = self.read.get();
+        assert!(
+            read & CODE != 0,
+            "the test ran `runner` and stated no exit code: assert on `out.code()`\nstderr:\n{}",
+            self.stderr
+        );
+        assert!(
+            read & STDERR != 0,
+            "the test ran `runner` and stated nothing about stderr: assert on `out.stderr()` \
+             (`assert_eq!(out.stderr(), \"\")` when it must be empty)\nstderr:\n{}",
+            self.stderr
+        );
+    }
 }
 
 impl Test {
@@ -104,11 +198,13 @@ impl Test {
     }
 
     /// Runs the binary and returns what it did; the folder stays until the Test drops.
+    #[must_use = "state the exit code and stderr the run must give"]
     pub fn run(&self) -> Outcome {
         self.run_args(&self.args)
     }
 
     /// Runs the binary with `args` instead of the ones given to [`Test::args`].
+    #[must_use = "state the exit code and stderr the run must give"]
     pub fn run_args<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Outcome {
         let mut cmd = Command::cargo_bin("runner").expect("runner binary");
         cmd.current_dir(self.dir.path())
@@ -119,17 +215,7 @@ impl Test {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = cmd.output().expect("run runner");
-        Outcome {
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-            code: status.code().unwrap_or(-1),
-            dir: self.dir.path().to_path_buf(),
-        }
+        Outcome::from_output(&cmd.output().expect("run runner"), self.dir.path())
     }
 
     /// Reads a file the run wrote.

@@ -67,7 +67,13 @@ fn update_customers_sets_the_given_fields_of_the_customer_found_by_email() {
     let alan = customer_id(&before, "alan@example.com");
     let test = job(&org, "update-customers");
     let (out, rows) = apply(&test, "update-customers", &[]);
-    assert_eq!(out.code, 3, "one row fails: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code(),
+        3,
+        "one row fails: {}{}",
+        out.stdout(),
+        out.stderr()
+    );
 
     // End state: only the filled-in fields changed, and nobody was created.
     let after = org.state();
@@ -138,11 +144,11 @@ fn update_customers_sets_the_given_fields_of_the_customer_found_by_email() {
     );
     assert_eq!(rows[4]["detail"], "the row fills in no field to change");
     assert!(
-        out.stderr.contains(
+        out.stderr().contains(
             "row 4 (line 5): step `not_found`: no customer has the email nobody@example.com"
         ),
         "{}",
-        out.stderr
+        out.stderr()
     );
 
     let plan = dry_run_sends_no_write(
@@ -166,11 +172,14 @@ fn delete_customers_deletes_by_email_and_reports_gladlys_refusal() {
     let test = job(&org, "delete-customers");
 
     let refused = test.run_args(&["apply", "jobs/delete-customers.yaml"]);
-    assert_eq!(refused.code, 1, "destructive: {}", refused.stderr);
+    refused.expect(
+        1,
+        &["error: `delete-customers` is destructive and there is no terminal to confirm on"],
+    );
     assert!(org.log().is_empty(), "nothing was sent without --yes");
 
     let (out, rows) = apply(&test, "delete-customers", &["--yes"]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 3 (line 4): step `delete`: Gladly refused: customer has an OPEN or WAITING conversation", "row 4 (line 5): step `not_found`: no customer has the email nobody@example.com"]);
 
     // End state: Katherine and Alan are gone with Alan's closed conversation and task;
     // Ada, whose chat is open, is still there.
@@ -266,7 +275,7 @@ fn create_tasks_checks_inbox_agent_and_customer_before_writing() {
     let test = job(&org, "create-tasks");
     let started = chrono::Utc::now();
     let (out, rows) = apply(&test, "create-tasks", &[]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 4 (line 5): step `vars`: `Biling` is not in lookup `inboxes` (did you mean `Billing`?)", "row 5 (line 6): step `vars`: `dave@exmaple.com` is not in lookup `agents` (did you mean `dave@example.com`?)", "row 6 (line 7): step `inbox_disabled`: inbox `Legacy` is disabled", "row 7 (line 8): step `customer_not_found`: no customer has the email new.customer@example.com"]);
 
     assert_eq!(
         column(&rows, "result"),
@@ -394,7 +403,13 @@ fn create_tasks_checks_inbox_agent_and_customer_before_writing() {
     // Applying again, on a new ledger that runs every row, creates nothing: the stable
     // ids answer 409.
     let (again, rows) = apply(&test, "create-tasks", &["--replace"]);
-    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
+    again.expect(
+        3,
+        &[
+            "moved the earlier ledger aside to `jobs/results/create-tasks.1.csv`",
+            "row ",
+        ],
+    );
     assert_eq!(rows.len(), 7);
     assert_eq!(
         column(&rows, "result")[..3],
@@ -429,7 +444,10 @@ fn close_tasks_keeps_the_assignee_and_skips_closed_tasks() {
     let before = org.state();
     let test = job(&org, "close-tasks");
     let (out, rows) = apply(&test, "close-tasks", &["--yes"]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(
+        3,
+        &["row 4 (line 5): step `fetch`: task [no-such-task] does not exist"],
+    );
 
     let after = org.state();
     for id in ["csf8NxKTpSa4BDQ55LTcCg", "h8eHk1VNhklB6UNdPcxzrQ"] {

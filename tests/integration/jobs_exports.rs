@@ -74,7 +74,7 @@ fn unit_separated(text: &str) -> String {
 
 #[track_caller]
 fn ran_cleanly(out: &Outcome) {
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
 }
 
 #[test]
@@ -96,13 +96,13 @@ fn every_export_job_validates() {
         .args(["validate"])
         .args(paths.iter().map(String::as_str))
         .run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert_eq!(out.stderr, "");
+    assert_eq!(out.code(), 0, "{}{}", out.stdout(), out.stderr());
+    assert_eq!(out.stderr(), "");
     for path in &paths {
         assert!(
-            out.stdout.contains(&format!("ok: {path} (")),
+            out.stdout().contains(&format!("ok: {path} (")),
             "{}",
-            out.stdout
+            out.stdout()
         );
     }
 }
@@ -216,7 +216,7 @@ fn export_answers_from_another_list_reports_unknown_answers_and_languages() {
          kTajkIbsQpXv6RIfjCR9eg,de-de\n",
     );
     let out = run(&test, "export-answers", &["--input", "mine.csv"]);
-    assert_eq!(out.code, 3, "two rows fail: {}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 3 (line 4): step `answer`: answer does not exist", "row 4 (line 5): step `public`: language: language [de-de] is not configured for the organization (en-us, fr-ca)"]);
     assert_eq!(
         test.read("jobs/exports/answers.csv"),
         format!(
@@ -330,14 +330,14 @@ fn export_conversation_of_an_unknown_id_stops_before_writing() {
         "export-conversation",
         &["--set", "conversationId=nOtAcOnVeRsAtIoN000000"],
     );
-    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code(), 5, "{}{}", out.stdout(), out.stderr());
     assert!(
-        out.stderr.contains(
+        out.stderr().contains(
             "GET /api/v1/conversations/nOtAcOnVeRsAtIoN000000/items answered 404: \
              conversation [nOtAcOnVeRsAtIoN000000] does not exist"
         ),
         "{}",
-        out.stderr
+        out.stderr()
     );
     assert!(
         !test

@@ -57,7 +57,7 @@ fn close_conversations_closes_keeping_the_assignee_and_reports_each_refusal() {
     let before = org.state()["conversations"].clone();
     let test = job(&org, "close-conversations");
     let (out, rows) = apply(&test, "close-conversations", &["--yes"]);
-    assert_eq!(out.code, 3, "three rows fail: {}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 4 (line 5): step `close`: Gladly requires a topic before closing", "row 5 (line 6): step `close`: the customer is awaiting a reply, so Gladly did not close it", "row 6 (line 7): step `fetch`: conversation [DoesNotExist0000000000] does not exist"]);
 
     // The results, row by row.
     assert_eq!(
@@ -156,7 +156,10 @@ fn close_conversations_closes_keeping_the_assignee_and_reports_each_refusal() {
             "jobs/results/close-conversations.csv",
         ],
     );
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(
+        3,
+        &["row 6 (line 7): step `fetch`: conversation [DoesNotExist0000000000] does not exist"],
+    );
     let ledger: Vec<(&str, &str, &str)> = rows
         .iter()
         .map(|r| (&*r["row"], &*r["result"], &*r["outcome"]))
@@ -223,7 +226,7 @@ fn close_conversations_takes_the_portals_one_column_file_and_a_topic_for_all() {
         &format!("topicId={RETURNS}"),
         "--yes",
     ]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
     assert_eq!(column(&rows, "outcome"), ["closed"]);
     let margaret = &org.state()["conversations"][MARGARET_SMS];
@@ -241,7 +244,10 @@ fn close_conversations_takes_the_portals_one_column_file_and_a_topic_for_all() {
         "force=yes",
         "--yes",
     ]);
-    assert_eq!(refused.code, 4, "{}{}", refused.stdout, refused.stderr);
+    refused.expect(
+        4,
+        &["row 1 (line 2): step `check_force`: `--set force=` must be true or false, not `yes`"],
+    );
     let rows = csv_maps(&test.read("refused.csv"));
     assert_eq!(
         rows[0]["detail"],
@@ -255,7 +261,7 @@ fn redact_calls_blanks_each_item_once_and_reports_what_cannot_be() {
     let before = org.state()["items"].clone();
     let test = job(&org, "redact-calls");
     let (out, rows) = apply(&test, "redact-calls", &["--yes"]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 3 (line 4): step `redact`: id: items of type [CONVERSATION_NOTE] cannot be redacted", "row 4 (line 5): step `fetch`: conversation item [NoSuchItem000000000000] does not exist"]);
 
     assert_eq!(
         column(&rows, "itemId"),
@@ -320,7 +326,13 @@ fn redact_calls_blanks_each_item_once_and_reports_what_cannot_be() {
     // Again, on a new ledger that runs every row: the call's recording is gone already,
     // so it is skipped.
     let (again, rows) = apply(&test, "redact-calls", &["--yes", "--replace"]);
-    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
+    again.expect(
+        3,
+        &[
+            "moved the earlier ledger aside to `jobs/results/redact-calls.1.csv`",
+            "row ",
+        ],
+    );
     assert_eq!(
         column(&rows, "outcome"),
         ["already_redacted", "redacted", "rejected", "not_found"]
@@ -342,7 +354,7 @@ fn create_topics_creates_parents_first_and_names_the_owner_of_a_taken_name() {
     let before = org.state()["topics"].clone();
     let test = job(&org, "create-topics");
     let (out, rows) = apply(&test, "create-topics", &[]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 5 (line 6): step `taken`: topic RkmZzoOoe3b7VgFvhb3tlQ (`Returns`) already has this name", "row 6 (line 7): row 5, which this row waits for (`input.after`), did not succeed"]);
 
     assert_eq!(
         column(&rows, "id"),
@@ -421,7 +433,13 @@ fn create_topics_creates_parents_first_and_names_the_owner_of_a_taken_name() {
     // Again, on a new ledger that runs every row: everything it created exists, the
     // taken name is still taken.
     let (again, rows) = apply(&test, "create-topics", &["--replace"]);
-    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
+    again.expect(
+        3,
+        &[
+            "moved the earlier ledger aside to `jobs/results/create-topics.1.csv`",
+            "row ",
+        ],
+    );
     assert_eq!(
         column(&rows, "outcome"),
         [
@@ -452,7 +470,7 @@ fn update_topics_changes_only_what_the_row_fills_in() {
     let before = org.state()["topics"].clone();
     let test = job(&org, "update-topics");
     let (out, rows) = apply(&test, "update-topics", &[]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 5 (line 6): step `taken`: topic il-84BpCOYp_w7nEM7haNw (`Shipping`) already has this name", "row 6 (line 7): step `fetch`: topic [NoSuchTopic00000000000] does not exist"]);
 
     assert_eq!(
         column(&rows, "id"),
@@ -546,7 +564,7 @@ fn add_and_update_answers_adds_or_updates_then_puts_the_public_content() {
     let before = org.state();
     let test = job(&org, "add-and-update-answers");
     let (out, rows) = apply(&test, "add-and-update-answers", &[]);
-    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    out.expect(3, &["row 5 (line 6): step `vars`: `VIP Customer` is not in lookup `audiences` (did you mean `VIP Customers`?)"]);
 
     assert_eq!(
         column(&rows, "result"),
@@ -615,7 +633,13 @@ fn add_and_update_answers_adds_or_updates_then_puts_the_public_content() {
     // Again, on a new ledger that runs every row: the same answers are updated, nothing
     // is duplicated.
     let (again, rows) = apply(&test, "add-and-update-answers", &["--replace"]);
-    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
+    again.expect(
+        3,
+        &[
+            "moved the earlier ledger aside to `jobs/results/add-and-update-answers.1.csv`",
+            "row 5 (line 6): step `vars`: `VIP Customer` is not in lookup `audiences`",
+        ],
+    );
     assert_eq!(
         column(&rows, "outcome"),
         ["updated", "updated", "updated", "updated", "rejected"]
@@ -666,7 +690,7 @@ fn close_conversations_leaves_out_an_agent_who_is_no_longer_in_the_org() {
         "force=true",
         "--yes",
     ]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
     assert_eq!(column(&rows, "outcome"), ["closed"]);
     assert_eq!(

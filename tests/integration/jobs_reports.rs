@@ -73,7 +73,7 @@ fn run_refused(name: &str, extra: &[&str]) -> (Outcome, Test) {
     let mut args = vec!["apply".to_owned(), format!("jobs/{name}.yaml")];
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let out = test.run_args(&args);
-    assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
+    out.expect(5, &["error: "]);
     assert!(!test.dir().join("jobs/exports").exists(), "nothing written");
     (out, test)
 }
@@ -89,13 +89,13 @@ fn out_of_the_box(name: &str, with_data: bool) -> (Outcome, Test, [NaiveDate; 2]
     let before = yesterday_in_los_angeles();
     let out = test.run_args(&["apply", &format!("jobs/{name}.yaml"), "--sandbox"]);
     let after = yesterday_in_los_angeles();
-    succeeded(&out);
+    out.expect(0, &["sandbox: started in-process"]);
     (out, test, [before, after])
 }
 
 #[track_caller]
 fn succeeded(out: &Outcome) {
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
 }
 
 /// Yesterday's date in Los Angeles, the jobs' default day.
@@ -142,7 +142,7 @@ const CONTACTS_HEADER: &str = "Timezone Filter,Inboxes Filter,Contact ID,Convers
 fn export_contacts_writes_every_column_of_the_days_contact_report_after_the_time_zone() {
     let (out, rows, test) = run("export-contacts", &["--set", "from=2026-11-19"]);
     succeeded(&out);
-    assert!(out.stdout.contains("ran 3 rows"), "{}", out.stdout);
+    assert!(out.stdout().contains("ran 3 rows"), "{}", out.stdout());
     assert_eq!(
         test.read("jobs/exports/ContactExportReport.csv"),
         CONTACTS_HEADER.to_owned()
@@ -220,11 +220,11 @@ fn export_contacts_writes_the_conversation_report_of_a_range_under_its_own_name(
 fn export_contacts_fails_clearly_on_a_day_gladly_refuses() {
     let (out, _) = run_refused("export-contacts", &["--set", "from=19/11/2026"]);
     assert!(
-        out.stderr.contains(
+        out.stderr().contains(
             "POST /api/v1/reports answered 400: startAt: [19/11/2026] must be a YYYY-mm-dd date"
         ),
         "{}",
-        out.stderr
+        out.stderr()
     );
 }
 
@@ -238,7 +238,7 @@ fn export_contacts_runs_out_of_the_box_for_yesterday() {
     for row in csv_maps(&text) {
         let created: DateTime<Utc> = row["Created At"].parse().unwrap();
         let day = created.with_timezone(&Los_Angeles).date_naive();
-        assert!(yesterday.contains(&day), "{row:?}\n{}", out.stdout);
+        assert!(yesterday.contains(&day), "{row:?}\n{}", out.stdout());
     }
 }
 
@@ -622,11 +622,11 @@ fn export_file_writes_json_records_whole_filtered_like_the_csv() {
 fn export_file_names_the_missing_file_of_a_failed_job() {
     let (out, _) = run_refused("export-file", &["--set", &format!("job={FAILED_JOB}")]);
     assert!(
-        out.stderr.contains(&format!(
+        out.stderr().contains(&format!(
             "answered 404: file [conversation_items.jsonl] does not exist in job [{FAILED_JOB}]"
         )),
         "{}",
-        out.stderr
+        out.stderr()
     );
 }
 
@@ -784,10 +784,10 @@ fn export_events_writes_json_with_each_event_whole() {
 fn export_events_fails_clearly_for_a_start_older_than_a_day() {
     let (out, _) = run_refused("export-events", &["--set", "startAt=2026-11-18T00:00:00Z"]);
     assert!(
-        out.stderr
+        out.stderr()
             .contains("answered 400: startAt: startAt must be within the last 24 hours"),
         "{}",
-        out.stderr
+        out.stderr()
     );
 }
 
@@ -914,7 +914,10 @@ fn report_daily_counts_takes_days_and_time_zones_from_its_input() {
         ",
     );
     let (out, rows) = apply(&test, "report-daily-counts", &["--input", "days.csv"]);
-    assert_eq!(out.code, 3, "one row fails: {}{}", out.stdout, out.stderr);
+    out.expect(
+        3,
+        &["row 3 (line 4): step `contacts`: timezone: [Mars/Base] is not an IANA time zone"],
+    );
     assert_eq!(
         test.read("jobs/reports/daily-counts.csv"),
         unindent(

@@ -33,7 +33,7 @@ fn spans_split_across_intervals_and_open_ones_run_to_the_window_end() {
         "--set",
         "endAt=2026-11-20T18:00:00Z",
     ]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let report = test.read("jobs/reports/events-wfm.csv");
     assert_eq!(
         report,
@@ -71,7 +71,7 @@ fn another_zone_moves_the_interval_starts() {
         "--set",
         "timezone=Asia/Kolkata",
     ]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let report = test.read("jobs/reports/events-wfm.csv");
     // Kolkata is UTC+05:30: intervals still start on the half hour there (21:30, 22:00…),
     // which are the same instants as in Los Angeles, so the figures do not move.
@@ -107,7 +107,7 @@ fn the_sandbox_day_adds_up_per_agent() {
         "--set",
         "endAt=2026-11-20T18:00:00Z",
     ]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.expect(0, &[]);
     let requests: Vec<String> = org.log().into_iter().map(|r| r.path).collect();
     assert_eq!(
         requests.len(),

@@ -165,11 +165,7 @@ fn killed_runs_resume_to_every_row_applied_exactly_once() {
             "--resume",
             "out.csv",
         ]);
-        assert_eq!(
-            resumed.code, 0,
-            "{tag}: {}{}",
-            resumed.stdout, resumed.stderr
-        );
+        resumed.expect(0, &[]);
         let rows = csv_maps(&test.read("out.csv"));
         let mut numbers: Vec<u64> = rows.iter().map(|r| r["row"].parse().unwrap()).collect();
         numbers.sort_unstable();
@@ -216,7 +212,7 @@ fn resume_refuses_a_changed_input() {
         "--results",
         "out.csv",
     ]);
-    assert_eq!(first.code, 0, "{}", first.stderr);
+    first.expect(0, &[]);
     std::fs::write(
         test.dir().join("rows.csv"),
         "name,address,email:1\nA,1 St,refuse1@example.com\nB,2 St,refuse2@example.com\n",
@@ -231,16 +227,16 @@ fn resume_refuses_a_changed_input() {
         "out.csv",
     ];
     let refused = test.run_args(&resume);
-    assert_eq!(refused.code, 1);
+    refused.expect(1, &["error: the input changed since `out.csv` was written"]);
     assert!(
         refused
-            .stderr
+            .stderr()
             .contains("the input changed since `out.csv` was written"),
         "{}",
-        refused.stderr
+        refused.stderr()
     );
     let forced = test.run_args(&[&resume[..], &["--force"]].concat());
-    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    forced.expect(0, &[]);
     assert_eq!(
         csv_maps(&test.read("out.csv")).len(),
         2,

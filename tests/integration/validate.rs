@@ -52,21 +52,22 @@ fn invalid_manifests_print_their_golden_diagnostics() {
             .copy_as(case, &name)
             .args(["validate", name.as_str()])
             .run();
-        if out.code != 2 || !out.stdout.is_empty() {
+        if out.code() != 2 || !out.stdout().is_empty() {
             let _ = writeln!(
                 failures,
                 "{name}: exit {} (want 2), stdout {:?}",
-                out.code, out.stdout
+                out.code(),
+                out.stdout()
             );
         }
         if bless {
-            std::fs::write(&golden, &out.stderr).unwrap();
+            std::fs::write(&golden, out.stderr()).unwrap();
             continue;
         }
         match std::fs::read_to_string(&golden) {
-            Ok(expected) if expected == out.stderr => {}
+            Ok(expected) if expected == out.stderr() => {}
             Ok(expected) => {
-                let diff = StrComparison::new(&expected, &out.stderr);
+                let diff = StrComparison::new(&expected, out.stderr());
                 let _ = writeln!(failures, "{name}: stderr differs from its golden\n{diff}");
             }
             Err(_) => {
@@ -112,13 +113,13 @@ fn every_shipped_job_is_valid() {
         .args(["validate"])
         .args(jobs.iter().map(String::as_str))
         .run();
-    assert_eq!(out.stderr, "");
-    assert_eq!(out.code, 0);
+    assert_eq!(out.stderr(), "");
+    assert_eq!(out.code(), 0);
     for job in &jobs {
         assert!(
-            out.stdout.contains(&format!("ok: {job} (")),
+            out.stdout().contains(&format!("ok: {job} (")),
             "{}",
-            out.stdout
+            out.stdout()
         );
     }
 }
@@ -142,12 +143,12 @@ fn valid_fixtures_are_accepted() {
             .copy_as(case, &name)
             .args(["validate", name.as_str()])
             .run();
-        assert_eq!(out.stderr, "", "{name}");
-        assert_eq!(out.code, 0, "{name}");
+        assert_eq!(out.stderr(), "", "{name}");
+        assert_eq!(out.code(), 0, "{name}");
         assert!(
-            out.stdout.starts_with(&format!("ok: {name} (")),
+            out.stdout().starts_with(&format!("ok: {name} (")),
             "{name}: {}",
-            out.stdout
+            out.stdout()
         );
     }
 }
