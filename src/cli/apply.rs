@@ -400,8 +400,8 @@ fn load_env_file(path: Option<&Path>) -> Result<(), String> {
             None => format!("`{}` is not a valid env file", path.display()),
         });
     }
-    let loaded = dotenvy::from_path(path);
-    match loaded {
+    // The text checked above is the text loaded (the file is read once).
+    match dotenvy::from_read(text.as_bytes()) {
         Ok(()) => Ok(()),
         Err(_) if !given => Ok(()),
         Err(_) => Err(format!("`{}` is not a valid env file", path.display())),

@@ -288,10 +288,10 @@ fn spinner_style() -> ProgressStyle {
         )
 }
 
-/// `failed 3, retries 2, 429s 0`: the bar's message and the end of a plain line.
+/// `not done 3, retries 2, 429s 0`: the bar's message and the end of a plain line.
 fn counters_text(c: &Counts) -> String {
     format!(
-        "failed {}, retries {}, 429s {}",
+        "not done {}, retries {}, 429s {}",
         c.failed, c.retries, c.throttled
     )
 }
@@ -315,7 +315,7 @@ fn eta_text(secs: f64) -> String {
     }
 }
 
-/// `progress: 1200/50000 rows (2.4%), 9.8 rows/s, eta 1h 23m, failed 3, retries 2, 429s 0`
+/// `progress: 1200/50000 rows (2.4%), 9.8 rows/s, eta 1h 23m, not done 3, retries 2, 429s 0`
 /// (without the total, percentage and ETA when the total is unknown).
 fn plain_line(c: &Counts, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64();
@@ -484,8 +484,9 @@ fn write_ledger(out: &mut String, ledger: &crate::results::ledger::Totals, summa
     if unknown > 0 {
         let _ = writeln!(
             out,
-            "unknown: {} sent a write that is not safe to repeat and got no answer; it may \
-             or may not have been applied. Check each in Gladly:",
+            "unknown: {} sent a write that is not safe to repeat and got no answer (it may \
+             or may not have been applied), or failed at a later step after it was applied. \
+             Check each in Gladly:",
             plural(unknown, "row")
         );
         for (row, keys, step) in &ledger.unknown {
@@ -634,7 +635,7 @@ mod tests {
         let line = plain_line(&counts(1200, Some(50_000)), Duration::from_secs_f64(122.45));
         assert_eq!(
             line,
-            "progress: 1200/50000 rows (2.4%), 9.8 rows/s, eta 1h 23m, failed 3, retries 2, 429s 0"
+            "progress: 1200/50000 rows (2.4%), 9.8 rows/s, eta 1h 23m, not done 3, retries 2, 429s 0"
         );
     }
 
@@ -643,7 +644,7 @@ mod tests {
         let line = plain_line(&counts(50, None), Duration::from_secs(10));
         assert_eq!(
             line,
-            "progress: 50 rows, 5.0 rows/s, failed 3, retries 2, 429s 0"
+            "progress: 50 rows, 5.0 rows/s, not done 3, retries 2, 429s 0"
         );
     }
 
@@ -651,15 +652,15 @@ mod tests {
     fn plain_line_before_the_first_row_and_at_the_end() {
         assert_eq!(
             plain_line(&counts(0, Some(10)), Duration::ZERO),
-            "progress: 0/10 rows (0.0%), 0.0 rows/s, eta unknown, failed 3, retries 2, 429s 0"
+            "progress: 0/10 rows (0.0%), 0.0 rows/s, eta unknown, not done 3, retries 2, 429s 0"
         );
         assert_eq!(
             plain_line(&counts(10, Some(10)), Duration::from_secs(4)),
-            "progress: 10/10 rows (100.0%), 2.5 rows/s, eta 0s, failed 3, retries 2, 429s 0"
+            "progress: 10/10 rows (100.0%), 2.5 rows/s, eta 0s, not done 3, retries 2, 429s 0"
         );
         assert_eq!(
             plain_line(&counts(0, Some(0)), Duration::ZERO),
-            "progress: 0/0 rows (100.0%), 0.0 rows/s, eta 0s, failed 3, retries 2, 429s 0"
+            "progress: 0/0 rows (100.0%), 0.0 rows/s, eta 0s, not done 3, retries 2, 429s 0"
         );
     }
 

@@ -222,9 +222,9 @@ struct Identity {
 struct Sent {
     /// An intent was journaled: the row's outcome goes to the journal too.
     journaled: bool,
-    /// A write not safe to repeat was applied (a later stop must not make the row look
-    /// untouched).
-    unsafe_applied: bool,
+    /// The step of a write not safe to repeat that was applied (a later stop or failure
+    /// must not make the row look untouched, nor let it be sent again by accident).
+    unsafe_applied: Option<String>,
     /// Any write was applied.
     applied: bool,
 }
@@ -370,7 +370,8 @@ where
         None
     };
     let mut last_of_key: HashMap<String, DoneWait> = HashMap::new();
-    let mut seen: HashMap<String, u32> = HashMap::new();
+    // 64-bit content hashes, counted: about 20 bytes per row of the input.
+    let mut seen: HashMap<u64, u32> = HashMap::new();
     let mut seq = 0;
     loop {
         let item = match &mut graph {
@@ -486,7 +487,7 @@ where
 fn identify(
     shared: &Shared,
     item: &Result<Row, RowError>,
-    seen: &mut HashMap<String, u32>,
+    seen: &mut HashMap<u64, u32>,
 ) -> Identity {
     let (key, content) = match item {
         Ok(row) => {
@@ -499,12 +500,12 @@ fn identify(
         // A line that could not be read is known by its place and text.
         Err(e) => (String::new(), format!("{}:{e}", e.line).into_bytes()),
     };
-    let base = crate::results::ledger::fingerprint(&content, 1);
-    let n = seen.entry(base).or_insert(0);
+    let hash = crate::results::ledger::content_hash(&content);
+    let n = seen.entry(hash).or_insert(0);
     *n += 1;
     Identity {
         key: escape_cell(&key).into_owned(),
-        fingerprint: crate::results::ledger::fingerprint(&content, *n),
+        fingerprint: crate::results::ledger::fingerprint_of(hash, *n),
         keys: match item {
             Ok(row) => key_values(&shared.manifest, row),
             Err(_) => Vec::new(),
@@ -551,11 +552,23 @@ async fn run_guarded(
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
     // A write that may have been applied is never made to look untouched.
-    if sent.unsafe_applied && finished.result.result == ResultKind::NotAttempted
+    let kind = finished.result.result;
+    if sent.unsafe_applied.is_some() && kind == ResultKind::NotAttempted
         || sent.journaled && finished.result.error_code == FailureCode::Internal.as_str()
     {
         finished.result.result = ResultKind::Unknown;
         "unknown".clone_into(&mut finished.result.outcome);
+    } else if let Some(step) = &sent.unsafe_applied
+        && matches!(kind, ResultKind::Rejected | ResultKind::Failed)
+    {
+        // Running the row again would send that write a second time: it is left to the
+        // user, like a write whose answer was lost.
+        finished.result.result = ResultKind::Unknown;
+        finished.result.detail = format!(
+            "{}; step `{step}` had already been applied and is not safe to send again: \
+             check the row in Gladly, then `--retry-unknown` runs it from its first step",
+            finished.result.detail
+        );
     } else if sent.applied && finished.result.result == ResultKind::NotAttempted {
         finished.result.result = ResultKind::Failed;
         "failed".clone_into(&mut finished.result.outcome);
@@ -823,7 +836,8 @@ async fn drive<'m>(
                 continue;
             }
         }
-        let safe = safe_request(&pending.rendered, pending.request.idempotent);
+        // A read (a GET, a report `POST`) is always safe to send again.
+        let safe = !write || safe_request(&pending.rendered, pending.request.idempotent);
         if write && !planning {
             write_intent(shared, pending.step, result, safe)?;
             sent.lock().expect("sent").journaled = true;
@@ -832,7 +846,9 @@ async fn drive<'m>(
         if write && response.status < 300 {
             let mut sent = sent.lock().expect("sent");
             sent.applied = true;
-            sent.unsafe_applied |= !safe;
+            if !safe && sent.unsafe_applied.is_none() {
+                sent.unsafe_applied = Some(pending.step.name.clone());
+            }
         }
         next = walk.answered(&pending, &response, attempts, confirmed, result)?;
     }

@@ -29,9 +29,9 @@ pub(crate) struct Pending<'m> {
 }
 
 impl Pending<'_> {
-    /// A request that changes something (anything but a GET).
+    /// A request that may change something: not a GET, nor a report `POST` (a read).
     pub(crate) fn is_write(&self) -> bool {
-        self.rendered.method != crate::catalog::Method::Get
+        self.request.operation.mutates
     }
 }
 

@@ -106,9 +106,21 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The fingerprint of a row's content: 16 hex digits of SHA-256 over `content`, with
 /// `#n` appended for the n-th repeat of the same content in one input.
+#[cfg(test)]
 pub(crate) fn fingerprint(content: &[u8], occurrence: u32) -> String {
+    fingerprint_of(content_hash(content), occurrence)
+}
+
+/// The first 64 bits of the content's SHA-256: what a fingerprint is made of, and small
+/// enough to remember for every row of a large input.
+pub(crate) fn content_hash(content: &[u8]) -> u64 {
     let digest = Sha256::digest(content);
-    let mut fp = hex(&digest[..8]);
+    u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 32 bytes"))
+}
+
+/// The fingerprint of the `occurrence`-th row with this content hash.
+pub(crate) fn fingerprint_of(hash: u64, occurrence: u32) -> String {
+    let mut fp = format!("{hash:016x}");
     if occurrence > 1 {
         fp.push('#');
         fp.push_str(&occurrence.to_string());

@@ -9,10 +9,14 @@ use std::fmt::Write as _;
 
 use crate::harness::Test;
 
-/// A sandbox org running on its own runtime for the length of a test.
+/// A sandbox org running on its own runtime for the length of a test. A test that sent
+/// it writes must look at what it holds afterwards (`state`, `log`): an org dropped
+/// unobserved after taking a write fails the test. (A read-only job's end state is the
+/// files it wrote.)
 pub(crate) struct Org {
     runtime: tokio::runtime::Runtime,
     sandbox: Option<Sandbox>,
+    observed: std::cell::Cell<bool>,
 }
 
 impl Org {
@@ -26,6 +30,7 @@ impl Org {
         Org {
             runtime,
             sandbox: Some(sandbox),
+            observed: std::cell::Cell::new(false),
         }
     }
 
@@ -41,11 +46,15 @@ impl Org {
             .env("GLADLY_API_TOKEN", s.token())
     }
 
+    /// What the org holds now (its end state, once the run is over).
     pub(crate) fn state(&self) -> Value {
+        self.observed.set(true);
         self.sandbox().snapshot()
     }
 
+    /// Every request the org answered.
     pub(crate) fn log(&self) -> Vec<LoggedRequest> {
+        self.observed.set(true);
         self.sandbox().request_log()
     }
 
@@ -67,6 +76,18 @@ impl Org {
 
 impl Drop for Org {
     fn drop(&mut self) {
+        if !std::thread::panicking() && !self.observed.get() {
+            let log = self.sandbox().request_log();
+            let writes = log
+                .iter()
+                .filter(|r| r.method != "GET" && !r.path.starts_with("/api/v1/reports"))
+                .count();
+            assert!(
+                writes == 0,
+                "the org took {writes} writes and the test never looked at its end state: \
+                 assert on `org.state()` or `org.log()`"
+            );
+        }
         if let Some(s) = self.sandbox.take() {
             self.runtime.block_on(s.shutdown());
         }
@@ -668,6 +689,11 @@ fn the_token_never_appears_even_at_trace_level() {
     // Basic auth would carry it base64-encoded.
     assert!(!everything.contains("dG9rLVpxOS12ZXJ5LXNlY3JldA"));
     assert!(!everything.to_lowercase().contains("authorization: basic"));
+    // Through the faults, every customer was created once.
+    let by_email = org.customers_by_email();
+    for i in 1..=10 {
+        assert_eq!(by_email.get(&format!("secret{i}@example.com")), Some(&1));
+    }
 }
 
 #[test]

@@ -649,3 +649,92 @@ fn secrets_in_env_files_and_hosts_are_never_echoed() {
     .check("credentials in the host", &host);
     assert!(!host.stderr().contains("s3cr3t"));
 }
+
+#[test]
+fn a_row_rejected_after_an_unsafe_write_is_never_sent_again_by_only_failed() {
+    let sandbox = SandboxProcess::start(&["--rate-limit", "0"]);
+    let state = sandbox.state();
+    let conversation = state["conversations"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap();
+    let customer = state["customers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap();
+    let job = r#"
+version: 1
+name: note-then-check
+input: { csv: rows.csv, require: [conversationId, body, customerId] }
+results: { path: out.csv, columns: [body] }
+steps:
+  - name: note
+    operation: addNoteToConversation
+    params: { conversationId: "{{ row.conversationId }}" }
+    body: { content: { body: "{{ row.body }}" } }
+  - name: check
+    operation: getCustomer
+    params: { customerId: "{{ row.customerId }}" }
+"#;
+    let test = sandbox.env(Test::new()).file("job.yaml", job).file(
+        "rows.csv",
+        &format!(
+            "conversationId,body,customerId\n\
+             {conversation},partial note one,{customer}\n\
+             {conversation},partial note two,NoSuchCustomer00000000\n"
+        ),
+    );
+    let first = test.run_args(&["apply", "job.yaml"]);
+    Expect {
+        code: 3,
+        stdout: &["unknown: 1 row", "row 2 (partial note two), step `check`"],
+        stderr: &["row 2 (line 3): step `check`: "],
+    }
+    .check("the first run", &first);
+    let rows = csv_maps(&test.read("out.csv"));
+    assert_eq!(rows[0]["result"], "done");
+    assert_eq!(rows[1]["result"], "unknown");
+    assert!(
+        rows[1]["detail"].contains("step `note` had already been applied"),
+        "{}",
+        rows[1]["detail"]
+    );
+    let notes_now = |what: &str| {
+        let notes = notes(&sandbox);
+        for body in ["partial note one", "partial note two"] {
+            assert_eq!(notes.get(body), Some(&1), "{what}: `{body}` once");
+        }
+    };
+    notes_now("after the first run");
+
+    // Neither --only-failed nor --resume sends the applied note again.
+    for how in ["--only-failed", "--resume"] {
+        let again = test.run_args(&["apply", "job.yaml", how, "out.csv"]);
+        Expect {
+            code: 3,
+            stdout: &["ran 0 rows", "unknown: 1 row"],
+            stderr: &[],
+        }
+        .check(how, &again);
+        notes_now(how);
+    }
+    // --retry-unknown does, on purpose: the row runs from its first step.
+    let retried = test.run_args(&[
+        "apply",
+        "job.yaml",
+        "--only-failed",
+        "out.csv",
+        "--retry-unknown",
+    ]);
+    Expect {
+        code: 3,
+        stdout: &["ran 1 row"],
+        stderr: &["row 2 (line 3): step `check`: "],
+    }
+    .check("--retry-unknown", &retried);
+    assert_eq!(notes(&sandbox).get("partial note two"), Some(&2));
+}

@@ -11,9 +11,12 @@ use crate::apply::csv_maps;
 use crate::harness::Test;
 
 /// `runner sandbox` on a free port, with the three printed credential lines.
+/// Like the in-process `Org`, a test must look at what it holds once it was sent requests
+/// (`state`, `get`, `requests`).
 pub(crate) struct SandboxProcess {
     pub(crate) child: Child,
     pub(crate) vars: Vec<(String, String)>,
+    observed: std::cell::Cell<bool>,
 }
 
 impl SandboxProcess {
@@ -36,7 +39,11 @@ impl SandboxProcess {
                 vars.push((k.to_owned(), v.to_owned()));
             }
         }
-        SandboxProcess { child, vars }
+        SandboxProcess {
+            child,
+            vars,
+            observed: std::cell::Cell::new(false),
+        }
     }
 
     pub(crate) fn host(&self) -> &str {
@@ -65,6 +72,7 @@ impl SandboxProcess {
     }
 
     pub(crate) fn get(&self, path: &str) -> serde_json::Value {
+        self.observed.set(true);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -101,6 +109,20 @@ impl SandboxProcess {
 
 impl Drop for SandboxProcess {
     fn drop(&mut self) {
+        if !std::thread::panicking() && !self.observed.get() {
+            let log = self.get("/__sandbox/requests");
+            let writes = log
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["method"] != "GET")
+                .count();
+            assert!(
+                writes == 0,
+                "the sandbox took {writes} writes and the test never looked at its end \
+                 state: assert on `state()`, `get()` or `requests()`"
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -242,4 +264,13 @@ fn resume_refuses_a_changed_input() {
         2,
         "the new row ran, the old one did not"
     );
+    let state = sandbox.state();
+    let customers = state["customers"].as_object().unwrap();
+    for email in ["refuse1@example.com", "refuse2@example.com"] {
+        let holders = customers
+            .values()
+            .filter(|c| c["emails"][0]["original"] == email)
+            .count();
+        assert_eq!(holders, 1, "{email} exists once");
+    }
 }
