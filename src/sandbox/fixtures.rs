@@ -955,12 +955,13 @@ impl Builder {
             let offset = i64::try_from(n).unwrap_or(0) * 5;
             let id = self.id(&format!("agent:{agent}"));
             let who = json!({"id": id, "type": "AGENT"});
+            let at = self.ago(start - offset);
             self.event(
                 &format!("{agent}-login"),
                 "AGENT_STATUS/LOGGED_IN",
                 start - offset,
                 who.clone(),
-                json!({"agentId": id}),
+                json!({"agentId": id, "occurredAt": at}),
             );
             let at = self.ago(start - offset - 1);
             self.event(&format!("{agent}-available"), "AGENT_AVAILABILITY/UPDATED", start - offset - 1, who.clone(), json!({"agentId": id, "availableFor": ["MAIL", "MESSAGING", "VOICE"], "occurredAt": at}));
@@ -980,12 +981,21 @@ impl Builder {
                 who.clone(),
                 json!({"agentId": id, "availableFor": ["MAIL", "VOICE"], "occurredAt": at}),
             );
+            // Logging out makes the agent unavailable for every channel, then logs out.
+            let at = self.ago(start - offset - 480);
+            self.event(
+                &format!("{agent}-unavailable"),
+                "AGENT_AVAILABILITY/UPDATED",
+                start - offset - 480,
+                who.clone(),
+                json!({"agentId": id, "availableFor": [], "occurredAt": at}),
+            );
             self.event(
                 &format!("{agent}-logout"),
                 "AGENT_STATUS/LOGGED_OUT",
                 start - offset - 480,
                 who,
-                json!({"agentId": id}),
+                json!({"agentId": id, "occurredAt": at}),
             );
         }
         self.contact_events(
@@ -1047,18 +1057,16 @@ impl Builder {
             "conversationId": self.id(&format!("conversation:{key}")), "customerId": customer_id,
             "context": {"assignee": {"inboxId": self.id(&format!("inbox:{inbox}")), "agentId": agent_id}},
         });
-        let mut started_content = content.clone();
-        started_content["direction"] = json!("INBOUND");
         self.event(
             &format!("{key}-started"),
             "CONTACT/STARTED",
             started,
             json!({"id": customer_id, "type": "CUSTOMER"}),
-            started_content,
+            content.clone(),
         );
         let mut ended_content = content;
         ended_content["status"] = json!("ANSWERED");
-        ended_content["reason"] = json!("CLOSED");
+        ended_content["reason"] = json!("CONVERSATION_CLOSED");
         self.event(
             &format!("{key}-ended"),
             "CONTACT/ENDED",
@@ -1107,7 +1115,7 @@ impl Builder {
             "CONTACT/STARTED",
             at,
             starter,
-            with(json!({"direction": if outbound { "OUTBOUND" } else { "INBOUND" }})),
+            with(json!({})),
         );
         if !outbound {
             self.event(
@@ -1115,7 +1123,7 @@ impl Builder {
                 "CONTACT/OFFERED",
                 at - 1,
                 agent_who.clone(),
-                with(json!({})),
+                with(json!({"agentId": agent_id})),
             );
             self.event(
                 &format!("{key}-accepted"),
@@ -1146,7 +1154,7 @@ impl Builder {
             "CONTACT/ENDED",
             at - 10,
             agent_who,
-            with(json!({"status": "ANSWERED", "reason": "HANG_UP"})),
+            with(json!({"status": "ANSWERED", "reason": "AGENT_ENDED"})),
         );
     }
 }

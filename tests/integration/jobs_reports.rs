@@ -640,7 +640,7 @@ fn export_file_runs_out_of_the_box() {
 
 // ---------------------------------------------------------------- export-events
 
-const EVENTS_HEADER: &str = "id,type,timestamp,initiator.id,initiator.type,content.agentId,content.customerId,content.conversationId,content.contactId,content.channel,content.direction,content.status,content.reason,content.availableFor,content.occurredAt,content.context.assignee.inboxId,content.context.assignee.agentId\n";
+const EVENTS_HEADER: &str = "id,type,timestamp,initiator.id,initiator.type,content.agentId,content.customerId,content.conversationId,content.contactId,content.channel,content.status,content.reason,content.availableFor,content.occurredAt,content.context.assignee.inboxId,content.context.assignee.agentId\n";
 
 #[test]
 fn export_events_writes_a_line_per_event_with_the_shared_content_fields() {
@@ -661,14 +661,14 @@ fn export_events_writes_a_line_per_event_with_the_shared_content_fields() {
         EVENTS_HEADER.to_owned()
             + &unindent(
                 r#"
-                1sXKZDg-rO36T2c1CKnD9g,AGENT_STATUS/LOGGED_IN,2026-11-19T22:05:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,,,,
-                U_jEHmzlsumRM2KLJc4gxA,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:06:00.000Z,,
-                izxX6XMKAdmdgxyOT-k_Mw,AGENT_STATUS/LOGGED_IN,2026-11-19T22:10:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,,,,
-                zEf-lIPV6ay87Z3M6buddw,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:11:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:11:00.000Z,,
-                HujwjOOo3adWu7A_4dTZvw,CONTACT/STARTED,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,INBOUND,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
-                LwTIPnh4mJIjNI33n1FbMA,CONTACT/OFFERED,2026-11-19T22:31:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
-                lqkmVGUejD0UyRP8Qu2ZSA,CONTACT/OFFER_ACCEPTED,2026-11-19T22:32:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
-                z3nZi48HSS9_EEhr1JCy9w,CONTACT/HOLD_STARTED,2026-11-19T22:33:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,MANUAL,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                1sXKZDg-rO36T2c1CKnD9g,AGENT_STATUS/LOGGED_IN,2026-11-19T22:05:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,2026-11-19T22:05:00.000Z,,
+                U_jEHmzlsumRM2KLJc4gxA,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:06:00.000Z,,
+                izxX6XMKAdmdgxyOT-k_Mw,AGENT_STATUS/LOGGED_IN,2026-11-19T22:10:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,2026-11-19T22:10:00.000Z,,
+                zEf-lIPV6ay87Z3M6buddw,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:11:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:11:00.000Z,,
+                HujwjOOo3adWu7A_4dTZvw,CONTACT/STARTED,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                LwTIPnh4mJIjNI33n1FbMA,CONTACT/OFFERED,2026-11-19T22:31:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                lqkmVGUejD0UyRP8Qu2ZSA,CONTACT/OFFER_ACCEPTED,2026-11-19T22:32:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                z3nZi48HSS9_EEhr1JCy9w,CONTACT/HOLD_STARTED,2026-11-19T22:33:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,MANUAL,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
                 "#
             )
     );
@@ -712,10 +712,12 @@ fn export_events_asks_for_every_portal_entity_by_default() {
             .filter(|t| t.starts_with(prefix))
             .count()
     };
-    assert_eq!(rows.len(), 31);
+    // Each of the three agents: logged in, three availability changes, unavailable for
+    // every channel on logging out, logged out.
+    assert_eq!(rows.len(), 34);
     assert_eq!(count("AGENT_STATUS/LOGGED_IN"), 3);
     assert_eq!(count("AGENT_STATUS/LOGGED_OUT"), 3);
-    assert_eq!(count("AGENT_AVAILABILITY/"), 9);
+    assert_eq!(count("AGENT_AVAILABILITY/"), 12);
     assert_eq!(count("CONTACT/"), 16);
     let stamps = column(&rows, "timestamp");
     assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "oldest first");
@@ -741,9 +743,9 @@ fn export_events_takes_entities_in_any_case_and_leaves_blank_what_an_event_lacks
         EVENTS_HEADER.to_owned()
             + &unindent(
                 "
-                2NBYMsAJs04yyjilli082w,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,KM6NJzfhj5Mq1EcH0__P5Q,,,,,,,,,2026-11-20T02:00:00.000Z,,
-                RU68AidOJH9hlS_1tkKHhw,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:05:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,,2026-11-20T02:05:00.000Z,,
-                VX-s3_SV6Su-rgQdGKYxYw,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:10:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,,2026-11-20T02:10:00.000Z,,
+                2NBYMsAJs04yyjilli082w,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,KM6NJzfhj5Mq1EcH0__P5Q,,,,,,,,2026-11-20T02:00:00.000Z,,
+                RU68AidOJH9hlS_1tkKHhw,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:05:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,,2026-11-20T02:05:00.000Z,,
+                VX-s3_SV6Su-rgQdGKYxYw,AGENT_AVAILABILITY/UPDATED,2026-11-20T02:10:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,2026-11-20T02:10:00.000Z,,
                 "
             )
     );
@@ -771,8 +773,8 @@ fn export_events_writes_json_with_each_event_whole() {
         unindent(
             r#"
             [
-            {"id":"di_KtLfX67sfZMVMaX1w1g","type":"CONTACT/STARTED","timestamp":"2026-11-20T00:00:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}},"direction":"OUTBOUND"}},
-            {"id":"KrkFWLYGrKUDiWmWjLtUwQ","type":"CONTACT/ENDED","timestamp":"2026-11-20T00:10:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}},"status":"ANSWERED","reason":"HANG_UP"}}
+            {"id":"di_KtLfX67sfZMVMaX1w1g","type":"CONTACT/STARTED","timestamp":"2026-11-20T00:00:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}}}},
+            {"id":"KrkFWLYGrKUDiWmWjLtUwQ","type":"CONTACT/ENDED","timestamp":"2026-11-20T00:10:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}},"status":"ANSWERED","reason":"AGENT_ENDED"}}
             ]
             "#
         )
@@ -797,7 +799,7 @@ fn export_events_runs_out_of_the_box_for_the_last_24_hours() {
     let (_, test, _) = out_of_the_box("export-events", false);
     let text = test.read("jobs/exports/events.csv");
     assert!(text.starts_with(EVENTS_HEADER), "{text}");
-    assert_eq!(csv_maps(&text).len(), 31);
+    assert_eq!(csv_maps(&text).len(), 34);
 }
 
 // ---------------------------------------------------------------- report-work-sessions

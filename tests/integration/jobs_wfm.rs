@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use crate::apply::{Org, csv_maps};
 use crate::harness::{Test, unindent};
 
-/// The constructed stream (tests/fixtures/wfm/events.jsonl), window 16:00–18:00Z
+/// The constructed stream (tests/fixtures/wfm/events.jsonl, written from the spec's event
+/// schemas: every required field, nothing the spec lacks), window 16:00–18:00Z
 /// (08:00–10:00 in Los Angeles):
 /// - agentA: voice from 16:05 to 16:50:30 (25 min in 08:00, 20.5 in 08:30), again from
 ///   17:10 to the 17:20 logout (10 in 09:00); holds contact c1 16:20–16:40 (10 + 10);

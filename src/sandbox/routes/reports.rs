@@ -471,13 +471,17 @@ fn agent_rows(
     end: DateTime<Utc>,
     filters: &Filters,
 ) -> Vec<Vec<String>> {
+    // Columns of Gladly's Agent Timestamps report, in its documentation's order
+    // (help.gladly.com/docs/agent-timestamps).
     let mut rows = vec![header_row(&[
-        "Agent ID",
-        "Agent Name",
-        "Agent Email",
-        "Event Type",
         "Timestamp",
+        "Occurred At",
+        "Agent",
+        "Type",
         "Available For",
+        "Away Reason",
+        "Active Reason",
+        "Agent ID",
     ])];
     let in_teams = |agent: &str| {
         filters.teams.is_empty()
@@ -504,13 +508,25 @@ fn agent_rows(
             .flatten()
             .filter_map(Value::as_str)
             .collect();
+        let text = |key: &str| event["content"][key].as_str().unwrap_or("").to_owned();
         rows.push(vec![
-            agent_id.to_owned(),
-            agent.map(|a| a.name.clone()).unwrap_or_default(),
-            agent.map(|a| a.email_address.clone()).unwrap_or_default(),
-            kind.to_owned(),
             at.to_owned(),
-            available.join("|"),
+            text("occurredAt"),
+            agent.map(|a| a.name.clone()).unwrap_or_default(),
+            kind.to_owned(),
+            // The set of channels after an availability change; `[ ]` for none.
+            if kind == "AGENT_AVAILABILITY/UPDATED" {
+                if available.is_empty() {
+                    "[ ]".to_owned()
+                } else {
+                    format!("[{}]", available.join(", "))
+                }
+            } else {
+                String::new()
+            },
+            text("awayReason"),
+            text("activeReason"),
+            agent_id.to_owned(),
         ]);
     }
     rows

@@ -68,7 +68,7 @@ async fn with_a_clock_the_events_are_the_day_before_it() {
         .await;
     assert_eq!(day.status, 200, "{}", day.text);
     let events = json_lines(&day.text);
-    assert_eq!(events.len(), 31, "the whole working day:\n{}", day.text);
+    assert_eq!(events.len(), 34, "the whole working day:\n{}", day.text);
     let first = &events[0];
     assert_eq!(first["id"], id("event:alice-login"));
     assert_eq!(first["type"], "AGENT_STATUS/LOGGED_IN");

@@ -29,7 +29,7 @@ async fn supported_metric_sets_answer_csv() {
     let expectations = [
         ("ContactExportReportV3", "Contact ID", 6),
         ("ConversationExportReport", "Conversation ID", 6),
-        ("AgentTimestampsReport", "Agent ID", 15),
+        ("AgentTimestampsReport", "Timestamp", 18),
         ("TaskExportReport", "Task ID", 3),
     ];
     for (metric, first_column, rows) in expectations {
@@ -167,9 +167,10 @@ async fn events_stream_json_lines_for_the_chosen_entities() {
             .count(),
         2
     );
+    // Contact events carry no direction: an outbound contact is one an agent started.
     let outbound = events
         .iter()
-        .filter(|e| e["type"] == "CONTACT/STARTED" && e["content"]["direction"] == "OUTBOUND")
+        .filter(|e| e["type"] == "CONTACT/STARTED" && e["initiator"]["type"] == "AGENT")
         .count();
     assert_eq!(outbound, 3);
     let stamps: Vec<&str> = events
