@@ -244,82 +244,82 @@ fn export_contacts_runs_out_of_the_box_for_yesterday() {
 
 // ---------------------------------------------------------------- export-file
 
-const ITEMS_HEADER: &str = "id,customerId,conversationId,sessionId,timestamp,initiator.id,initiator.type,responder.id,responder.type,content.type,content.messageType,content.sessionId,content.content,content.attachments,content.status,content.title,content.body,content.activityType,content.sourceName,content.link.url,content.link.text,content.expandByDefault,content.occurredAt,content.receivedAt,content.from,content.to,content.cc,content.bcc,content.subject,content.pageId,content.userId,content.startedAt,content.answeredAt,content.completedAt,content.recordingUrl,content.recordingDuration,content.recordingSummary.status,content.recordingSummary.summary,content.recordingSummary.language,content.addedTopicIds,content.removedTopicIds\n";
+const ITEMS_HEADER: &str = "id,customerId,conversationId,timestamp,initiator.id,initiator.type,responder.id,responder.type,content.type,content.messageType,content.sessionId,content.content,content.attachments,content.messageData,content.status,content.title,content.body,content.activityType,content.sourceName,content.link.url,content.link.text,content.expandByDefault,content.occurredAt,content.receivedAt,content.from,content.to,content.cc,content.bcc,content.subject,content.pageId,content.userId,content.startedAt,content.answeredAt,content.completedAt,content.recordingStatus,content.recordingUrl,content.recordingDuration,content.recordingSummary.status,content.recordingSummary.summary,content.recordingSummary.language,content.addedTopicIds,content.removedTopicIds\n";
 
 /// The completed export job's conversation items as export-file writes them, oldest
 /// first, each under a name.
 const ITEMS: [(&str, &str); 18] = [
     (
         "grace-email-0",
-        r#"-H7VI2LgvTujSHsAtK16QA,ZRQoB0miyahP2BH9iF8YaQ,YibKFjUmJaYNx3UfPOAFQg,,2026-11-17T18:00:00.000Z,ZRQoB0miyahP2BH9iF8YaQ,CUSTOMER,,,EMAIL,,,I was charged twice for order #2002.,"[{""id"":""M1-o1YFoqcDYtGGam5RjkA"",""contentType"":""application/pdf"",""filename"":""invoice-2002.pdf"",""fileSize"":1234}]",,,,,,,,,,,grace@example.com,billing@acme.example,,,Double charge,,,,,,,,,,,,"#,
+        r#"-H7VI2LgvTujSHsAtK16QA,ZRQoB0miyahP2BH9iF8YaQ,YibKFjUmJaYNx3UfPOAFQg,2026-11-17T18:00:00.000Z,ZRQoB0miyahP2BH9iF8YaQ,CUSTOMER,,,EMAIL,,,I was charged twice for order #2002.,"[{""id"":""M1-o1YFoqcDYtGGam5RjkA"",""contentType"":""application/pdf"",""filename"":""invoice-2002.pdf"",""fileSize"":1234}]",,,,,,,,,,,,grace@example.com,billing@acme.example,,,Double charge,,,,,,,,,,,,,"#,
     ),
     (
         "grace-email-1",
-        "jDJFG3yOZw-var4Le3UGww,ZRQoB0miyahP2BH9iF8YaQ,YibKFjUmJaYNx3UfPOAFQg,,2026-11-17T19:30:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,,,EMAIL,,,We refunded the duplicate charge.,,,,,,,,,,,,billing@acme.example,grace@example.com,,,Re: Double charge,,,,,,,,,,,,",
+        "jDJFG3yOZw-var4Le3UGww,ZRQoB0miyahP2BH9iF8YaQ,YibKFjUmJaYNx3UfPOAFQg,2026-11-17T19:30:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,,,EMAIL,,,We refunded the duplicate charge.,,,,,,,,,,,,,billing@acme.example,grace@example.com,,,Re: Double charge,,,,,,,,,,,,,",
     ),
     (
         "alan-call",
-        "qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:00:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T18:00:00.000Z,2026-11-19T18:01:00.000Z,2026-11-19T18:05:00.000Z,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,",
+        "qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:00:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T18:00:00.000Z,2026-11-19T18:01:00.000Z,2026-11-19T18:05:00.000Z,AVAILABLE,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,",
     ),
     (
         "alan-note",
-        "AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,",
+        "AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "alan-topic",
-        "_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:07:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,",
+        "_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:07:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,",
     ),
     (
         "alan-closed",
-        "nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:30:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:30:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "ada-email-0",
-        "jB17VK5VbjM5owMBieP3dw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T22:50:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,EMAIL,,,Could you send me a copy of invoice #3003? Please copy my work address.,,,,,,,,,,,,ada@example.com,billing@acme.example,ada.l@work.example,,Copy of invoice #3003,,,,,,,,,,,,",
+        "jB17VK5VbjM5owMBieP3dw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,2026-11-19T22:50:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,EMAIL,,,Could you send me a copy of invoice #3003? Please copy my work address.,,,,,,,,,,,,,ada@example.com,billing@acme.example,ada.l@work.example,,Copy of invoice #3003,,,,,,,,,,,,,",
     ),
     (
         "ada-email-1",
-        "Q2EBhD_8GPLBs33RTKENkA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,EMAIL,,,Here is the copy of invoice #3003.,,,,,,,,,,,,billing@acme.example,ada@example.com,ada.l@work.example,records@acme.example,Re: Copy of invoice #3003,,,,,,,,,,,,",
+        "Q2EBhD_8GPLBs33RTKENkA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,2026-11-19T23:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,EMAIL,,,Here is the copy of invoice #3003.,,,,,,,,,,,,,billing@acme.example,ada@example.com,ada.l@work.example,records@acme.example,Re: Copy of invoice #3003,,,,,,,,,,,,,",
     ),
     (
         "ada-email-topic-added",
-        "PSjsAZ_oXG-mA9Amropzfw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:02:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,il-84BpCOYp_w7nEM7haNw,",
+        "PSjsAZ_oXG-mA9Amropzfw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,2026-11-19T23:02:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,il-84BpCOYp_w7nEM7haNw,",
     ),
     (
         "ada-email-topic-swapped",
-        "S2ua_TQ_Zn4M5YbLyB3A4w,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:04:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,dUo8JV_itXdUV-VGO3o_Ig,il-84BpCOYp_w7nEM7haNw",
+        "S2ua_TQ_Zn4M5YbLyB3A4w,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,2026-11-19T23:04:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,dUo8JV_itXdUV-VGO3o_Ig,il-84BpCOYp_w7nEM7haNw",
     ),
     (
         "ada-email-closed",
-        "mvXP8_8bv0fH0kbW5NS7tA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,,2026-11-19T23:20:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "mvXP8_8bv0fH0kbW5NS7tA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,2026-11-19T23:20:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "ada-call",
-        "H1TcZiZwlGdj9WIbkXAMJQ,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,,2026-11-19T23:30:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,PHONE_CALL,,,,,,,,,,,,,,,+18005550000,+14155550101,,,,,,2026-11-19T23:30:00.000Z,2026-11-19T23:30:12.000Z,2026-11-19T23:40:00.000Z,/api/v1/conversation-items/H1TcZiZwlGdj9WIbkXAMJQ/media/recording,588,READY,Agent confirmed invoice #3003 was resent.,en-us,,",
+        "H1TcZiZwlGdj9WIbkXAMJQ,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,2026-11-19T23:30:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,PHONE_CALL,,,,,,,,,,,,,,,,+18005550000,+14155550101,,,,,,2026-11-19T23:30:00.000Z,2026-11-19T23:30:12.000Z,2026-11-19T23:40:00.000Z,AVAILABLE,/api/v1/conversation-items/H1TcZiZwlGdj9WIbkXAMJQ/media/recording,588,READY,Agent confirmed invoice #3003 was resent.,en-us,,",
     ),
     (
         "ada-call-closed",
-        "pOKV0_iYUFJvPbH7jfb8rw,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,,2026-11-20T00:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "pOKV0_iYUFJvPbH7jfb8rw,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,2026-11-20T00:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "margaret-sms-0",
-        "OFf1mLJCUMxYtbDbysAqsw,WxFPTbRSONUKO118j0zSKQ,QBo0J46x54E_aAN2fZhGlQ,,2026-11-20T13:00:00.000Z,WxFPTbRSONUKO118j0zSKQ,CUSTOMER,,,SMS,,,These shoes are too small,,,,,,,,,,,,+14155550105,+18005550000,,,,,,,,,,,,,,,",
+        "OFf1mLJCUMxYtbDbysAqsw,WxFPTbRSONUKO118j0zSKQ,QBo0J46x54E_aAN2fZhGlQ,2026-11-20T13:00:00.000Z,WxFPTbRSONUKO118j0zSKQ,CUSTOMER,,,SMS,,,These shoes are too small,,,,,,,,,,,,,+14155550105,+18005550000,,,,,,,,,,,,,,,,",
     ),
     (
         "margaret-sms-1",
-        "cNUx5a69nNCc8oF36ZwJEg,WxFPTbRSONUKO118j0zSKQ,QBo0J46x54E_aAN2fZhGlQ,,2026-11-20T13:10:00.000Z,cP8blU9RS0PIFu-lNxUkZQ,AGENT,,,SMS,,,A return label is on its way,,,,,,,,,,,,+18005550000,+14155550105,,,,,,,,,,,,,,,",
+        "cNUx5a69nNCc8oF36ZwJEg,WxFPTbRSONUKO118j0zSKQ,QBo0J46x54E_aAN2fZhGlQ,2026-11-20T13:10:00.000Z,cP8blU9RS0PIFu-lNxUkZQ,AGENT,,,SMS,,,A return label is on its way,,,,,,,,,,,,,+18005550000,+14155550105,,,,,,,,,,,,,,,,",
     ),
     (
         "ada-chat-0",
-        r#"wCWadfchNKnJv2D_g7RpWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T16:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,"Hi, my invoice looks wrong",,,,,,,,,,,,,,,,,,,,,,,,,,,,"#,
+        r#"wCWadfchNKnJv2D_g7RpWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,2026-11-20T16:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,"Hi, my invoice looks wrong",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"#,
     ),
     (
         "ada-chat-1",
-        "BfrgAFSVDJeiZCU6vo-ZhA,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T16:10:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Let me check that for you,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "BfrgAFSVDJeiZCU6vo-ZhA,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,2026-11-20T16:10:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Let me check that for you,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "ada-chat-2",
-        "b_uaaH7IL2ls2Vim1MxzWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,,2026-11-20T17:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Any news?,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "b_uaaH7IL2ls2Vim1MxzWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,2026-11-20T17:00:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,CHAT_MESSAGE,TEXT,8Pj5i2GeLj2Rb-WFuH1iCw,Any news?,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
 ];
 
