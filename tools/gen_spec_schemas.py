@@ -102,7 +102,7 @@ class Spec:
 
 
 def schema_at(op, *path):
-    """The (unresolved) schema node under an operation, e.g. ("requestBody",) or ("responses", "200")."""
+    """The (unresolved) schema under an operation: ("requestBody",), ("responses", "200")."""
     node = op
     for key in path:
         node = node[key]
@@ -161,7 +161,10 @@ def fix_custom_attributes(spec, op):
     }
     set_body(op, {
         "type": "object",
-        "properties": {"add": {"type": "array", "items": pair}, "remove": {"type": "array", "items": pair}},
+        "properties": {
+            "add": {"type": "array", "items": pair},
+            "remove": {"type": "array", "items": pair},
+        },
     })
 
 
@@ -197,14 +200,13 @@ def fix_email_example(spec, op):
 
 
 def fix_error_wrapper(*codes):
-    # The schema is the single `Error`; the examples (and every other operation) use the
-    # `{errors: [...]}` wrapper `Errors`.
+    # The schema is the single `Error`; the examples use the `{errors: [...]}` wrapper `Errors`.
     def fix(spec, op):
         for code in codes:
             (media,) = op["responses"][code]["content"].values()
             assert media["schema"] == {"$ref": "#/components/schemas/Error"}, "quirk gone"
-            shown = list((media.get("examples") or {}).values()) or [{"value": media.get("example")}]
-            assert all("errors" in spec.deref(e)["value"] for e in shown), "quirk gone"
+            shown = [spec.deref(e)["value"] for e in (media.get("examples") or {}).values()]
+            assert shown and all("errors" in value for value in shown), "quirk gone"
             media["schema"] = {"$ref": "#/components/schemas/Errors"}
 
     return fix
@@ -215,7 +217,8 @@ def fix_errors_one_of(spec, op):
     # and none matches exactly one; the examples use the `{errors: [...]}` wrapper.
     (media,) = op["responses"]["400"]["content"].values()
     refs = [part.get("$ref") for part in media["schema"]["oneOf"]]
-    assert refs == ["#/components/schemas/Error", "#/components/schemas/ErrorsWithMeta"], "quirk gone"
+    expected = ["#/components/schemas/Error", "#/components/schemas/ErrorsWithMeta"]
+    assert refs == expected, "quirk gone"
     media["schema"] = {"$ref": "#/components/schemas/ErrorsWithMeta"}
 
 
@@ -295,7 +298,9 @@ def schema_nodes(spec, node, seen=None):
     seen.add(id(node))
     yield node
     children = list((node.get("properties") or {}).values())
-    children += [node[k] for k in ("items", "not", "additionalProperties") if isinstance(node.get(k), dict)]
+    for key in ("items", "not", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            children.append(node[key])
     for key in ("allOf", "oneOf", "anyOf"):
         children += node.get(key) or []
     for child in children:
@@ -370,7 +375,8 @@ class Converter:
         return out
 
     def add_recursive(self, ref):
-        name = re.sub(r"[^A-Za-z0-9]+", "_", urllib.parse.unquote(ref[2:]).replace("~1", "/")).strip("_")
+        readable = urllib.parse.unquote(ref[2:]).replace("~1", "/")
+        name = re.sub(r"[^A-Za-z0-9]+", "_", readable).strip("_")
         assert name not in self.names.values(), f"$defs name clash: {name}"
         self.names[ref] = name
 
@@ -487,7 +493,8 @@ def request_body(spec, conv, op):
         example = spec.deref(example)
         examples.append(example["value"])
     schema = conv.root(media["schema"]) if "schema" in media else None
-    return {"required": bool(body.get("required")), "media_type": media_type, "schema": schema}, examples
+    spec_body = {"required": bool(body.get("required")), "media_type": media_type, "schema": schema}
+    return spec_body, examples
 
 
 def responses(spec, conv, op):
@@ -523,7 +530,11 @@ def operation(spec, conv, entry, item, op):
         "path": entry["path"],
         "path_params": {n: conv.root(by_name[n].get("schema") or {}) for n in names},
         "query": [
-            {"name": p["name"], "required": bool(p.get("required")), "schema": conv.root(p.get("schema") or {})}
+            {
+                "name": p["name"],
+                "required": bool(p.get("required")),
+                "schema": conv.root(p.get("schema") or {}),
+            }
             for p in query
         ],
         "body": body,

@@ -99,7 +99,7 @@ struct Prepared {
 impl Prepared {
     /// An export needs a connection when it reads the API or loads lookups.
     fn connects(&self) -> bool {
-        self.api || !self.manifest.lookups().is_empty()
+        self.api || engine::lookups_wanted(&self.manifest, &self.params)
     }
 }
 

@@ -62,7 +62,9 @@ impl Mode {
         match self {
             Mode::PlanOffline { .. } => false,
             Mode::PlanOnline { .. } | Mode::Apply { .. } => true,
-            Mode::Export => matches!(job.input, Input::Api) || !job.manifest.lookups().is_empty(),
+            Mode::Export => {
+                matches!(job.input, Input::Api) || lookups_wanted(&job.manifest, &job.params)
+            }
         }
     }
 }
@@ -253,8 +255,17 @@ async fn export(
                 "this job reads the API: it needs a connection to Gladly".to_owned(),
             ));
         };
-        let none = BTreeMap::<String, minijinja::Value>::new();
-        (minijinja::Value::from(none), open_file(path, *format)?)
+        // No lookup is wanted (their `when` is false): each is an empty table.
+        let empty: BTreeMap<String, minijinja::Value> = job
+            .manifest
+            .lookups()
+            .iter()
+            .map(|l| {
+                let table = BTreeMap::<String, minijinja::Value>::new();
+                (l.name.clone(), minijinja::Value::from(table))
+            })
+            .collect();
+        (minijinja::Value::from(empty), open_file(path, *format)?)
     };
     let columns = reader
         .columns()
@@ -264,7 +275,9 @@ async fn export(
     let params = job.params.clone();
     let results = job.results_path.clone();
     let requests = u64::from(client.is_some())
-        * (u64::from(matches!(job.input, Input::Api)) + job.manifest.lookups().len() as u64);
+        * (u64::from(matches!(job.input, Input::Api))
+            + u64::from(lookups_wanted(&job.manifest, &job.params))
+                * job.manifest.lookups().len() as u64);
     let mut summary = tokio::task::spawn_blocking(move || {
         let base = BaseContext::new(&manifest, &params, Some(tables));
         transform::transform(
@@ -281,6 +294,18 @@ async fn export(
     .map_err(|e| ExecError::Output(format!("the conversion stopped: {e}")))??;
     summary.requests = requests;
     Ok(summary)
+}
+
+/// True when a lookup of the job will be fetched with these params: one without `when`,
+/// or whose `when` (which reads params only) holds or cannot be decided.
+pub(crate) fn lookups_wanted(manifest: &Manifest, params: &BTreeMap<String, String>) -> bool {
+    let base = BaseContext::new(manifest, params, None);
+    let ctx = render::RowContext::new(&base, serde_json::Map::new()).value();
+    manifest.lookups().iter().any(|l| {
+        l.when
+            .as_ref()
+            .is_none_or(|w| w.is_true(&ctx).unwrap_or(true))
+    })
 }
 
 /// Checks that the files a job writes (its outputs, rendered with `params`) are not one

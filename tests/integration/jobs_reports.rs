@@ -957,3 +957,275 @@ fn report_daily_counts_runs_out_of_the_box_for_yesterday() {
     );
     assert_eq!(rows[0]["Timezone"], "America/Los_Angeles");
 }
+
+/// A conversation_items.jsonl written by hand from the API reference's item schemas (one
+/// item of each content type, every field the reference defines for it), not by the
+/// sandbox: a sandbox that drifted from Gladly cannot hide a job that did.
+const SPEC_ITEMS: &str = r#"{"id":"i01","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:00:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"CHAT_MESSAGE","messageType":"TEXT","sessionId":"ses1","content":"Where is my order?","attachments":[{"id":"att1","contentType":"image/png","filename":"order.png","fileSize":2048}]}}
+{"id":"i02","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:01:00.000Z","initiator":{"id":"agt1","type":"AGENT"},"responder":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"CHAT_MESSAGE","messageType":"QUICK_REPLY_REQUEST","sessionId":"ses1","content":"Pick one","messageData":{"options":[{"id":"o1","label":"Refund"}]}}}
+{"id":"i03","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:02:00.000Z","initiator":{"id":"agt1","type":"AGENT"},"content":{"type":"CONVERSATION_STATUS_CHANGE","status":"CLOSED"}}
+{"id":"i04","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:03:00.000Z","initiator":{"id":"app1","type":"API"},"content":{"type":"CUSTOMER_ACTIVITY","title":"Order shipped","body":"Parcel 42 left the warehouse","activityType":"EMAIL","sourceName":"Shop","link":{"url":"https://shop.example/42","text":"Track"},"expandByDefault":true,"occurredAt":"2026-11-19T09:59:00.000Z","receivedAt":"2026-11-19T10:03:00.000Z"}}
+{"id":"i05","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:04:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"EMAIL","from":"ada@example.com","to":["help@acme.example","billing@acme.example"],"cc":["boss@example.com"],"bcc":["audit@acme.example"],"subject":"Refund","content":"Please refund order 42"}}
+{"id":"i06","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:05:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"FACEBOOK_MESSAGE","pageId":"page1","userId":"user1","content":"Hello from Messenger"}}
+{"id":"i07","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:06:00.000Z","initiator":{"id":"agt1","type":"AGENT"},"content":{"type":"CONVERSATION_NOTE","body":"Refund approved"}}
+{"id":"i08","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:07:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"responder":{"id":"agt1","type":"AGENT"},"content":{"type":"PHONE_CALL","from":"+14155550101","to":"+18005550000","startedAt":"2026-11-19T10:07:00Z","answeredAt":"2026-11-19T10:07:30Z","completedAt":"2026-11-19T10:12:00Z","recordingStatus":"AVAILABLE","recordingUrl":"https://rec.example/i08","recordingDuration":270,"recordingSummary":{"status":"READY","summary":"Asked for a refund","language":"en-us"}}}
+{"id":"i09","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:13:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"SMS","from":"+14155550101","to":"+18005550000","content":"Thanks"}}
+{"id":"i10","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:14:00.000Z","initiator":{"id":"agt1","type":"AGENT"},"content":{"type":"TOPIC_CHANGE","addedTopicIds":["top1","top2"],"removedTopicIds":["top3"]}}
+{"id":"i11","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:15:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"VOICEMAIL","startedAt":"2026-11-19T10:15:00Z","recordingStatus":"DELETED","recordingDuration":31,"recordingSummary":{"status":"REDACTED"}}}
+{"id":"i12","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:16:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"INSTAGRAM_DIRECT","content":"Hi on Instagram"}}
+{"id":"i13","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:17:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"WHATSAPP","content":"Hi on WhatsApp"}}
+"#;
+
+#[test]
+fn export_file_writes_every_field_of_spec_shaped_items_worked_out_by_hand() {
+    // No host: a file input and no lookup wanted (no contact or phrases filter).
+    let test = Test::new()
+        .copy("jobs/export-file.yaml")
+        .file("items.jsonl", SPEC_ITEMS);
+    let out = test.run_args(&["apply", "jobs/export-file.yaml", "--input", "items.jsonl"]);
+    out.expect(0, &[]);
+    let text = test.read("jobs/exports/export-conversation_items.csv");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let header: Vec<&str> = records[0].iter().collect();
+    assert_eq!(header.len(), 42, "{header:?}");
+    assert!(
+        records.iter().all(|r| r.len() == header.len()),
+        "ragged CSV"
+    );
+    assert_eq!(records.len(), 14, "a header and 13 items");
+    // Each item's non-blank cells, by column, worked out from the item above.
+    let filled = |n: usize| -> Vec<(String, String)> {
+        header
+            .iter()
+            .zip(records[n].iter())
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(h, v)| ((*h).to_owned(), v.to_owned()))
+            .collect()
+    };
+    let item = |id: &str, at: &str, who: &str, what: &str, rest: &[(&str, &str)]| {
+        let mut cells = vec![
+            ("id", id),
+            ("customerId", "cus1"),
+            ("conversationId", "con1"),
+            ("timestamp", at),
+            ("initiator.id", who),
+            ("initiator.type", what),
+        ];
+        cells.extend_from_slice(rest);
+        cells
+            .into_iter()
+            .map(|(h, v)| (h.to_owned(), v.to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let t = |m: u32| format!("2026-11-19T10:{m:02}:00.000Z");
+    assert_eq!(
+        filled(1),
+        item(
+            "i01",
+            &t(0),
+            "cus1",
+            "CUSTOMER",
+            &[
+                ("content.type", "CHAT_MESSAGE"),
+                ("content.messageType", "TEXT"),
+                ("content.sessionId", "ses1"),
+                ("content.content", "Where is my order?"),
+                (
+                    "content.attachments",
+                    r#"[{"id":"att1","contentType":"image/png","filename":"order.png","fileSize":2048}]"#
+                ),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(2),
+        item(
+            "i02",
+            &t(1),
+            "agt1",
+            "AGENT",
+            &[
+                ("responder.id", "cus1"),
+                ("responder.type", "CUSTOMER"),
+                ("content.type", "CHAT_MESSAGE"),
+                ("content.messageType", "QUICK_REPLY_REQUEST"),
+                ("content.sessionId", "ses1"),
+                ("content.content", "Pick one"),
+                (
+                    "content.messageData",
+                    r#"{"options":[{"id":"o1","label":"Refund"}]}"#
+                ),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(3),
+        item(
+            "i03",
+            &t(2),
+            "agt1",
+            "AGENT",
+            &[
+                ("content.type", "CONVERSATION_STATUS_CHANGE"),
+                ("content.status", "CLOSED"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(4),
+        item(
+            "i04",
+            &t(3),
+            "app1",
+            "API",
+            &[
+                ("content.type", "CUSTOMER_ACTIVITY"),
+                ("content.title", "Order shipped"),
+                ("content.body", "Parcel 42 left the warehouse"),
+                ("content.activityType", "EMAIL"),
+                ("content.sourceName", "Shop"),
+                ("content.link.url", "https://shop.example/42"),
+                ("content.link.text", "Track"),
+                ("content.expandByDefault", "true"),
+                ("content.occurredAt", "2026-11-19T09:59:00.000Z"),
+                ("content.receivedAt", "2026-11-19T10:03:00.000Z"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(5),
+        item(
+            "i05",
+            &t(4),
+            "cus1",
+            "CUSTOMER",
+            &[
+                ("content.type", "EMAIL"),
+                ("content.content", "Please refund order 42"),
+                ("content.from", "ada@example.com"),
+                ("content.to", "help@acme.example,billing@acme.example"),
+                ("content.cc", "boss@example.com"),
+                ("content.bcc", "audit@acme.example"),
+                ("content.subject", "Refund"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(6),
+        item(
+            "i06",
+            &t(5),
+            "cus1",
+            "CUSTOMER",
+            &[
+                ("content.type", "FACEBOOK_MESSAGE"),
+                ("content.content", "Hello from Messenger"),
+                ("content.pageId", "page1"),
+                ("content.userId", "user1"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(7),
+        item(
+            "i07",
+            &t(6),
+            "agt1",
+            "AGENT",
+            &[
+                ("content.type", "CONVERSATION_NOTE"),
+                ("content.body", "Refund approved"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(8),
+        item(
+            "i08",
+            &t(7),
+            "cus1",
+            "CUSTOMER",
+            &[
+                ("responder.id", "agt1"),
+                ("responder.type", "AGENT"),
+                ("content.type", "PHONE_CALL"),
+                ("content.from", "+14155550101"),
+                ("content.to", "+18005550000"),
+                ("content.startedAt", "2026-11-19T10:07:00Z"),
+                ("content.answeredAt", "2026-11-19T10:07:30Z"),
+                ("content.completedAt", "2026-11-19T10:12:00Z"),
+                ("content.recordingStatus", "AVAILABLE"),
+                ("content.recordingUrl", "https://rec.example/i08"),
+                ("content.recordingDuration", "270"),
+                ("content.recordingSummary.status", "READY"),
+                ("content.recordingSummary.summary", "Asked for a refund"),
+                ("content.recordingSummary.language", "en-us"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(9),
+        item(
+            "i09",
+            &t(13),
+            "cus1",
+            "CUSTOMER",
+            &[
+                ("content.type", "SMS"),
+                ("content.content", "Thanks"),
+                ("content.from", "+14155550101"),
+                ("content.to", "+18005550000"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(10),
+        item(
+            "i10",
+            &t(14),
+            "agt1",
+            "AGENT",
+            &[
+                ("content.type", "TOPIC_CHANGE"),
+                ("content.addedTopicIds", "top1,top2"),
+                ("content.removedTopicIds", "top3"),
+            ]
+        )
+    );
+    assert_eq!(
+        filled(11),
+        item(
+            "i11",
+            &t(15),
+            "cus1",
+            "CUSTOMER",
+            &[
+                ("content.type", "VOICEMAIL"),
+                ("content.startedAt", "2026-11-19T10:15:00Z"),
+                ("content.recordingStatus", "DELETED"),
+                ("content.recordingDuration", "31"),
+                ("content.recordingSummary.status", "REDACTED"),
+            ]
+        )
+    );
+    for (n, id, kind, text) in [
+        (12, "i12", "INSTAGRAM_DIRECT", "Hi on Instagram"),
+        (13, "i13", "WHATSAPP", "Hi on WhatsApp"),
+    ] {
+        let minute = u32::try_from(4 + n).unwrap();
+        assert_eq!(
+            filled(n),
+            item(
+                id,
+                &t(minute),
+                "cus1",
+                "CUSTOMER",
+                &[("content.type", kind), ("content.content", text),]
+            )
+        );
+    }
+    assert_eq!(test.read("jobs/results/export-file.csv").lines().count(), 1);
+}
