@@ -1130,7 +1130,7 @@ impl Builder {
                 "CONTACT/OFFER_ACCEPTED",
                 at - 2,
                 agent_who.clone(),
-                with(json!({})),
+                with(json!({"agentId": agent_id})),
             );
         }
         if hold {

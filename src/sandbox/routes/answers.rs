@@ -70,8 +70,18 @@ fn check_extras(org: &Org, input: &AnswerIn) -> Result<(), GladlyError> {
 }
 
 fn answer_json(answer: &Answer) -> Value {
-    json!({"id": answer.id, "name": answer.name, "description": answer.description,
-           "audienceIds": answer.audience_ids, "createdAt": answer.created_at, "updatedAt": answer.updated_at})
+    let mut out = json!({"id": answer.id, "name": answer.name,
+           "audienceIds": answer.audience_ids, "createdAt": answer.created_at, "updatedAt": answer.updated_at});
+    with_description(&mut out, answer);
+    out
+}
+
+/// The description when the answer has one: absent, never null (the reference types it
+/// as a string).
+fn with_description(out: &mut Value, answer: &Answer) {
+    if let Some(description) = &answer.description {
+        out["description"] = json!(description);
+    }
 }
 
 async fn create(State(app): State<App>, JsonBody(input): JsonBody<AnswerIn>) -> RouteResult {
@@ -101,8 +111,9 @@ async fn create(State(app): State<App>, JsonBody(input): JsonBody<AnswerIn>) -> 
         updated_at: now,
         in_use: false,
     };
-    let body = json!({"id": answer.id, "name": answer.name, "description": answer.description,
+    let mut body = json!({"id": answer.id, "name": answer.name,
                       "audienceIds": answer.audience_ids, "createdAt": answer.created_at});
+    with_description(&mut body, &answer);
     org.answers.insert(id, answer);
     ok_json(body)
 }

@@ -68,8 +68,12 @@ pub(super) async fn create(
         check_recipient(&kind, recipient)?;
     }
     let id = org.new_id();
-    let collection = json!({"id": id, "campaignId": campaign, "type": kind, "startAfter": start, "endBefore": text("endBefore"),
-                            "name": name, "status": "PENDING", "recipientCount": recipients.len()});
+    let mut collection = json!({"id": id, "campaignId": campaign, "type": kind, "startAfter": start,
+                                "name": name, "status": "PENDING", "recipientCount": recipients.len()});
+    // Absent when not given, never null (the reference types it as a string).
+    if let Some(end) = text("endBefore") {
+        collection["endBefore"] = json!(end);
+    }
     org.recipient_collections.insert(id, collection.clone());
     ok_json(collection)
 }

@@ -366,7 +366,14 @@ async fn update(
         .get(&id)
         .cloned()
         .ok_or_else(|| not_found(&id))?;
-    apply_fields(&org, &mut customer, body)?;
+    // The API reference documents no 409 for an update: a taken email or mobile number
+    // is refused as a 400 (`taken`), as the answer-name rule is.
+    apply_fields(&org, &mut customer, body).map_err(|mut e| {
+        if e.status == axum::http::StatusCode::CONFLICT {
+            e.status = axum::http::StatusCode::BAD_REQUEST;
+        }
+        e
+    })?;
     customer.updated_at = org.now();
     org.customers.insert(id.clone(), customer);
     org.emit("CUSTOMER_PROFILE/UPDATED", None, json!({"customerId": id}));

@@ -26,13 +26,18 @@ pub(super) fn routes() -> Router<App> {
 }
 
 fn public(hook: &Webhook) -> Value {
-    json!({
+    let mut out = json!({
         "id": hook.id, "name": hook.name, "events": hook.events, "url": hook.url,
         "createdAt": hook.created_at, "updatedAt": hook.updated_at,
         "hasCredentials": hook.credentials.is_some(),
         "headerKeys": hook.headers.keys().collect::<Vec<_>>(),
-        "enabled": hook.enabled, "disabledAtDueToRetryLimit": hook.disabled_at_due_to_retry_limit,
-    })
+        "enabled": hook.enabled,
+    });
+    // A string when Gladly disabled the hook; absent (never null) otherwise.
+    if let Some(at) = &hook.disabled_at_due_to_retry_limit {
+        out["disabledAtDueToRetryLimit"] = json!(at);
+    }
+    out
 }
 
 fn not_found(id: &str) -> GladlyError {

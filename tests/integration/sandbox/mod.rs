@@ -5,6 +5,7 @@
 mod answers;
 mod binary;
 mod clock;
+mod conformance;
 mod conventions;
 mod conversations;
 mod customers;
