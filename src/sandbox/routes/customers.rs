@@ -92,8 +92,9 @@ fn build_phones(list: Vec<PhoneIn>) -> Result<Vec<Phone>, GladlyError> {
                 format!("[{original}] is not a phone number"),
             ));
         }
-        if let Some(kind) = phone
-            .kind
+        // An empty type is no type (Gladly's example scripts send `type: ""`).
+        let kind = phone.kind.filter(|k| !k.is_empty());
+        if let Some(kind) = kind
             .as_deref()
             .filter(|k| !matches!(*k, "HOME" | "MOBILE" | "OFFICE"))
         {
@@ -112,14 +113,18 @@ fn build_phones(list: Vec<PhoneIn>) -> Result<Vec<Phone>, GladlyError> {
                 format!("[{pref}] must be ON, OFF or FORBIDDEN"),
             ));
         }
+        // The region the number was read in: given, or that of a North American number.
+        let region_code = phone
+            .region_code
+            .or_else(|| normalized.starts_with("+1").then(|| "US".to_owned()));
         out.push(Phone {
             original,
             normalized,
             extension: phone.extension,
-            region_code: phone.region_code,
+            region_code,
             primary: phone.primary,
             sms_preference: phone.sms_preference,
-            kind: phone.kind,
+            kind,
         });
     }
     if out.iter().filter(|p| p.primary).count() > 1 {
@@ -220,7 +225,7 @@ async fn create(
         created_at: now.clone(),
         updated_at: now,
     };
-    apply_fields(&org, &mut customer, body)?;
+    apply_fields(&org, &mut customer, body, false)?;
     org.emit("CUSTOMER_PROFILE/CREATED", None, json!({"customerId": id}));
     org.customers.insert(id.clone(), customer);
     drop(org);
@@ -234,6 +239,7 @@ fn apply_fields(
     org: &Org,
     customer: &mut Customer,
     body: Map<String, Value>,
+    updating: bool,
 ) -> Result<(), GladlyError> {
     for (key, value) in body {
         match key.as_str() {
@@ -256,6 +262,9 @@ fn apply_fields(
                     }
                 }
             }
+            // A body that echoes a GET (Gladly's own update-customers example sends the
+            // profile back with its read-only fields) is accepted; those are ignored.
+            "createdAt" | "updatedAt" if updating && (value.is_string() || value.is_null()) => {}
             "externalCustomerIds" | "createdAt" | "updatedAt" => {
                 return Err(GladlyError::new(
                     axum::http::StatusCode::BAD_REQUEST,
@@ -368,7 +377,7 @@ async fn update(
         .ok_or_else(|| not_found(&id))?;
     // The API reference documents no 409 for an update: a taken email or mobile number
     // is refused as a 400 (`taken`), as the answer-name rule is.
-    apply_fields(&org, &mut customer, body).map_err(|mut e| {
+    apply_fields(&org, &mut customer, body, true).map_err(|mut e| {
         if e.status == axum::http::StatusCode::CONFLICT {
             e.status = axum::http::StatusCode::BAD_REQUEST;
         }

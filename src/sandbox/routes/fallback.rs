@@ -18,6 +18,32 @@ pub(in crate::sandbox) fn operation_of(
     catalog::gladly().resolve(method, path).map(|r| r.operation)
 }
 
+/// Answers a method a path does not take: 405, with the methods it does take in `Allow`.
+pub(super) async fn method_not_allowed(req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let allowed: Vec<&str> = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        .into_iter()
+        .filter(|m| operation_of(m, &path).is_some())
+        .collect();
+    let mut response = GladlyError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        "invalid",
+        format!(
+            "{} is not supported on {path}; it takes {}",
+            req.method(),
+            allowed.join(", ")
+        ),
+    )
+    .into_response();
+    if let Ok(value) = allowed.join(", ").parse() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, value);
+    }
+    response
+}
+
 /// Answers requests no route matched.
 pub(super) async fn not_simulated(req: Request) -> Response {
     let method = req.method().as_str();

@@ -175,7 +175,7 @@ pub(super) fn router(app: App) -> Router {
             get(inspect::attachment),
         )
         .fallback(fallback::not_simulated)
-        .method_not_allowed_fallback(fallback::not_simulated);
+        .method_not_allowed_fallback(fallback::method_not_allowed);
     api.layer(axum::middleware::from_fn_with_state(
         Arc::clone(&app),
         gate::gate,
@@ -197,12 +197,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = GladlyError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Whether the API reference requires a body for this operation.
+        let required = fallback::operation_of(req.method().as_str(), req.uri().path())
+            .and_then(|op| op.body.as_ref())
+            .is_some_and(|body| body.required);
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
                 GladlyError::invalid("body", format!("could not read the request body: {e}"))
             })?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            if required {
+                return Err(GladlyError::blank("body", "a request body must be present"));
+            }
             b"{}"
         } else {
             &bytes

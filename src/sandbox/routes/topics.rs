@@ -5,6 +5,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::{App, JsonBody, check_client_id, created, lock, no_content, ok_json, required};
 use crate::sandbox::error::{GladlyError, RouteResult};
@@ -23,7 +24,28 @@ struct TopicIn {
     id: Option<String>,
     name: Option<String>,
     disabled: Option<bool>,
-    parent_id: Option<String>,
+    /// Kept raw: a `null` is refused (the reference types it as a string), not read as
+    /// "no parent".
+    #[serde(default, deserialize_with = "keep_null")]
+    parent_id: Option<Value>,
+}
+
+/// A field that is present, `null` included.
+fn keep_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+impl TopicIn {
+    fn parent(&self) -> Result<Option<String>, GladlyError> {
+        match &self.parent_id {
+            None => Ok(None),
+            Some(Value::String(id)) => Ok(Some(id.clone())),
+            Some(_) => Err(GladlyError::invalid(
+                "parentId",
+                "parentId must be a topic id",
+            )),
+        }
+    }
 }
 
 fn name_taken(org: &Org, name: &str, except: Option<&str>) -> Result<(), GladlyError> {
@@ -83,15 +105,16 @@ async fn create(State(app): State<App>, JsonBody(new): JsonBody<TopicIn>) -> Rou
         ));
     }
     name_taken(&org, &name, None)?;
+    let parent = new.parent()?;
     let id = new.id.unwrap_or_else(|| org.new_id());
-    check_parent(&org, new.parent_id.as_deref(), &id)?;
+    check_parent(&org, parent.as_deref(), &id)?;
     org.topics.insert(
         id.clone(),
         Topic {
             id: id.clone(),
             name,
             disabled: new.disabled.unwrap_or(false),
-            parent_id: new.parent_id,
+            parent_id: parent,
         },
     );
     drop(org);
@@ -109,13 +132,14 @@ async fn update(
     })?;
     let name = required("name", patch.name.as_deref())?.to_owned();
     name_taken(&org, &name, Some(&id))?;
-    check_parent(&org, patch.parent_id.as_deref(), &id)?;
+    let parent = patch.parent()?;
+    check_parent(&org, parent.as_deref(), &id)?;
     topic.name = name;
     if let Some(disabled) = patch.disabled {
         topic.disabled = disabled;
     }
-    if patch.parent_id.is_some() {
-        topic.parent_id = patch.parent_id;
+    if parent.is_some() {
+        topic.parent_id = parent;
     }
     org.topics.insert(id, topic);
     no_content()

@@ -117,14 +117,21 @@ async fn reports_are_limited_per_minute() {
 }
 
 #[tokio::test]
-async fn unknown_paths_and_methods_are_404() {
+async fn unknown_paths_are_404_and_unsupported_methods_405() {
     let api = Api::new().await;
     api.get("/api/v1/no-such-thing")
         .await
         .assert_error(404, "not_exist", None);
-    api.send(reqwest::Method::PUT, "/api/v1/inboxes", Some(json!({})))
-        .await
-        .assert_error(404, "not_exist", None);
+    let reply = api
+        .send(reqwest::Method::PUT, "/api/v1/inboxes", Some(json!({})))
+        .await;
+    reply.assert_error(405, "invalid", None);
+    assert_eq!(reply.header("allow"), "GET");
+    let topics = api
+        .send(reqwest::Method::DELETE, "/api/v1/topics", None)
+        .await;
+    topics.assert_error(405, "invalid", None);
+    assert_eq!(topics.header("allow"), "GET, POST");
 }
 
 #[tokio::test]

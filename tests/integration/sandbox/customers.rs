@@ -310,10 +310,74 @@ async fn invalid_fields_are_400() {
     .await
     .assert_error(400, "invalid", Some("favouriteColour"));
     api.send(reqwest::Method::POST, "/api/v1/customer-profiles", None)
-        .await;
+        .await
+        .assert_error(400, "blank", Some("body"));
     assert_eq!(
         api.state()["customers"].as_object().unwrap().len(),
-        6,
-        "only the empty-body create succeeded"
+        5,
+        "no create succeeded"
+    );
+}
+
+/// Gladly's update-customers example sends the profile it read back with its changes:
+/// read-only `id` and `createdAt`, and phones with an empty `type`. Gladly takes it.
+#[tokio::test]
+async fn a_patch_echoing_a_get_is_accepted_and_phones_gain_their_region() {
+    let api = Api::new().await;
+    let grace = id("customer:grace");
+    let mut profile = api
+        .get(&format!("/api/v1/customer-profiles/{grace}"))
+        .await
+        .json;
+    profile["name"] = json!("Grace B. Hopper");
+    profile["phones"] = json!([{"original": "650 123 4568", "type": ""}]);
+    let reply = api
+        .patch(&format!("/api/v1/customer-profiles/{grace}"), profile)
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    let now = api
+        .get(&format!("/api/v1/customer-profiles/{grace}"))
+        .await
+        .json;
+    assert_eq!(now["name"], "Grace B. Hopper");
+    let phone = &now["phones"][0];
+    assert_eq!(phone["original"], "650 123 4568");
+    assert_eq!(phone["normalized"], "+16501234568");
+    assert_eq!(phone["regionCode"], "US");
+    assert!(
+        phone.get("type").is_none(),
+        "an empty type is no type: {phone}"
+    );
+}
+
+/// What Gladly refuses: a create or update with no body at all, a topic whose
+/// `parentId` is null.
+#[tokio::test]
+async fn a_missing_body_or_a_null_parent_is_400() {
+    let api = Api::new().await;
+    let before = api.state()["customers"].as_object().unwrap().len();
+    api.send(reqwest::Method::POST, "/api/v1/customer-profiles", None)
+        .await
+        .assert_error(400, "blank", Some("body"));
+    api.send(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/customer-profiles/{}", id("customer:grace")),
+        None,
+    )
+    .await
+    .assert_error(400, "blank", Some("body"));
+    assert_eq!(api.state()["customers"].as_object().unwrap().len(), before);
+    api.post(
+        "/api/v1/topics",
+        json!({"name": "Orphan", "parentId": null}),
+    )
+    .await
+    .assert_error(400, "invalid", Some("parentId"));
+    assert!(
+        !api.state()["topics"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|t| t["name"] == "Orphan")
     );
 }
