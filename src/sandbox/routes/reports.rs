@@ -1,9 +1,12 @@
-//! The Reports API: `POST /api/v1/reports` answers `text/csv` for the metric sets the
-//! sandbox simulates (contact, conversation, agent-timestamp and task exports) and a 400
-//! listing them for any other; `POST /api/v1/reports/work-session-events` answers the
-//! work-session CSV. Rows are derived from the org's conversations, items, tasks and
-//! events: a contact is one channel of a conversation (its message items; a call ends at
-//! its `completedAt`), its handle time the span from first item to end (at least 30 s). The reports rate class (10/minute, 2 at once) is enforced by the gate.
+//! The Reports API: `POST /api/v1/reports` answers `text/csv` for every metric set of the
+//! API reference, with the columns of Gladly's documentation of that report
+//! (`report_columns.json`, each list with its page). Rows are computed for the contact,
+//! conversation, agent-timestamp, contact-timestamp, conversation-timestamp and task
+//! reports; `POST /api/v1/reports/work-session-events` answers the work-session CSV. Rows
+//! are derived from the org's conversations, items, tasks and events: a contact is one
+//! channel of a conversation (its message items; a call ends at its `completedAt`), its
+//! handle time the span from first item to end (at least 30 s). The reports rate class
+//! (10/minute, 2 at once) is enforced by the gate.
 
 use std::collections::BTreeMap;
 
@@ -17,14 +20,45 @@ use super::{App, JsonBody, lock, required};
 use crate::sandbox::error::{GladlyError, RouteResult};
 use crate::sandbox::state::{Item, Org, format_ts, gladly_id, parse_ts};
 
-/// Metric sets the sandbox generates, with the filters each accepts.
-const SUPPORTED: [(&str, &[&str]); 5] = [
+/// Metric sets whose rows the sandbox computes, with the filters each accepts. Every other
+/// metric set of the API reference answers too: its documented columns with no rows, or,
+/// where Gladly's documentation of the report was not found, an empty CSV (no columns
+/// are made up). `ContactExportReport` is the name Gladly's get-reports example sends; the
+/// reference lists only its V3.
+const SUPPORTED: [(&str, &[&str]); 7] = [
     ("ContactExportReportV3", &["channel", "inboxes"]),
     ("ContactExportReport", &["channel", "inboxes"]),
     ("ConversationExportReport", &["channel", "inboxes"]),
     ("AgentTimestampsReport", &["teams"]),
     ("TaskExportReport", &["inboxes"]),
+    ("ContactTimestampsReport", &["channel", "inboxes"]),
+    ("ConversationTimestampsReport", &["inboxes"]),
 ];
+
+/// Each metric set's columns as Gladly's help-center documentation gives them (with the
+/// page each list comes from); `null` where no documentation of the report was found.
+/// Some lists are the documented beginning of a longer list (`complete: false`).
+static REPORT_COLUMNS: std::sync::LazyLock<BTreeMap<String, Value>> =
+    std::sync::LazyLock::new(|| {
+        serde_json::from_str(include_str!("../report_columns.json"))
+            .expect("report_columns.json is valid JSON")
+    });
+
+/// The documented columns of `metric`, if its documentation was found.
+fn documented(metric: &str) -> Option<Vec<String>> {
+    let name = if metric == "ContactExportReport" {
+        "ContactExportReportV3"
+    } else {
+        metric
+    };
+    let columns = REPORT_COLUMNS.get(name)?.get("columns")?.as_array()?;
+    Some(
+        columns
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect(),
+    )
+}
 
 const AGGREGATION_LEVELS: [&str; 5] = ["halfHourly", "daily", "weekly", "monthly", "quarterly"];
 const CHANNELS: [&str; 9] = [
@@ -54,14 +88,19 @@ pub(super) async fn generate(
 ) -> RouteResult {
     let text = |k: &str| body.get(k).and_then(Value::as_str);
     let metric = required("metricSet", text("metricSet"))?;
-    let Some((_, filters_allowed)) = SUPPORTED.iter().find(|(name, _)| *name == metric) else {
-        return Err(GladlyError::invalid(
-            "metricSet",
-            format!(
-                "metricSet [{metric}] is not simulated by the sandbox; supported: {}",
-                supported_list()
-            ),
-        ));
+    let filters_allowed: &[&str] = match SUPPORTED.iter().find(|(name, _)| *name == metric) {
+        Some((_, allowed)) => allowed,
+        None if REPORT_COLUMNS.contains_key(metric) => &["channel", "inboxes", "teams"],
+        None => {
+            return Err(GladlyError::invalid(
+                "metricSet",
+                format!(
+                    "metricSet [{metric}] is not one of Gladly's report metric sets (rows are \
+                     computed for {})",
+                    supported_list()
+                ),
+            ));
+        }
     };
     if let Some(level) = text("aggregationLevel").filter(|l| !AGGREGATION_LEVELS.contains(l)) {
         return Err(GladlyError::invalid(
@@ -76,7 +115,11 @@ pub(super) async fn generate(
         "ConversationExportReport" => conversation_rows(&org, start, end, &filters),
         "AgentTimestampsReport" => agent_rows(&org, start, end, &filters),
         "TaskExportReport" => task_rows(&org, start, end, &filters),
-        _ => contact_rows(&org, start, end, &filters),
+        "ContactExportReportV3" | "ContactExportReport" => contact_rows(&org, start, end, &filters),
+        "ContactTimestampsReport" => event_rows(&org, start, end, &filters, "CONTACT/"),
+        "ConversationTimestampsReport" => event_rows(&org, start, end, &filters, "CONVERSATION"),
+        // Documented columns, no rows computed; nothing at all when undocumented.
+        _ => documented(metric).map(|c| vec![c]).unwrap_or_default(),
     };
     let filename = format!(
         "{metric}-{}-{}.csv",
@@ -347,26 +390,16 @@ fn channel_matches(filter: Option<&str>, channel: &str) -> bool {
     wanted == channel
 }
 
+/// The Contact Export report: the documented columns (help.gladly.com, Contact Export),
+/// one line per contact queued in the window.
 fn contact_rows(
     org: &Org,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     filters: &Filters,
 ) -> Vec<Vec<String>> {
-    let mut rows = vec![header_row(&[
-        "Contact ID",
-        "Conversation ID",
-        "Customer ID",
-        "Channel",
-        "Direction",
-        "Inbox ID",
-        "Inbox Name",
-        "Agent ID",
-        "Agent Email",
-        "Created At",
-        "Ended At",
-        "Status",
-    ])];
+    let columns = documented("ContactExportReportV3").unwrap_or_default();
+    let mut rows = vec![columns.clone()];
     for c in contacts(org) {
         if !within(&c.created_at, start, end)
             || !channel_matches(filters.channel.as_deref(), c.channel)
@@ -374,54 +407,116 @@ fn contact_rows(
         {
             continue;
         }
-        let inbox = org
-            .inboxes
-            .get(&c.inbox_id)
-            .map(|i| i.name.clone())
-            .unwrap_or_default();
-        let agent = org
-            .agents
-            .get(&c.agent_id)
-            .map(|a| a.email_address.clone())
-            .unwrap_or_default();
-        let status = if c.answered { "ANSWERED" } else { "UNANSWERED" };
-        rows.push(vec![
-            c.id,
-            c.conversation_id,
-            c.customer_id,
-            c.channel.into(),
-            c.direction.into(),
-            c.inbox_id,
-            inbox,
-            c.agent_id,
-            agent,
-            c.created_at,
-            c.ended_at,
-            status.into(),
-        ]);
+        let link = format!(
+            "{}/customer/{}/conversation/{}",
+            org.organization.gladly_url, c.customer_id, c.conversation_id
+        );
+        rows.push(
+            columns
+                .iter()
+                .map(|column| match column.as_str() {
+                    "Queued At" => c.created_at.clone(),
+                    "Customer ID" => c.customer_id.clone(),
+                    "Conversation ID" => c.conversation_id.clone(),
+                    "Contact ID" => c.id.clone(),
+                    "Link" => link.clone(),
+                    "Channel" => c.channel.to_owned(),
+                    "Direction" => c.direction.to_owned(),
+                    "Contact Initiator" => if c.direction == "INBOUND" {
+                        "Customer"
+                    } else {
+                        "Agent"
+                    }
+                    .to_owned(),
+                    _ => String::new(),
+                })
+                .collect(),
+        );
     }
     rows
 }
 
+/// The Contact and Conversation Timestamps reports: one line per event of the window whose
+/// type starts with `prefix`, from the same events the Events API serves.
+fn event_rows(
+    org: &Org,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    filters: &Filters,
+    prefix: &str,
+) -> Vec<Vec<String>> {
+    let metric = if prefix == "CONTACT/" {
+        "ContactTimestampsReport"
+    } else {
+        "ConversationTimestampsReport"
+    };
+    let columns = documented(metric).unwrap_or_default();
+    let mut rows = vec![columns.clone()];
+    for event in &org.events {
+        let kind = event["type"].as_str().unwrap_or("");
+        let at = event["timestamp"].as_str().unwrap_or("");
+        let content = &event["content"];
+        let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+        let inbox = text(&content["context"]["assignee"]["inboxId"]);
+        if !kind.starts_with(prefix)
+            || !within(at, start, end)
+            || !channel_matches(
+                filters.channel.as_deref(),
+                content["channel"].as_str().unwrap_or(""),
+            )
+            || (!filters.inboxes.is_empty() && !filters.inboxes.contains(&inbox))
+        {
+            continue;
+        }
+        let initiator = &event["initiator"];
+        let agent_name = |id: &str| {
+            org.agents
+                .get(id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default()
+        };
+        let assigned_agent = text(&content["context"]["assignee"]["agentId"]);
+        rows.push(
+            columns
+                .iter()
+                .map(|column| match column.as_str() {
+                    "Timestamp" => at.to_owned(),
+                    "Event Type" => kind.to_owned(),
+                    "Contact ID" => text(&content["contactId"]),
+                    "Conversation ID" => text(&content["conversationId"]),
+                    "Customer ID" => text(&content["customerId"]),
+                    "Channel" => text(&content["channel"]),
+                    "Initiator Type" => text(&initiator["type"]),
+                    "Initiator ID" => text(&initiator["id"]),
+                    "Initiator Agent Name" if initiator["type"] == "AGENT" => {
+                        agent_name(initiator["id"].as_str().unwrap_or(""))
+                    }
+                    "Assigned Inbox ID" => inbox.clone(),
+                    "Assigned Inbox Name" => org
+                        .inboxes
+                        .get(&inbox)
+                        .map(|i| i.name.clone())
+                        .unwrap_or_default(),
+                    "Assigned Agent ID" => assigned_agent.clone(),
+                    "Assigned Agent Name" => agent_name(&assigned_agent),
+                    _ => String::new(),
+                })
+                .collect(),
+        );
+    }
+    rows
+}
+
+/// The Conversation Export report: the documented columns (help.gladly.com, Conversation
+/// Export), one line per conversation created in the window.
 fn conversation_rows(
     org: &Org,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     filters: &Filters,
 ) -> Vec<Vec<String>> {
-    let mut rows = vec![header_row(&[
-        "Conversation ID",
-        "Customer ID",
-        "Customer Name",
-        "Inbox ID",
-        "Inbox Name",
-        "Agent ID",
-        "Status",
-        "Created At",
-        "Closed At",
-        "Topic IDs",
-        "Topic Names",
-    ])];
+    let columns = documented("ConversationExportReport").unwrap_or_default();
+    let mut rows = vec![columns.clone()];
     let mut list: Vec<_> = org
         .conversations
         .values()
@@ -432,35 +527,45 @@ fn conversation_rows(
         if !filters.inboxes.is_empty() && !filters.inboxes.contains(&c.inbox_id) {
             continue;
         }
-        let customer = org
-            .customers
-            .get(&c.customer_id)
-            .and_then(|x| x.name.clone())
+        let agent = c.agent_id.clone().unwrap_or_default();
+        let agent_name = org
+            .agents
+            .get(&agent)
+            .map(|a| a.name.clone())
             .unwrap_or_default();
         let inbox = org
             .inboxes
             .get(&c.inbox_id)
             .map(|i| i.name.clone())
             .unwrap_or_default();
-        let names: Vec<String> = c
-            .topic_ids
-            .iter()
-            .filter_map(|t| org.topics.get(t))
-            .map(|t| t.name.clone())
-            .collect();
-        rows.push(vec![
-            c.id.clone(),
-            c.customer_id.clone(),
-            customer,
-            c.inbox_id.clone(),
-            inbox,
-            c.agent_id.clone().unwrap_or_default(),
-            c.status.clone(),
-            c.created_at.clone(),
-            c.closed_at.clone().unwrap_or_default(),
-            c.topic_ids.join("|"),
-            names.join("|"),
-        ]);
+        let closed = c.closed_at.clone().unwrap_or_default();
+        rows.push(
+            columns
+                .iter()
+                .map(|column| match column.as_str() {
+                    "Created At" => c.created_at.clone(),
+                    "Conversation ID" => c.id.clone(),
+                    "Customer ID" => c.customer_id.clone(),
+                    "Conversation Link" => format!(
+                        "{}/customer/{}/conversation/{}",
+                        org.organization.gladly_url, c.customer_id, c.id
+                    ),
+                    "Status" => if c.status == "CLOSED" {
+                        "CLOSED"
+                    } else {
+                        "OPEN"
+                    }
+                    .to_owned(),
+                    "Assigned Agent ID - Current" => agent.clone(),
+                    "Assigned Agent Name - Current" => agent_name.clone(),
+                    "Inbox ID - Current" => c.inbox_id.clone(),
+                    "Inbox Name - Current" => inbox.clone(),
+                    // The sandbox keeps one closing per conversation.
+                    "First Closed At" | "Last Closed At" => closed.clone(),
+                    _ => String::new(),
+                })
+                .collect(),
+        );
     }
     rows
 }

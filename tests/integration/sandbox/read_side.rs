@@ -228,7 +228,11 @@ async fn the_working_day_has_email_contacts_logins_and_handle_time() {
         column(&table, "Contact ID")[1],
         id(&format!("contact:{}", id("item:ada-email-0")))
     );
-    assert_eq!(column(&table, "Created At")[1], "2026-11-19T22:50:00.000Z");
+    assert_eq!(column(&table, "Queued At")[1], "2026-11-19T22:50:00.000Z");
+    assert_eq!(
+        column(&table, "Direction"),
+        ["INBOUND", "INBOUND", "OUTBOUND"]
+    );
 
     let mut agents_body = day.clone();
     agents_body["metricSet"] = json!("AgentTimestampsReport");
