@@ -976,7 +976,7 @@ fn report_daily_counts_runs_out_of_the_box_for_yesterday() {
     assert_eq!(rows[0]["Timezone"], "America/Los_Angeles");
 }
 
-/// A conversation_items.jsonl written by hand from the API reference's item schemas (one
+/// A `conversation_items.jsonl` written by hand from the API reference's item schemas (one
 /// item of each content type, every field the reference defines for it), not by the
 /// sandbox: a sandbox that drifted from Gladly cannot hide a job that did.
 const SPEC_ITEMS: &str = r#"{"id":"i01","customerId":"cus1","conversationId":"con1","timestamp":"2026-11-19T10:00:00.000Z","initiator":{"id":"cus1","type":"CUSTOMER"},"content":{"type":"CHAT_MESSAGE","messageType":"TEXT","sessionId":"ses1","content":"Where is my order?","attachments":[{"id":"att1","contentType":"image/png","filename":"order.png","fileSize":2048}]}}
@@ -1246,4 +1246,120 @@ fn export_file_writes_every_field_of_spec_shaped_items_worked_out_by_hand() {
         );
     }
     assert_eq!(test.read("jobs/results/export-file.csv").lines().count(), 1);
+}
+
+/// A stand-in for Gladly that answers `POST /api/v1/reports` with report CSVs written by
+/// hand from Gladly's report documentation (not by the sandbox), and records the metric
+/// sets asked for. Runs on its own runtime for the length of a test.
+struct ReportStub {
+    /// Serves the stub until the test ends.
+    _runtime: tokio::runtime::Runtime,
+    url: String,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl ReportStub {
+    fn start(reports: &[(&'static str, &'static str)]) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let reports: std::collections::BTreeMap<&'static str, &'static str> =
+            reports.iter().copied().collect();
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&asked);
+        let app = axum::Router::new().route(
+            "/api/v1/reports",
+            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let csv = body["metricSet"]
+                    .as_str()
+                    .and_then(|m| reports.get(m))
+                    .copied();
+                seen.lock().unwrap().push(body);
+                async move {
+                    match csv {
+                        Some(csv) => (
+                            axum::http::StatusCode::OK,
+                            [(axum::http::header::CONTENT_TYPE, "text/csv")],
+                            csv,
+                        ),
+                        None => (
+                            axum::http::StatusCode::BAD_REQUEST,
+                            [(axum::http::header::CONTENT_TYPE, "application/json")],
+                            r#"{"errors":[{"attr":"metricSet","code":"invalid","detail":"unknown"}]}"#,
+                        ),
+                    }
+                }
+            }),
+        );
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        ReportStub {
+            _runtime: runtime,
+            url,
+            asked,
+        }
+    }
+
+    fn env(&self, test: Test) -> Test {
+        test.env("GLADLY_HOST", &self.url)
+            .env("GLADLY_USERNAME", "ops@example.com")
+            .env("GLADLY_API_TOKEN", "stub-token")
+    }
+}
+
+#[test]
+fn report_daily_counts_counts_documented_columns_of_reports_written_by_hand() {
+    // The Contact Export report's documented columns (Queued At … Final IVR Selection):
+    // two EMAIL contacts and a PHONE_CALL.
+    const CONTACTS: &str = "\
+Queued At,Customer ID,Conversation ID,Contact ID,Link,Channel,Direction,Contact Initiator,Entry Point,Final IVR Selection
+2026-11-19T16:00:00.000Z,cus1,con1,ct1,https://acme.gladly.com/customer/cus1/conversation/con1,EMAIL,INBOUND,Customer,help@acme.example,
+2026-11-19T17:00:00.000Z,cus2,con2,ct2,https://acme.gladly.com/customer/cus2/conversation/con2,PHONE_CALL,INBOUND,Customer,+18005550000,__billing
+2026-11-19T18:00:00.000Z,cus3,con3,ct3,https://acme.gladly.com/customer/cus3/conversation/con3,EMAIL,OUTBOUND,Agent,,
+";
+    // The Agent Timestamps report's documented columns: two logins, a logout, an
+    // availability change.
+    const AGENTS: &str = "\
+Timestamp,Occurred At,Agent,Type,Available For,Away Reason,Active Reason,Agent ID
+2026-11-19T16:00:00.000Z,2026-11-19T16:00:00.000Z,Alice Anders,AGENT_STATUS/LOGGED_IN,,,Working,agA
+2026-11-19T16:01:00.000Z,2026-11-19T16:01:00.000Z,Alice Anders,AGENT_AVAILABILITY/UPDATED,\"[VOICE, MAIL]\",,,agA
+2026-11-19T17:00:00.000Z,2026-11-19T17:00:00.000Z,Bob Baker,AGENT_STATUS/LOGGED_IN,,,Working,agB
+2026-11-20T01:00:00.000Z,2026-11-20T01:00:00.000Z,Alice Anders,AGENT_STATUS/LOGGED_OUT,,,,agA
+";
+    let stub = ReportStub::start(&[
+        ("ContactExportReportV3", CONTACTS),
+        ("AgentTimestampsReport", AGENTS),
+    ]);
+    let test = stub
+        .env(Test::new())
+        .copy("jobs/report-daily-counts.yaml")
+        .file("days.csv", "day,timezone\n2026-11-19,America/Los_Angeles\n");
+    let out = test.run_args(&[
+        "apply",
+        "jobs/report-daily-counts.yaml",
+        "--input",
+        "days.csv",
+    ]);
+    out.expect(0, &[]);
+    assert_eq!(
+        test.read("jobs/reports/daily-counts.csv"),
+        "Day,Timezone,EMAIL Contacts Created,Agent Logins\n2026-11-19,America/Los_Angeles,2,2\n"
+    );
+    // What reached Gladly: the two documented metric sets, for the day in its zone.
+    let asked = stub.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    for (body, metric) in asked
+        .iter()
+        .zip(["ContactExportReportV3", "AgentTimestampsReport"])
+    {
+        assert_eq!(body["metricSet"], metric);
+        assert_eq!(body["startAt"], "2026-11-19");
+        assert_eq!(body["endAt"], "2026-11-19");
+        assert_eq!(body["timezone"], "America/Los_Angeles");
+    }
 }
