@@ -416,3 +416,65 @@ fn export_customer_conversations_writes_the_conversations_and_all_their_items() 
     assert_eq!(column(&rows, "id"), ["mN3aZHr6KrzF9lYDg9YmXQ"]);
     assert_eq!(column(&rows, "items.count"), ["4"]);
 }
+
+// ------------------------------------------- on input written from the API reference
+
+/// Topics as the reference's `GET /topics` schema gives them (`id`, `name`, `disabled`,
+/// `parentId` only where there is a parent): a tree three deep, out of order.
+const SPEC_TOPICS: &str = r#"[
+  {"id": "t3", "name": "Damaged", "disabled": false, "parentId": "t2"},
+  {"id": "t1", "name": "Orders", "disabled": false},
+  {"id": "t2", "name": "Returns", "disabled": true, "parentId": "t1"},
+  {"id": "t4", "name": "Billing", "disabled": false}
+]"#;
+
+#[test]
+fn list_exports_write_spec_shaped_lists_as_worked_out_by_hand() {
+    let stub = crate::stub::Stub::start(&[
+        ("/api/v1/topics", "application/json", SPEC_TOPICS),
+        (
+            "/api/v1/inboxes",
+            "application/json",
+            r#"[{"id": "in1", "name": "Support", "disabled": false}, {"id": "in2", "name": "Legacy, old", "disabled": true}]"#,
+        ),
+        (
+            "/api/v1/audiences",
+            "application/json",
+            r#"[{"id": "au1", "name": "VIP Customers"}]"#,
+        ),
+    ]);
+    let test = stub
+        .env(Test::new())
+        .copy("jobs/export-topics.yaml")
+        .copy("jobs/export-inboxes.yaml")
+        .copy("jobs/export-audiences.yaml");
+    for job in ["export-topics", "export-inboxes", "export-audiences"] {
+        test.run_args(&["apply", &format!("jobs/{job}.yaml")])
+            .expect(0, &[]);
+    }
+    // Each topic named after its parents, in the list's order.
+    assert_eq!(
+        test.read("jobs/exports/topics.csv"),
+        "Id,Disabled,Name\nt3,false,Orders > Returns > Damaged\nt1,false,Orders\nt2,true,Orders > Returns\nt4,false,Billing\n"
+    );
+    assert_eq!(
+        test.read("jobs/exports/inboxes.csv"),
+        "id,name,disabled\nin1,Support,false\nin2,\"Legacy, old\",true\n"
+    );
+    assert_eq!(
+        test.read("jobs/exports/audiences.csv"),
+        "id,name\nau1,VIP Customers\n"
+    );
+    // The topics twice (the rows and the lookup), the inboxes and audiences once.
+    let mut asked = stub.asked.lock().unwrap().clone();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "/api/v1/audiences",
+            "/api/v1/inboxes",
+            "/api/v1/topics",
+            "/api/v1/topics"
+        ]
+    );
+}

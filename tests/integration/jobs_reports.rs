@@ -1363,3 +1363,47 @@ Timestamp,Occurred At,Agent,Type,Available For,Away Reason,Active Reason,Agent I
         assert_eq!(body["timezone"], "America/Los_Angeles");
     }
 }
+
+#[test]
+fn export_events_writes_spec_shaped_events_as_worked_out_by_hand() {
+    // The events-wfm stream, written from the reference's event schemas (the conformance
+    // test validates it), served as Gladly serves events: JSON Lines.
+    let events = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/wfm/events.jsonl"
+    ))
+    .unwrap();
+    let stub = crate::stub::Stub::start(&[("/api/v1/events", "application/x-jsonlines", &events)]);
+    let test = stub.env(Test::new()).copy("jobs/export-events.yaml");
+    test.run_args(&[
+        "apply",
+        "jobs/export-events.yaml",
+        "--set",
+        "startAt=2026-11-20T16:00:00Z",
+    ])
+    .expect(0, &[]);
+    // Each event's fields in the job's columns; lists joined with commas; a field the
+    // event type does not have is blank.
+    assert_eq!(
+        test.read("jobs/exports/events.csv"),
+        EVENTS_HEADER.to_owned()
+            + &unindent(
+                r#"
+                e01,AGENT_STATUS/LOGGED_IN,2026-11-20T16:00:00.000Z,agentA,AGENT,agentA,,,,,,,,2026-11-20T16:00:00.000Z,,
+                e02,AGENT_AVAILABILITY/UPDATED,2026-11-20T16:05:00.000Z,agentA,AGENT,agentA,,,,,,,"VOICE,MAIL",2026-11-20T16:05:00.000Z,,
+                e03,CONTACT/STARTED,2026-11-20T16:10:00.000Z,agentA,AGENT,,cust2,conv1,c1,PHONE_CALL,,,,,inboxSupport,agentA
+                e04,CONTACT/STARTED,2026-11-20T16:12:00.000Z,cust1,CUSTOMER,,cust1,conv9,c9,PHONE_CALL,,,,,inboxSupport,
+                e05,CONTACT/HOLD_STARTED,2026-11-20T16:20:00.000Z,agentA,AGENT,,cust2,conv1,c1,PHONE_CALL,,MANUAL,,,inboxSupport,agentA
+                e06,CONTACT/HOLD_ENDED,2026-11-20T16:40:00.000Z,agentA,AGENT,,cust2,conv1,c1,PHONE_CALL,,MANUAL,,,inboxSupport,agentA
+                e07,AGENT_AVAILABILITY/UPDATED,2026-11-20T16:50:30.000Z,agentA,AGENT,agentA,,,,,,,MAIL,2026-11-20T16:50:30.000Z,,
+                e08,AGENT_AVAILABILITY/UPDATED,2026-11-20T17:10:00.000Z,agentA,AGENT,agentA,,,,,,,VOICE,2026-11-20T17:10:00.000Z,,
+                e09,AGENT_AVAILABILITY/UPDATED,2026-11-20T17:15:00.000Z,agentB,AGENT,agentB,,,,,,,VOICE,2026-11-20T17:15:00.000Z,,
+                e10,AGENT_STATUS/LOGGED_OUT,2026-11-20T17:20:00.000Z,agentA,AGENT,agentA,,,,,,,,2026-11-20T17:20:00.000Z,,
+                e11,CONTACT/STARTED,2026-11-20T17:40:00.000Z,agentB,AGENT,,cust3,conv2,c2,EMAIL,,,,,inboxSupport,agentB
+                e12,CONTACT/STARTED,2026-11-20T17:45:00.000Z,agentB,AGENT,,cust4,conv3,c3,PHONE_CALL,,,,,inboxSupport,agentB
+                e13,CONTACT/HOLD_STARTED,2026-11-20T17:50:00.000Z,agentB,AGENT,,cust4,conv3,c3,PHONE_CALL,,MANUAL,,,inboxSupport,agentB
+                "#
+            )
+    );
+    assert_eq!(*stub.asked.lock().unwrap(), ["/api/v1/events"]);
+}

@@ -16,4 +16,5 @@ mod jobs_reports;
 mod jobs_wfm;
 mod resume;
 mod sandbox;
+mod stub;
 mod validate;
