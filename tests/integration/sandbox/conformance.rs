@@ -390,6 +390,43 @@ fn targeted(state: &Value) -> Vec<(&'static str, String, Option<Value>)> {
         .format("%Y-%m-%d")
         .to_string();
     let activity = json!({"type": "CUSTOMER_ACTIVITY", "activityType": "EMAIL", "title": "Order", "body": "Shipped", "sourceName": "Shop"});
+    let hours = first("businessHours");
+    let running_job = state["exportJobs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|j| j["status"] == "IN_PROGRESS")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let item_customer = state["items"][&item]["customerId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer_name = first_value("answers")["name"].clone();
+    let with_attributes = state["conversations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|c| c["customAttributes"][0].is_object())
+        .unwrap()
+        .clone();
+    // A customer none of whose conversations is open or waiting.
+    let busy: Vec<&str> = state["conversations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|c| c["status"] != "CLOSED")
+        .filter_map(|c| c["customerId"].as_str())
+        .collect();
+    let quiet_customer = state["customers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|id| !busy.contains(&id.as_str()))
+        .unwrap()
+        .clone();
     vec![
         (
             "getCustomer",
@@ -507,6 +544,71 @@ fn targeted(state: &Value) -> Vec<(&'static str, String, Option<Value>)> {
             Some(json!({"enabled": false})),
         ),
         ("deleteWebhook", format!("/api/v1/webhooks/{webhook}"), None),
+        (
+            "getAgentCallRecording",
+            format!("/api/v1/agents/{}/call-recorder", first("liveCalls")),
+            None,
+        ),
+        (
+            "getVoiceTranscript",
+            format!(
+                "/api/v1/conversation-items/{}/voice-transcript",
+                first("transcripts")
+            ),
+            None,
+        ),
+        (
+            "updateBusinessHours",
+            format!("/api/v1/business-hours/{hours}"),
+            Some(json!({"version": 0, "name": "Standard Hours",
+                        "officeHours": {"timezone": "America/Los_Angeles"}})),
+        ),
+        (
+            "deleteJob",
+            format!("/api/v1/export/jobs/{running_job}"),
+            None,
+        ),
+        (
+            "getTasks",
+            format!("/api/v1/customers/{customer}/tasks?status=SOMETIMES"),
+            None,
+        ),
+        (
+            "createCustomerItem",
+            format!("/api/v1/customers/{item_customer}/conversation-items"),
+            Some(json!({"id": item, "content": activity})),
+        ),
+        (
+            "addAnswer",
+            "/api/v1/answers".into(),
+            Some(json!({"name": answer_name})),
+        ),
+        (
+            "updateConversationCustomAttributes",
+            format!(
+                "/api/v1/customer-history/{}/conversations/{}/custom-attributes",
+                with_attributes["customerId"].as_str().unwrap(),
+                with_attributes["id"].as_str().unwrap()
+            ),
+            Some(json!({"add": [{"key": "order_number", "value": "3004"}]})),
+        ),
+        // An activity made for the purpose, then removed.
+        (
+            "createCustomerItem",
+            format!("/api/v1/customers/{quiet_customer}/conversation-items"),
+            Some(json!({"id": "conformanceActivity01", "content": activity})),
+        ),
+        (
+            "deleteCustomerItem",
+            format!("/api/v1/customers/{quiet_customer}/conversation-items/conformanceActivity01"),
+            None,
+        ),
+        // A customer with no open or waiting conversation can be deleted.
+        (
+            "deleteCustomer",
+            format!("/api/v1/customer-profiles/{quiet_customer}"),
+            None,
+        ),
     ]
 }
 
