@@ -39,6 +39,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::sandbox::state::parse_ts;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
@@ -867,30 +869,37 @@ impl Builder {
             "id": schedule, "frequency": "DAILY", "type": "CONVERSATIONS",
             "nextStartAt": format_ts(midnight + Duration::days(1)), "updatedAt": self.ago(30 * 1440),
         }));
-        let files = self.export_files();
+        // The completed job covers the week up to half an hour ago, when it completed: its
+        // file holds the items of that window only (none before it, none after it).
+        let done_at = self.now - Duration::minutes(30);
+        let week = midnight - Duration::days(7);
+        let files = self.export_files(week, done_at);
         let jobs = [
-            ("completed", "COMPLETED", 6 * 60, 1, files),
-            ("in-progress", "IN_PROGRESS", 10, 0, BTreeMap::default()),
-            ("failed", "FAILED", 3 * 1440, 3, BTreeMap::default()),
-            ("expired", "COMPLETED", 20 * 1440, 20, BTreeMap::default()),
+            ("completed", "COMPLETED", 30, Some((week, done_at)), files),
+            ("in-progress", "IN_PROGRESS", 10, None, BTreeMap::default()),
+            ("failed", "FAILED", 3 * 1440, None, BTreeMap::default()),
+            ("expired", "COMPLETED", 20 * 1440, None, BTreeMap::default()),
         ];
-        for (key, status, updated, days_back, files) in jobs {
+        for (n, (key, status, updated, window, files)) in jobs.into_iter().enumerate() {
             let id = self.id(&format!("export-job:{key}"));
+            let days_back = [1, 0, 3, 20][n];
             let start = midnight - Duration::days(days_back.max(1));
+            let (start, end) = window.unwrap_or((start, start + Duration::days(1)));
             let job = ExportJob {
                 id: id.clone(),
                 schedule_id: schedule.clone(),
                 status: status.into(),
                 updated_at: self.ago(updated),
-                parameters: json!({"type": "CONVERSATIONS", "startAt": format_ts(start), "endAt": format_ts(start + Duration::days(1))}),
+                parameters: json!({"type": "CONVERSATIONS", "startAt": format_ts(start), "endAt": format_ts(end)}),
                 files,
             };
             self.org.export_jobs.insert(id, job);
         }
     }
 
-    /// The four JSON Lines files of the completed export job, from the org built so far.
-    fn export_files(&self) -> BTreeMap<String, String> {
+    /// The four JSON Lines files of the completed export job, from the org built so far:
+    /// the conversation items of `[start, end)` only.
+    fn export_files(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> BTreeMap<String, String> {
         let lines = |values: Vec<Value>| {
             values.iter().fold(String::new(), |mut out, v| {
                 let _ = writeln!(out, "{v}");
@@ -919,6 +928,7 @@ impl Builder {
             .items
             .values()
             .filter(|i| i.conversation_id.is_some())
+            .filter(|i| parse_ts(&i.timestamp).is_some_and(|at| at >= start && at < end))
             .collect();
         items.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
         let items = items

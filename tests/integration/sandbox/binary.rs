@@ -113,7 +113,7 @@ async fn runner_sandbox_clock_dates_the_org_from_the_given_instant() {
         .unwrap();
     assert_eq!(jobs.status(), 200);
     let jobs: serde_json::Value = jobs.json().await.unwrap();
-    assert_eq!(jobs[0]["updatedAt"], "2026-11-20T12:00:00.000Z");
+    assert_eq!(jobs[0]["updatedAt"], "2026-11-20T17:30:00.000Z");
     let status = Command::new("sh")
         .args(["-c", &format!("kill -INT {}", child.id())])
         .status()

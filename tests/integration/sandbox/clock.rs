@@ -152,10 +152,11 @@ async fn with_a_clock_the_export_jobs_are_the_days_before_it() {
             .cloned()
     };
     let completed = by_id("completed").expect("completed job listed");
-    assert_eq!(completed["updatedAt"], "2026-11-20T12:00:00.000Z");
+    // The week up to its completion, half an hour before the clock.
+    assert_eq!(completed["updatedAt"], "2026-11-20T17:30:00.000Z");
     assert_eq!(
         completed["parameters"],
-        json!({"type": "CONVERSATIONS", "startAt": "2026-11-19T00:00:00.000Z", "endAt": "2026-11-20T00:00:00.000Z"})
+        json!({"type": "CONVERSATIONS", "startAt": "2026-11-13T00:00:00.000Z", "endAt": "2026-11-20T17:30:00.000Z"})
     );
     assert_eq!(
         by_id("in-progress").unwrap()["updatedAt"],
@@ -170,7 +171,7 @@ async fn with_a_clock_the_export_jobs_are_the_days_before_it() {
         .await
         .assert_error(404, "not_exist", None);
     let since = api
-        .get("/api/v1/export/jobs?startAt=2026-11-20T11:00:00Z&endAt=2026-11-20T13:00:00Z")
+        .get("/api/v1/export/jobs?startAt=2026-11-20T17:00:00Z&endAt=2026-11-20T17:45:00Z")
         .await;
     assert_eq!(since.json.as_array().unwrap().len(), 1, "{}", since.text);
     // 14 days back from the clock, not from the machine's time.

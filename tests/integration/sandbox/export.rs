@@ -50,7 +50,15 @@ async fn jobs_of_the_last_14_days_with_filters() {
         .get(&format!("/api/v1/export/jobs?startAt={start}"))
         .await
         .json;
-    assert_eq!(recent[0]["status"], "IN_PROGRESS");
+    // Updated in the last hour: the running job and the one completed half an hour ago.
+    let mut statuses: Vec<&str> = recent
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["status"].as_str().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["COMPLETED", "IN_PROGRESS"]);
     api.get(&format!("/api/v1/export/jobs/{}", id("export-job:expired")))
         .await
         .assert_error(404, "not_exist", None);
@@ -125,4 +133,73 @@ async fn only_finished_jobs_can_be_deleted() {
     api.delete(&format!("/api/v1/export/jobs/{done}"))
         .await
         .assert_error(404, "not_exist", None);
+}
+
+/// A completed job's file holds the items of its window only: none from before its
+/// `startAt`, none from after its `endAt` (items written after the job ran included).
+#[tokio::test]
+async fn a_job_file_holds_the_items_of_its_window_only() {
+    let api = Api::new().await;
+    let job = api
+        .get(&format!(
+            "/api/v1/export/jobs/{}",
+            id("export-job:completed")
+        ))
+        .await
+        .json;
+    let start: chrono::DateTime<chrono::Utc> = job["parameters"]["startAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let end: chrono::DateTime<chrono::Utc> = job["parameters"]["endAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // An item written now, after the job ran.
+    let note = api
+        .post(
+            &format!(
+                "/api/v1/conversations/{}/notes",
+                id("conversation:ada-chat")
+            ),
+            json!({"content": {"body": "written after the export"}}),
+        )
+        .await;
+    assert_eq!(note.status, 201, "{}", note.text);
+    let file = api
+        .get(&format!(
+            "/api/v1/export/jobs/{}/files/conversation_items.jsonl",
+            id("export-job:completed")
+        ))
+        .await;
+    let stamps: Vec<chrono::DateTime<chrono::Utc>> = file
+        .text
+        .lines()
+        .map(|l| {
+            let item: Value = serde_json::from_str(l).unwrap();
+            item["timestamp"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert!(!stamps.is_empty());
+    assert!(
+        stamps.iter().all(|t| *t >= start && *t < end),
+        "{}",
+        file.text
+    );
+    assert!(!file.text.contains("written after the export"));
+    // The org holds items outside the window that the file leaves out.
+    let outside = api.state()["items"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|i| i["conversationId"].is_string())
+        .filter(|i| {
+            let t: chrono::DateTime<chrono::Utc> =
+                i["timestamp"].as_str().unwrap().parse().unwrap();
+            t < start || t >= end
+        })
+        .count();
+    assert!(outside > 0, "the default org has items outside the window");
 }
