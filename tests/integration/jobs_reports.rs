@@ -1248,68 +1248,39 @@ fn export_file_writes_every_field_of_spec_shaped_items_worked_out_by_hand() {
     assert_eq!(test.read("jobs/results/export-file.csv").lines().count(), 1);
 }
 
-/// A stand-in for Gladly that answers `POST /api/v1/reports` with report CSVs written by
-/// hand from Gladly's report documentation (not by the sandbox), and records the metric
-/// sets asked for. Runs on its own runtime for the length of a test.
-struct ReportStub {
-    /// Serves the stub until the test ends.
-    _runtime: tokio::runtime::Runtime,
-    url: String,
-    asked: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
-}
-
-impl ReportStub {
-    fn start(reports: &[(&'static str, &'static str)]) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let reports: std::collections::BTreeMap<&'static str, &'static str> =
-            reports.iter().copied().collect();
-        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let seen = std::sync::Arc::clone(&asked);
-        let app = axum::Router::new().route(
-            "/api/v1/reports",
-            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-                let csv = body["metricSet"]
-                    .as_str()
-                    .and_then(|m| reports.get(m))
-                    .copied();
-                seen.lock().unwrap().push(body);
-                async move {
-                    match csv {
-                        Some(csv) => (
-                            axum::http::StatusCode::OK,
-                            [(axum::http::header::CONTENT_TYPE, "text/csv")],
-                            csv,
-                        ),
-                        None => (
-                            axum::http::StatusCode::BAD_REQUEST,
-                            [(axum::http::header::CONTENT_TYPE, "application/json")],
-                            r#"{"errors":[{"attr":"metricSet","code":"invalid","detail":"unknown"}]}"#,
-                        ),
-                    }
+/// A stand-in for Gladly answering `POST /api/v1/reports` with report CSVs written by
+/// hand from Gladly's report documentation (not by the sandbox); it records each request
+/// body (as JSON text).
+fn report_stub(reports: &[(&'static str, &'static str)]) -> crate::stub::Stub {
+    let reports: std::collections::BTreeMap<&'static str, &'static str> =
+        reports.iter().copied().collect();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&asked);
+    let app = axum::Router::new().route(
+        "/api/v1/reports",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let csv = body["metricSet"]
+                .as_str()
+                .and_then(|m| reports.get(m))
+                .copied();
+            seen.lock().unwrap().push(body.to_string());
+            async move {
+                match csv {
+                    Some(csv) => (
+                        axum::http::StatusCode::OK,
+                        [(axum::http::header::CONTENT_TYPE, "text/csv")],
+                        csv,
+                    ),
+                    None => (
+                        axum::http::StatusCode::BAD_REQUEST,
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        r#"{"errors":[{"attr":"metricSet","code":"invalid","detail":"unknown"}]}"#,
+                    ),
                 }
-            }),
-        );
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await });
-        ReportStub {
-            _runtime: runtime,
-            url,
-            asked,
-        }
-    }
-
-    fn env(&self, test: Test) -> Test {
-        test.env("GLADLY_HOST", &self.url)
-            .env("GLADLY_USERNAME", "ops@example.com")
-            .env("GLADLY_API_TOKEN", "stub-token")
-    }
+            }
+        }),
+    );
+    crate::stub::Stub::serve(app, asked)
 }
 
 #[test]
@@ -1331,7 +1302,7 @@ Timestamp,Occurred At,Agent,Type,Available For,Away Reason,Active Reason,Agent I
 2026-11-19T17:00:00.000Z,2026-11-19T17:00:00.000Z,Bob Baker,AGENT_STATUS/LOGGED_IN,,,Working,agB
 2026-11-20T01:00:00.000Z,2026-11-20T01:00:00.000Z,Alice Anders,AGENT_STATUS/LOGGED_OUT,,,,agA
 ";
-    let stub = ReportStub::start(&[
+    let stub = report_stub(&[
         ("ContactExportReportV3", CONTACTS),
         ("AgentTimestampsReport", AGENTS),
     ]);
@@ -1351,7 +1322,13 @@ Timestamp,Occurred At,Agent,Type,Available For,Away Reason,Active Reason,Agent I
         "Day,Timezone,EMAIL Contacts Created,Agent Logins\n2026-11-19,America/Los_Angeles,2,2\n"
     );
     // What reached Gladly: the two documented metric sets, for the day in its zone.
-    let asked = stub.asked.lock().unwrap().clone();
+    let asked: Vec<serde_json::Value> = stub
+        .asked
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
     assert_eq!(asked.len(), 2, "{asked:?}");
     for (body, metric) in asked
         .iter()

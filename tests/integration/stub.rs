@@ -18,11 +18,6 @@ pub(crate) struct Stub {
 
 impl Stub {
     pub(crate) fn start(routes: &[(&str, &str, &str)]) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let routes: Arc<BTreeMap<String, (String, String)>> = Arc::new(
             routes
                 .iter()
@@ -55,6 +50,17 @@ impl Stub {
                 }
             }
         });
+        Stub::serve(app, asked)
+    }
+
+    /// Serves `app` (answering as the test needs) on a runtime of its own; `asked` is what
+    /// the app records of the requests.
+    pub(crate) fn serve(app: axum::Router, asked: Arc<Mutex<Vec<String>>>) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Api;
+use super::{Api, Reply};
 
 #[derive(Deserialize)]
 struct Spec {
@@ -613,15 +613,9 @@ fn targeted(state: &Value) -> Vec<(&'static str, String, Option<Value>)> {
 }
 
 /// What one answer broke of the spec, if anything.
-fn check(
-    op: &Operation,
-    status: u16,
-    content_type: &str,
-    headers: &reqwest::header::HeaderMap,
-    text: &str,
-    deviations: &mut Vec<String>,
-    valid: bool,
-) -> Vec<String> {
+fn check(op: &Operation, reply: &Reply, deviations: &mut Vec<String>, valid: bool) -> Vec<String> {
+    let (status, text, headers) = (reply.status, reply.text.as_str(), &reply.headers);
+    let content_type = reply.header("content-type");
     let mut problems = Vec::new();
     if status >= 500 {
         problems.push(format!("answered {status}: {text}"));
@@ -728,17 +722,8 @@ async fn every_operation_answers_as_the_spec_documents() {
             let reply = api
                 .send(method(&op.method), &call.path, call.body.clone())
                 .await;
-            let content_type = reply.header("content-type").to_owned();
             let valid = call.what == "valid";
-            let found = check(
-                op,
-                reply.status,
-                &content_type,
-                &reply.headers,
-                &reply.text,
-                &mut deviations,
-                valid,
-            );
+            let found = check(op, &reply, &mut deviations, valid);
             for problem in found {
                 problems.push(format!(
                     "{} {} ({}, {}): {problem}",
@@ -762,16 +747,7 @@ async fn every_operation_answers_as_the_spec_documents() {
         let op = spec.operations.iter().find(|o| o.id == id).unwrap();
         requests += 1;
         let reply = api.send(method(&op.method), &path, body).await;
-        let content_type = reply.header("content-type").to_owned();
-        for problem in check(
-            op,
-            reply.status,
-            &content_type,
-            &reply.headers,
-            &reply.text,
-            &mut deviations,
-            true,
-        ) {
+        for problem in check(op, &reply, &mut deviations, true) {
             problems.push(format!("{} {path} ({id}, targeted): {problem}", op.method));
         }
         reached.entry(&op.id).or_default().insert(reply.status);
@@ -873,17 +849,7 @@ async fn every_entity_of_the_default_org_validates_against_its_schema() {
         for id in ids {
             let reply = api.get(&format!("{path}{id}")).await;
             checked += 1;
-            let content_type = reply.header("content-type").to_owned();
-            let op = op(operation);
-            for problem in check(
-                op,
-                reply.status,
-                &content_type,
-                &reply.headers,
-                &reply.text,
-                &mut deviations,
-                true,
-            ) {
+            for problem in check(op(operation), &reply, &mut deviations, true) {
                 problems.push(format!("{collection} {id}: {problem}"));
             }
             assert_eq!(reply.status, 200, "{collection} {id}: {}", reply.text);
