@@ -50,6 +50,17 @@ struct Response {
     headers: Vec<String>,
 }
 
+/// The schema of one event of `GET /events` (the reference's event types, one of).
+fn event_schema() -> Value {
+    let spec = spec();
+    let events = spec
+        .operations
+        .iter()
+        .find(|o| o.id == "getEvents")
+        .unwrap();
+    events.responses["200"].schema.clone().unwrap()
+}
+
 fn spec() -> Spec {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -863,13 +874,8 @@ async fn every_entity_of_the_default_org_validates_against_its_schema() {
 /// every line validates against the reference's event schemas.
 #[test]
 fn the_hand_written_wfm_events_validate_against_the_spec() {
-    let spec = spec();
-    let events = spec
-        .operations
-        .iter()
-        .find(|o| o.id == "getEvents")
-        .unwrap();
-    let schema = events.responses["200"].schema.as_ref().unwrap();
+    let schema = event_schema();
+    let schema = &schema;
     let validator = jsonschema::validator_for(schema).unwrap();
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -923,13 +929,8 @@ fn undefined_fields(value: &Value, schema: &Value, at: &str, out: &mut Vec<Strin
 /// field it lacks (a `direction` made up once hid a job bug).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sandbox_events_carry_no_field_the_spec_lacks() {
-    let spec = spec();
-    let events = spec
-        .operations
-        .iter()
-        .find(|o| o.id == "getEvents")
-        .unwrap();
-    let schema = events.responses["200"].schema.as_ref().unwrap();
+    let schema = event_schema();
+    let schema = &schema;
     let api = Api::new().await;
     let start = (chrono::Utc::now() - chrono::Duration::hours(23))
         .format("%Y-%m-%dT%H:%M:%SZ")
