@@ -381,3 +381,90 @@ async fn a_missing_body_or_a_null_parent_is_400() {
             .any(|t| t["name"] == "Orphan")
     );
 }
+
+/// The requests Gladly's own example scripts send (their READMEs show each payload and
+/// its success), with this org's ids: each is accepted.
+#[tokio::test]
+async fn the_example_scripts_requests_are_accepted() {
+    let api = Api::new().await;
+    let inbox = id("inbox:Returns");
+    let agent = id("agent:carol");
+    let created = api
+        .post(
+            "/api/v1/customer-profiles",
+            json!({"id": "XRJvp8lSS5aD2RucjY5zkw", "name": "First1 Last1",
+                   "address": "Address 1, CA, 12345", "emails": [{"original": "first1@example.com"}],
+                   "phones": [{"original": "650 123 4567"}, {"original": "650 123 4571"}],
+                   "customAttributes": {"attr1": "hello", "attr3": "world"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "create-customers: {}", created.text);
+    let updated = api
+        .patch(
+            "/api/v1/customer-profiles/XRJvp8lSS5aD2RucjY5zkw",
+            json!({"address": "Address 1, CA, 12345", "customAttributes": {"attr1": "hello", "attr3": "world"},
+                   "emails": [{"normalized": "first1@example.com", "original": "first1@example.com"}],
+                   "name": "Person 1's New Name",
+                   "phones": [{"normalized": "+16501234567", "original": "650 123 4567", "regionCode": "US", "type": ""},
+                              {"normalized": "+16501234571", "original": "650 123 4571", "regionCode": "US", "type": ""}],
+                   "id": "XRJvp8lSS5aD2RucjY5zkw", "createdAt": "2021-09-28T21:10:10.262Z"}),
+        )
+        .await;
+    assert_eq!(updated.status, 204, "update-customers: {}", updated.text);
+    for (task_id, agent_id) in [
+        ("G2tzvtq1TPWcxqlf1h2vng", serde_json::Value::Null),
+        ("ade2kDvwRnaA7ewXYtMyag", json!(agent)),
+    ] {
+        let task = api
+            .post(
+                "/api/v1/tasks",
+                json!({"id": task_id, "assignee": {"inboxId": inbox, "agentId": agent_id},
+                       "body": "please initiate a return", "dueAt": "2030-09-28T00:00:00.000Z",
+                       "customer": {"emailAddress": "first1@example.com"}}),
+            )
+            .await;
+        assert_eq!(task.status, 201, "create-tasks {task_id}: {}", task.text);
+    }
+    let sessions = api
+        .post(
+            "/api/v1/reports/work-session-events",
+            json!({"startAtTime": "2026-11-18T00:00-08:00", "endAtTime": "2026-11-19T00:00-08:00"}),
+        )
+        .await;
+    assert_eq!(
+        sessions.status, 200,
+        "get-reports work sessions: {}",
+        sessions.text
+    );
+    for body in [
+        json!({"metricSet": "ContactExportReport", "timezone": "America/Los_Angeles", "startAt": "2026-11-18", "endAt": "2026-11-18"}),
+        json!({"metricSet": "AgentTimestampsReport", "timezone": "America/Los_Angeles", "startAt": "2026-11-18", "endAt": "2026-11-18", "filters": {}}),
+    ] {
+        let report = api.post("/api/v1/reports", body.clone()).await;
+        assert_eq!(report.status, 200, "get-reports {body}: {}", report.text);
+    }
+    for body in [
+        json!({"id": "id1", "name": "Returns (examples)"}),
+        json!({"id": "id4", "name": "Wrong Size (examples)", "parentId": "id1"}),
+        json!({"id": "id3", "name": "Loyalty Program (EXAMPLES)", "disabled": true}),
+    ] {
+        let topic = api.post("/api/v1/topics", body.clone()).await;
+        assert_eq!(topic.status, 201, "create-topics {body}: {}", topic.text);
+    }
+    let topic = api
+        .patch(
+            "/api/v1/topics/id3",
+            json!({"id": "id3", "name": "Loyalty Program (examples)", "disabled": false}),
+        )
+        .await;
+    assert_eq!(topic.status, 204, "update-topics: {}", topic.text);
+    // What they made is there.
+    let state = api.state();
+    assert_eq!(
+        state["customers"]["XRJvp8lSS5aD2RucjY5zkw"]["name"],
+        "Person 1's New Name"
+    );
+    assert!(state["tasks"]["G2tzvtq1TPWcxqlf1h2vng"].is_object());
+    assert_eq!(state["topics"]["id4"]["parentId"], "id1");
+    assert_eq!(state["topics"]["id3"]["disabled"], false);
+}
