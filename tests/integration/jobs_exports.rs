@@ -478,3 +478,63 @@ fn list_exports_write_spec_shaped_lists_as_worked_out_by_hand() {
         ]
     );
 }
+
+/// One conversation's items as the reference's `GET /conversations/{id}/items` schema
+/// gives them: a chat message (with its session), an email, a call.
+const SPEC_CONVERSATION_ITEMS: &str = r#"[
+  {"id": "ci1", "customerId": "cus1", "conversationId": "con1", "timestamp": "2026-11-19T10:00:00.000Z",
+   "initiator": {"id": "cus1", "type": "CUSTOMER"},
+   "content": {"type": "CHAT_MESSAGE", "messageType": "TEXT", "sessionId": "ses1", "content": "Hi there"}},
+  {"id": "ci2", "customerId": "cus1", "conversationId": "con1", "timestamp": "2026-11-19T10:05:00.000Z",
+   "initiator": {"id": "agt1", "type": "AGENT"},
+   "content": {"type": "EMAIL", "from": "help@acme.example", "to": ["ada@example.com"], "cc": ["boss@example.com", "team@example.com"],
+               "subject": "Your order", "content": "It shipped"}},
+  {"id": "ci3", "customerId": "cus1", "conversationId": "con1", "timestamp": "2026-11-19T10:10:00.000Z",
+   "initiator": {"id": "cus1", "type": "CUSTOMER"}, "responder": {"id": "agt1", "type": "AGENT"},
+   "content": {"type": "PHONE_CALL", "from": "+14155550101", "to": "+18005550000", "startedAt": "2026-11-19T10:10:00Z",
+               "completedAt": "2026-11-19T10:12:00Z", "recordingStatus": "AVAILABLE", "recordingDuration": 120}}
+]"#;
+
+#[test]
+fn export_conversation_writes_spec_shaped_items_with_the_portals_columns_by_hand() {
+    let stub = crate::stub::Stub::start(&[(
+        "/api/v1/conversations/con1/items",
+        "application/json",
+        SPEC_CONVERSATION_ITEMS,
+    )]);
+    let test = stub.env(Test::new()).copy("jobs/export-conversation.yaml");
+    test.run_args(&[
+        "apply",
+        "jobs/export-conversation.yaml",
+        "--set",
+        "conversationId=con1",
+    ])
+    .expect(0, &[]);
+    let text = test.read("jobs/exports/conversation-con1.csv");
+    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows[0].len(), 41, "the portal's 41 columns");
+    assert!(rows.iter().all(|r| r.len() == 41));
+    let cell = |row: usize, column: &str| {
+        let at = rows[0].iter().position(|c| c == column).unwrap();
+        rows[row][at].clone()
+    };
+    assert_eq!(rows.len(), 4);
+    // The portal's `sessionId` is the chat's session.
+    assert_eq!(cell(1, "sessionId"), "ses1");
+    assert_eq!(cell(1, "content.content"), "Hi there");
+    assert_eq!(cell(2, "sessionId"), "");
+    assert_eq!(cell(2, "content.cc"), "boss@example.com,team@example.com");
+    assert_eq!(cell(2, "content.subject"), "Your order");
+    assert_eq!(cell(3, "responder.id"), "agt1");
+    assert_eq!(cell(3, "content.completedAt"), "2026-11-19T10:12:00Z");
+    assert_eq!(cell(3, "content.recordingDuration"), "120");
+    assert_eq!(
+        *stub.asked.lock().unwrap(),
+        ["/api/v1/conversations/con1/items"]
+    );
+}

@@ -1384,3 +1384,46 @@ fn export_events_writes_spec_shaped_events_as_worked_out_by_hand() {
     );
     assert_eq!(*stub.asked.lock().unwrap(), ["/api/v1/events"]);
 }
+
+#[test]
+fn export_contacts_copies_a_documented_report_written_by_hand_after_its_filters() {
+    // The Contact Export report's documented columns, two contacts.
+    const CONTACTS: &str = "\
+Queued At,Customer ID,Conversation ID,Contact ID,Link,Channel,Direction,Contact Initiator,Entry Point,Final IVR Selection
+2026-11-19T16:00:00.000Z,cus1,con1,ct1,https://acme.gladly.com/customer/cus1/conversation/con1,EMAIL,INBOUND,Customer,help@acme.example,
+2026-11-19T17:00:00.000Z,cus2,con2,ct2,https://acme.gladly.com/customer/cus2/conversation/con2,PHONE_CALL,INBOUND,Customer,+18005550000,\"__billing, tier 2\"
+";
+    let stub = report_stub(&[("ContactExportReportV3", CONTACTS)]);
+    let test = stub.env(Test::new()).copy("jobs/export-contacts.yaml");
+    test.run_args(&[
+        "apply",
+        "jobs/export-contacts.yaml",
+        "--set",
+        "from=2026-11-19",
+        "--set",
+        "inboxes=in1, in2",
+    ])
+    .expect(0, &[]);
+    // Every column of the report, in its order, after the two filter columns.
+    assert_eq!(
+        test.read("jobs/exports/ContactExportReportV3.csv"),
+        "Timezone Filter,Inboxes Filter,Queued At,Customer ID,Conversation ID,Contact ID,Link,Channel,Direction,Contact Initiator,Entry Point,Final IVR Selection\n\
+         America/Los_Angeles,\"in1,in2\",2026-11-19T16:00:00.000Z,cus1,con1,ct1,https://acme.gladly.com/customer/cus1/conversation/con1,EMAIL,INBOUND,Customer,help@acme.example,\n\
+         America/Los_Angeles,\"in1,in2\",2026-11-19T17:00:00.000Z,cus2,con2,ct2,https://acme.gladly.com/customer/cus2/conversation/con2,PHONE_CALL,INBOUND,Customer,+18005550000,\"__billing, tier 2\"\n"
+    );
+    let asked: Vec<serde_json::Value> = stub
+        .asked
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            serde_json::json!({"metricSet": "ContactExportReportV3", "timezone": "America/Los_Angeles",
+                            "startAt": "2026-11-19", "endAt": "2026-11-19",
+                            "filters": {"inboxes": ["in1", "in2"]}})
+        ]
+    );
+}
