@@ -538,3 +538,63 @@ fn export_conversation_writes_spec_shaped_items_with_the_portals_columns_by_hand
         ["/api/v1/conversations/con1/items"]
     );
 }
+
+#[test]
+fn export_customer_conversations_writes_spec_shaped_conversations_and_items_by_hand() {
+    // A customer's conversations as the reference's schema gives them (`closedAt` only
+    // on the closed one), and each one's items.
+    let conversations = r#"[
+      {"id": "con1", "customerId": "cus1", "inboxId": "in1", "agentId": "agt1", "status": "CLOSED",
+       "createdAt": "2026-11-18T09:00:00.000Z", "closedAt": "2026-11-18T10:00:00.000Z",
+       "topicIds": ["top1", "top2"], "customAttributes": [{"id": "ca1", "value": "ORD-42"}]},
+      {"id": "con2", "customerId": "cus1", "inboxId": "in2", "status": "OPEN",
+       "createdAt": "2026-11-19T09:00:00.000Z", "topicIds": [], "customAttributes": []}
+    ]"#;
+    let stub = crate::stub::Stub::start(&[
+        (
+            "/api/v1/customers/cus1/conversations",
+            "application/json",
+            conversations,
+        ),
+        (
+            "/api/v1/conversations/con1/items",
+            "application/json",
+            SPEC_CONVERSATION_ITEMS,
+        ),
+        ("/api/v1/conversations/con2/items", "application/json", "[]"),
+    ]);
+    let test = stub
+        .env(Test::new())
+        .copy("jobs/export-customer-conversations.yaml");
+    test.run_args(&[
+        "apply",
+        "jobs/export-customer-conversations.yaml",
+        "--set",
+        "customerId=cus1",
+    ])
+    .expect(0, &[]);
+    assert_eq!(
+        test.read("jobs/exports/customer-cus1/conversations.csv"),
+        "id,topicIds,customAttributes,customerId,createdAt,agentId,inboxId,status\n\
+         con1,\"top1,top2\",\"[{\"\"id\"\":\"\"ca1\"\",\"\"value\"\":\"\"ORD-42\"\"}]\",cus1,2026-11-18T09:00:00.000Z,agt1,in1,CLOSED\n\
+         con2,,,cus1,2026-11-19T09:00:00.000Z,,in2,OPEN\n"
+    );
+    // The items of both, in order: con1's three, con2 none.
+    let items = test.read("jobs/exports/customer-cus1/conversation-items.csv");
+    let ids: Vec<&str> = items
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["ci1", "ci2", "ci3"]);
+    let mut asked = stub.asked.lock().unwrap().clone();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "/api/v1/conversations/con1/items",
+            "/api/v1/conversations/con2/items",
+            "/api/v1/customers/cus1/conversations"
+        ]
+    );
+}
