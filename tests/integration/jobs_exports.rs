@@ -598,3 +598,60 @@ fn export_customer_conversations_writes_spec_shaped_conversations_and_items_by_h
         ]
     );
 }
+
+#[test]
+fn export_answers_writes_spec_shaped_answers_and_contents_by_hand() {
+    // An answer and its en-us contents as the reference's schemas give them: public
+    // (title, bodyHtml), email (subject, bodyHtml), reference (bodyHtml, internal); no
+    // messaging content (Gladly answers 404: the cell stays empty).
+    let stub = crate::stub::Stub::start(&[
+        (
+            "/api/v1/answers/ans1",
+            "application/json",
+            r#"{"id": "ans1", "name": "Returns policy", "description": "How returns work",
+                "audienceIds": ["au1", "au2"], "createdAt": "2026-01-01T00:00:00.000Z"}"#,
+        ),
+        (
+            "/api/v1/answers/ans1/languages/en-us/type/public",
+            "application/json",
+            r#"{"answerId": "ans1", "language": "en-us", "type": "public",
+                "title": "Returning an item", "bodyHtml": "<p>Within 30 days.</p>"}"#,
+        ),
+        (
+            "/api/v1/answers/ans1/languages/en-us/type/email",
+            "application/json",
+            r#"{"answerId": "ans1", "language": "en-us", "type": "email",
+                "subject": "Your return", "bodyHtml": "<p>Here is your label.</p>"}"#,
+        ),
+        (
+            "/api/v1/answers/ans1/languages/en-us/type/reference",
+            "application/json",
+            r#"{"answerId": "ans1", "language": "en-us", "type": "reference",
+                "bodyHtml": "<p>Check the order first.</p>", "internal": true}"#,
+        ),
+        (
+            "/api/v1/audiences",
+            "application/json",
+            r#"[{"id": "au1", "name": "VIP Customers"}, {"id": "au2", "name": "Wholesale"}, {"id": "au3", "name": "Staff"}]"#,
+        ),
+    ]);
+    let test = stub
+        .env(Test::new())
+        .copy("jobs/export-answers.yaml")
+        .file("answers.csv", "answerId,language\nans1,en-us\n");
+    test.run_args(&[
+        "apply",
+        "jobs/export-answers.yaml",
+        "--input",
+        "answers.csv",
+    ])
+    .expect(0, &[]);
+    assert_eq!(
+        test.read("jobs/exports/answers.csv"),
+        "Description,Id,Title,Response Content - Email,Response Content - Messaging,Response Content - Public,Response Title - Public,Info Content,Internal,Email Subject,Language,Audiences\n\
+         How returns work,ans1,Returns policy,<p>Here is your label.</p>,,<p>Within 30 days.</p>,Returning an item,<p>Check the order first.</p>,true,Your return,en-us,\"VIP Customers,Wholesale\"\n"
+    );
+    let results = csv_maps(&test.read("jobs/results/export-answers.csv"));
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["result"], "done");
+}
