@@ -97,9 +97,14 @@ struct Prepared {
 }
 
 impl Prepared {
-    /// An export needs a connection when it reads the API or loads lookups.
-    fn connects(&self) -> bool {
-        self.api || engine::lookups_wanted(&self.manifest, &self.params)
+    /// Whether a run of `kind` contacts Gladly: everything but an offline plan and an
+    /// export that reads a file and wants no lookup.
+    fn connects(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::PlanOffline => false,
+            Kind::Export => self.api || engine::lookups_wanted(&self.manifest, &self.params),
+            Kind::PlanOnline | Kind::Apply => true,
+        }
     }
 }
 
@@ -123,11 +128,11 @@ pub(crate) fn run(args: &ApplyArgs, quiet: bool) -> Exit {
     let Some(kind) = decide_mode(args, &prepared) else {
         return Exit::Ok;
     };
-    let flavor = if kind == Kind::PlanOffline || (kind == Kind::Export && !prepared.connects()) {
+    let flavor = if prepared.connects(kind) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
         // The work runs on its own threads; the runtime only hears signals.
         tokio::runtime::Builder::new_current_thread()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
     };
     let runtime = match start_runtime(flavor) {
         Ok(r) => r,
@@ -185,15 +190,15 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
         _ => None,
     };
     // Connected (and a destructive job confirmed) before any file is touched.
-    let (client, sandbox) = if kind == Kind::PlanOffline || (kind == Kind::Export && !p.connects())
-    {
-        (None, None)
-    } else {
+    let (client, sandbox) = if p.connects(kind) {
         match connect(args, &p, kind, total).await {
             Ok((client, sandbox)) => (Some(client), sandbox),
             Err(exit) => return exit,
         }
+    } else {
+        (None, None)
     };
+
     // The files this run writes are locked for its whole length; a real run's ledger is
     // opened by its rules (never overwritten; continued with what it recorded).
     let plan = engine::PlanFiles::beside(&p.results_path);

@@ -1251,6 +1251,16 @@ fn export_file_writes_every_field_of_spec_shaped_items_worked_out_by_hand() {
 /// A stand-in for Gladly answering `POST /api/v1/reports` with report CSVs written by
 /// hand from Gladly's report documentation (not by the sandbox); it records each request
 /// body (as JSON text).
+/// The request bodies a report stand-in received, in order.
+fn report_bodies(stub: &crate::stub::Stub) -> Vec<serde_json::Value> {
+    stub.asked
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect()
+}
+
 fn report_stub(reports: &[(&'static str, &'static str)]) -> crate::stub::Stub {
     let reports: std::collections::BTreeMap<&'static str, &'static str> =
         reports.iter().copied().collect();
@@ -1322,13 +1332,7 @@ Timestamp,Occurred At,Agent,Type,Available For,Away Reason,Active Reason,Agent I
         "Day,Timezone,EMAIL Contacts Created,Agent Logins\n2026-11-19,America/Los_Angeles,2,2\n"
     );
     // What reached Gladly: the two documented metric sets, for the day in its zone.
-    let asked: Vec<serde_json::Value> = stub
-        .asked
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|b| serde_json::from_str(b).unwrap())
-        .collect();
+    let asked = report_bodies(&stub);
     assert_eq!(asked.len(), 2, "{asked:?}");
     for (body, metric) in asked
         .iter()
@@ -1411,13 +1415,7 @@ Queued At,Customer ID,Conversation ID,Contact ID,Link,Channel,Direction,Contact 
          America/Los_Angeles,\"in1,in2\",2026-11-19T16:00:00.000Z,cus1,con1,ct1,https://acme.gladly.com/customer/cus1/conversation/con1,EMAIL,INBOUND,Customer,help@acme.example,\n\
          America/Los_Angeles,\"in1,in2\",2026-11-19T17:00:00.000Z,cus2,con2,ct2,https://acme.gladly.com/customer/cus2/conversation/con2,PHONE_CALL,INBOUND,Customer,+18005550000,\"__billing, tier 2\"\n"
     );
-    let asked: Vec<serde_json::Value> = stub
-        .asked
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|b| serde_json::from_str(b).unwrap())
-        .collect();
+    let asked = report_bodies(&stub);
     assert_eq!(
         asked,
         [
