@@ -311,6 +311,9 @@ impl Builder {
         self.org
             .merged_customers
             .insert(self.id("customer:ada-old"), ada);
+        // An item of a kind the API does not serve (GET answers 400).
+        let hidden = self.id("item:ada-unsupported");
+        self.org.unsupported_items.insert(hidden);
         let activity = self.id("item:katherine-activity");
         self.item(&activity, "katherine", None, 2 * 1440, "API", json!({
             "type": "CUSTOMER_ACTIVITY", "activityType": "ISSUE", "title": "Order #1001 delivered",

@@ -502,6 +502,10 @@ pub struct Org {
     pub conversations: BTreeMap<String, Conversation>,
     /// Conversation items by id.
     pub items: BTreeMap<String, Item>,
+    /// Ids of items of a kind the API does not serve (GET answers 400, as the spec
+    /// documents: "exists but is not supported by the API").
+    #[serde(default)]
+    pub unsupported_items: std::collections::BTreeSet<String>,
     /// Tasks by id.
     pub tasks: BTreeMap<String, Task>,
     /// Task comments by id.
@@ -573,6 +577,7 @@ impl Org {
             merged_customers: BTreeMap::new(),
             conversations: BTreeMap::new(),
             items: BTreeMap::new(),
+            unsupported_items: Default::default(),
             tasks: BTreeMap::new(),
             comments: BTreeMap::new(),
             answers: BTreeMap::new(),

@@ -172,10 +172,13 @@ async fn replace(
     }
     let (name, hours) = check_config(&body)?;
     let now = org.now();
-    let primary = body
-        .get("primary")
-        .and_then(Value::as_bool)
-        .unwrap_or(current["primary"] == true);
+    // The org always has one primary configuration: it stays primary until another is
+    // made primary, so `primary: false` on it changes nothing.
+    let primary = current["primary"] == true
+        || body
+            .get("primary")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
     let config = json!({"id": id, "version": version + 1, "createdAt": current["createdAt"], "updatedAt": now,
                         "name": name, "primary": primary, "officeHours": hours});
     org.business_hours.insert(id.clone(), config);

@@ -62,6 +62,14 @@ fn content_type(item: &Item) -> &str {
 
 async fn get_one(State(app): State<App>, Path(id): Path<String>) -> RouteResult {
     let org = lock(&app);
+    if org.unsupported_items.contains(&id) {
+        return Err(GladlyError::new(
+            StatusCode::BAD_REQUEST,
+            None,
+            "invalid",
+            format!("Conversation item with id [{id}] exists but is not supported by the API."),
+        ));
+    }
     ok_json(org.items.get(&id).ok_or_else(|| not_found(&id))?)
 }
 
