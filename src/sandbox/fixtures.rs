@@ -442,12 +442,12 @@ impl Builder {
             "bob",
             "CLOSED",
             &["Late Delivery"],
-            1440,
+            1170,
         );
         let call = self.id("item:alan-call");
         let call_content = json!({
             "type": "PHONE_CALL", "from": "+14155550103", "to": "+18005550000",
-            "startedAt": self.ago(1440), "answeredAt": self.ago(1439), "completedAt": self.ago(1435),
+            "startedAt": self.ago(1170), "answeredAt": self.ago(1168), "completedAt": self.ago(1160),
             "recordingStatus": "AVAILABLE", "recordingUrl": format!("/api/v1/conversation-items/{call}/media/recording"),
             "recordingDuration": 245,
             "recordingSummary": {"status": "READY", "summary": "Customer asked where the parcel is.", "language": "en-us"},
@@ -456,7 +456,7 @@ impl Builder {
             &call,
             "alan",
             Some("alan-call"),
-            1440,
+            1170,
             "CUSTOMER",
             call_content,
         );
@@ -465,7 +465,7 @@ impl Builder {
             &note,
             "alan",
             Some("alan-call"),
-            1434,
+            1159,
             "bob",
             json!({"type": "CONVERSATION_NOTE", "body": "Carrier confirmed a two-day delay."}),
         );
@@ -475,7 +475,7 @@ impl Builder {
             &change,
             "alan",
             Some("alan-call"),
-            1433,
+            1158,
             "bob",
             json!({"type": "TOPIC_CHANGE", "addedTopicIds": [late], "removedTopicIds": []}),
         );
@@ -484,7 +484,7 @@ impl Builder {
             &closed,
             "alan",
             Some("alan-call"),
-            1410,
+            1140,
             "bob",
             json!({"type": "CONVERSATION_STATUS_CHANGE", "status": "CLOSED"}),
         );
@@ -504,6 +504,55 @@ impl Builder {
         self.item(&sms_out, "margaret", Some("margaret-sms"), 290, "dave", json!({"type": "SMS", "from": "+18005550000", "to": "+14155550105", "content": "A return label is on its way"}));
         self.ada_email();
         self.ada_call();
+        self.outbound_call(
+            "grace-call",
+            "grace",
+            "+14155550102",
+            "alice",
+            "Billing",
+            1140,
+        );
+        self.outbound_call(
+            "margaret-call",
+            "margaret",
+            "+14155550105",
+            "carol",
+            "Returns",
+            1080,
+        );
+    }
+
+    /// An agent's outbound call that the customer answers, closed half an hour later: the
+    /// conversation and items behind the `{key}` contact of the events.
+    fn outbound_call(
+        &mut self,
+        key: &str,
+        customer: &str,
+        phone: &str,
+        agent: &str,
+        inbox: &str,
+        at: i64,
+    ) {
+        self.conversation(key, customer, inbox, agent, "CLOSED", &[], at);
+        let call = self.id(&format!("item:{key}"));
+        let content = json!({
+            "type": "PHONE_CALL", "from": "+18005550000", "to": phone,
+            "startedAt": self.ago(at), "answeredAt": self.ago_plus(at, 15), "completedAt": self.ago(at - 10),
+        });
+        self.item(&call, customer, Some(key), at, agent, content);
+        let customer_id = self.id(&format!("customer:{customer}"));
+        if let Some(item) = self.org.items.get_mut(&call) {
+            item.responder = Some(json!({"id": customer_id, "type": "CUSTOMER"}));
+        }
+        let closed = self.id(&format!("item:{key}-closed"));
+        self.item(
+            &closed,
+            customer,
+            Some(key),
+            at - 30,
+            agent,
+            json!({"type": "CONVERSATION_STATUS_CHANGE", "status": "CLOSED"}),
+        );
     }
 
     /// Ada's CLOSED email thread in Billing (about 19 hours before the start, the working
@@ -1021,7 +1070,7 @@ impl Builder {
             true,
         );
         self.contact_events(
-            "alice-outbound-1",
+            "grace-call",
             "grace",
             "alice",
             "Billing",
@@ -1030,7 +1079,7 @@ impl Builder {
             false,
         );
         self.contact_events(
-            "alice-outbound-2",
+            "ada-call",
             "ada",
             "alice",
             "Billing",
@@ -1038,9 +1087,17 @@ impl Builder {
             true,
             true,
         );
-        self.email_contact_events("ada-email", "ada", "alice", "Billing", 1150, 1120);
+        self.email_contact_events(
+            "ada-email",
+            "ada-email-0",
+            "ada",
+            "alice",
+            "Billing",
+            1150,
+            1120,
+        );
         self.contact_events(
-            "carol-outbound",
+            "margaret-call",
             "margaret",
             "carol",
             "Returns",
@@ -1053,10 +1110,18 @@ impl Builder {
             .sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
     }
 
-    /// An inbound email contact: started by the customer, ended by the agent.
+    /// The id the reports give the contact that `item` (a fixture key) opened.
+    fn contact_id(&self, item: &str) -> String {
+        self.id(&format!("contact:{}", self.id(&format!("item:{item}"))))
+    }
+
+    /// An inbound email contact of conversation `key`, opened by item `first`: started by
+    /// the customer, ended by the agent.
+    #[allow(clippy::too_many_arguments)] // one call per fixture row reads best
     fn email_contact_events(
         &mut self,
         key: &str,
+        first: &str,
         customer: &str,
         agent: &str,
         inbox: &str,
@@ -1066,7 +1131,7 @@ impl Builder {
         let customer_id = self.id(&format!("customer:{customer}"));
         let agent_id = self.id(&format!("agent:{agent}"));
         let content = json!({
-            "channel": "EMAIL", "contactId": self.id(&format!("contact:{key}")),
+            "channel": "EMAIL", "contactId": self.contact_id(first),
             "conversationId": self.id(&format!("conversation:{key}")), "customerId": customer_id,
             "context": {"assignee": {"inboxId": self.id(&format!("inbox:{inbox}")), "agentId": agent_id}},
         });
@@ -1100,11 +1165,11 @@ impl Builder {
         outbound: bool,
         hold: bool,
     ) {
-        let contact = self.id(&format!("contact:{key}"));
+        let contact = self.contact_id(key);
         let agent_id = self.id(&format!("agent:{agent}"));
         let base = json!({
             "channel": "PHONE_CALL", "contactId": contact,
-            "conversationId": self.id(&format!("conversation:{customer}-call")),
+            "conversationId": self.id(&format!("conversation:{key}")),
             "customerId": self.id(&format!("customer:{customer}")),
             "context": {"assignee": {"inboxId": self.id(&format!("inbox:{inbox}")), "agentId": agent_id}},
         });

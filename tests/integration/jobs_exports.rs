@@ -289,10 +289,10 @@ b_uaaH7IL2ls2Vim1MxzWg,GfkFIKfgRoQ85jUsrlJqIQ,V8TlCIVeq4s5AfdeWfQ8RQ,8Pj5i2GeLj2
 
 /// Alan's recorded inbound call, bob's note, the topic change and the close.
 const ALAN_CALL_ITEMS: &str = "\
-qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:00:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T18:00:00.000Z,2026-11-19T18:01:00.000Z,2026-11-19T18:05:00.000Z,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,
-AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,
-_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:07:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,
-nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T18:30:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,
+qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T22:30:00.000Z,2026-11-19T22:32:00.000Z,2026-11-19T22:40:00.000Z,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,
+AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T22:41:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,
+_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T22:42:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,
+nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,,2026-11-19T23:00:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,
 ";
 
 #[test]
@@ -355,7 +355,7 @@ V8TlCIVeq4s5AfdeWfQ8RQ,,,GfkFIKfgRoQ85jUsrlJqIQ,2026-11-20T16:00:00.000Z,KM6NJzf
 
 const ALAN_CONVERSATIONS: &str = "\
 id,topicIds,customAttributes,customerId,createdAt,agentId,inboxId,status
-mN3aZHr6KrzF9lYDg9YmXQ,P60bRGpVkaD_J7EIAD_xWA,,sOLfzwZmW1UJfUhFw7BYpA,2026-11-19T18:00:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,w8nXqej9YUXh4aOq-RsA_g,CLOSED
+mN3aZHr6KrzF9lYDg9YmXQ,P60bRGpVkaD_J7EIAD_xWA,,sOLfzwZmW1UJfUhFw7BYpA,2026-11-19T22:30:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,w8nXqej9YUXh4aOq-RsA_g,CLOSED
 ";
 
 #[test]

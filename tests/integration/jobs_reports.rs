@@ -159,13 +159,15 @@ fn with_stable_links(text: &str) -> String {
 fn export_contacts_writes_every_column_of_the_days_contact_report_after_the_time_zone() {
     let (out, rows, test) = run("export-contacts", &["--set", "from=2026-11-19"]);
     succeeded(&out);
-    assert!(out.stdout().contains("ran 3 rows"), "{}", out.stdout());
+    assert!(out.stdout().contains("ran 5 rows"), "{}", out.stdout());
     assert_eq!(
         with_stable_links(&test.read("jobs/exports/ContactExportReportV3.csv")),
         CONTACTS_HEADER.to_owned()
-            + "America/Los_Angeles,All,2026-11-19T18:00:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,4w1_f-dXv2-FzaV3xUQ3ow,GLADLY/customer/sOLfzwZmW1UJfUhFw7BYpA/conversation/mN3aZHr6KrzF9lYDg9YmXQ,PHONE_CALL,INBOUND,Customer,,\n"
+            + "America/Los_Angeles,All,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,4w1_f-dXv2-FzaV3xUQ3ow,GLADLY/customer/sOLfzwZmW1UJfUhFw7BYpA/conversation/mN3aZHr6KrzF9lYDg9YmXQ,PHONE_CALL,INBOUND,Customer,,\n"
             + "America/Los_Angeles,All,2026-11-19T22:50:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,P_SyHvp9YAUVXAF4YCLC0g,GLADLY/customer/GfkFIKfgRoQ85jUsrlJqIQ/conversation/tqbdfxQ1OaQ5Za89NoOCdw,EMAIL,INBOUND,Customer,,\n"
+            + "America/Los_Angeles,All,2026-11-19T23:00:00.000Z,ZRQoB0miyahP2BH9iF8YaQ,ozx1SrfuNn7ub1w0oE7ZIA,YvNj46W7MAWv2vJkxZiZfw,GLADLY/customer/ZRQoB0miyahP2BH9iF8YaQ/conversation/ozx1SrfuNn7ub1w0oE7ZIA,PHONE_CALL,OUTBOUND,Agent,,\n"
             + "America/Los_Angeles,All,2026-11-19T23:30:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,xxdLoDOXfrHAQIMPTnUAdw,GLADLY/customer/GfkFIKfgRoQ85jUsrlJqIQ/conversation/Ua2HMJZk3nwP34Y_0IF5NA,PHONE_CALL,OUTBOUND,Agent,,\n"
+            + "America/Los_Angeles,All,2026-11-20T00:00:00.000Z,WxFPTbRSONUKO118j0zSKQ,pT0_Y67QfkrNABZHz62uYw,9DhYPpIfdF8q5pIpsXOwkQ,GLADLY/customer/WxFPTbRSONUKO118j0zSKQ/conversation/pT0_Y67QfkrNABZHz62uYw,PHONE_CALL,OUTBOUND,Agent,,\n"
     );
     assert!(
         rows.is_empty(),
@@ -177,7 +179,8 @@ fn export_contacts_writes_every_column_of_the_days_contact_report_after_the_time
 #[test]
 fn export_contacts_reads_the_days_in_the_time_zone_and_keeps_only_the_inboxes_given() {
     // In Tokyo, 2026-11-20 is 2026-11-19T15:00Z to 2026-11-20T15:00Z: the three contacts
-    // of the Los Angeles day and Margaret's SMS; Billing keeps Ada's email and call.
+    // of the Los Angeles day and Margaret's SMS; Billing keeps Ada's email and call and
+    // Alice's call to Grace.
     let (out, _, test) = run(
         "export-contacts",
         &[
@@ -194,6 +197,7 @@ fn export_contacts_reads_the_days_in_the_time_zone_and_keeps_only_the_inboxes_gi
         with_stable_links(&test.read("jobs/exports/ContactExportReportV3.csv")),
         CONTACTS_HEADER.to_owned()
             + "Asia/Tokyo,3qbOy2HIHsROeHD3dk7N2g,2026-11-19T22:50:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,P_SyHvp9YAUVXAF4YCLC0g,GLADLY/customer/GfkFIKfgRoQ85jUsrlJqIQ/conversation/tqbdfxQ1OaQ5Za89NoOCdw,EMAIL,INBOUND,Customer,,\n"
+            + "Asia/Tokyo,3qbOy2HIHsROeHD3dk7N2g,2026-11-19T23:00:00.000Z,ZRQoB0miyahP2BH9iF8YaQ,ozx1SrfuNn7ub1w0oE7ZIA,YvNj46W7MAWv2vJkxZiZfw,GLADLY/customer/ZRQoB0miyahP2BH9iF8YaQ/conversation/ozx1SrfuNn7ub1w0oE7ZIA,PHONE_CALL,OUTBOUND,Agent,,\n"
             + "Asia/Tokyo,3qbOy2HIHsROeHD3dk7N2g,2026-11-19T23:30:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,xxdLoDOXfrHAQIMPTnUAdw,GLADLY/customer/GfkFIKfgRoQ85jUsrlJqIQ/conversation/Ua2HMJZk3nwP34Y_0IF5NA,PHONE_CALL,OUTBOUND,Agent,,\n"
     );
 }
@@ -219,9 +223,11 @@ fn export_contacts_writes_the_conversation_report_of_a_range_under_its_own_name(
             "
             Timezone Filter,Inboxes Filter,Created At,Conversation ID,Customer ID,Conversation Link,Status,Assigned Agent ID - Current,Assigned Agent Name - Current,Inbox ID - Current,Inbox Name - Current,First Closed At,Last Closed At,Initiator Type - Created,Initiator Agent ID - Created,Initiator Agent Name - Created,Inbox ID - Created,Inbox Name - Created
             America/Los_Angeles,All,2026-11-17T18:00:00.000Z,YibKFjUmJaYNx3UfPOAFQg,ZRQoB0miyahP2BH9iF8YaQ,GLADLY/customer/ZRQoB0miyahP2BH9iF8YaQ/conversation/YibKFjUmJaYNx3UfPOAFQg,OPEN,lpqRLpW1NPW8D9IelzKWgw,Carol Chen,3qbOy2HIHsROeHD3dk7N2g,Billing,,,,,,,
-            America/Los_Angeles,All,2026-11-19T18:00:00.000Z,mN3aZHr6KrzF9lYDg9YmXQ,sOLfzwZmW1UJfUhFw7BYpA,GLADLY/customer/sOLfzwZmW1UJfUhFw7BYpA/conversation/mN3aZHr6KrzF9lYDg9YmXQ,CLOSED,FAYlGDBzA6WeEqyaqWGSdA,Bob Baker,w8nXqej9YUXh4aOq-RsA_g,Support,2026-11-19T18:30:00.000Z,2026-11-19T18:30:00.000Z,,,,,
+            America/Los_Angeles,All,2026-11-19T22:30:00.000Z,mN3aZHr6KrzF9lYDg9YmXQ,sOLfzwZmW1UJfUhFw7BYpA,GLADLY/customer/sOLfzwZmW1UJfUhFw7BYpA/conversation/mN3aZHr6KrzF9lYDg9YmXQ,CLOSED,FAYlGDBzA6WeEqyaqWGSdA,Bob Baker,w8nXqej9YUXh4aOq-RsA_g,Support,2026-11-19T23:00:00.000Z,2026-11-19T23:00:00.000Z,,,,,
             America/Los_Angeles,All,2026-11-19T22:50:00.000Z,tqbdfxQ1OaQ5Za89NoOCdw,GfkFIKfgRoQ85jUsrlJqIQ,GLADLY/customer/GfkFIKfgRoQ85jUsrlJqIQ/conversation/tqbdfxQ1OaQ5Za89NoOCdw,CLOSED,KM6NJzfhj5Mq1EcH0__P5Q,Alice Anders,3qbOy2HIHsROeHD3dk7N2g,Billing,2026-11-19T23:20:00.000Z,2026-11-19T23:20:00.000Z,,,,,
+            America/Los_Angeles,All,2026-11-19T23:00:00.000Z,ozx1SrfuNn7ub1w0oE7ZIA,ZRQoB0miyahP2BH9iF8YaQ,GLADLY/customer/ZRQoB0miyahP2BH9iF8YaQ/conversation/ozx1SrfuNn7ub1w0oE7ZIA,CLOSED,KM6NJzfhj5Mq1EcH0__P5Q,Alice Anders,3qbOy2HIHsROeHD3dk7N2g,Billing,2026-11-19T23:30:00.000Z,2026-11-19T23:30:00.000Z,,,,,
             America/Los_Angeles,All,2026-11-19T23:30:00.000Z,Ua2HMJZk3nwP34Y_0IF5NA,GfkFIKfgRoQ85jUsrlJqIQ,GLADLY/customer/GfkFIKfgRoQ85jUsrlJqIQ/conversation/Ua2HMJZk3nwP34Y_0IF5NA,CLOSED,KM6NJzfhj5Mq1EcH0__P5Q,Alice Anders,3qbOy2HIHsROeHD3dk7N2g,Billing,2026-11-20T00:00:00.000Z,2026-11-20T00:00:00.000Z,,,,,
+            America/Los_Angeles,All,2026-11-20T00:00:00.000Z,pT0_Y67QfkrNABZHz62uYw,WxFPTbRSONUKO118j0zSKQ,GLADLY/customer/WxFPTbRSONUKO118j0zSKQ/conversation/pT0_Y67QfkrNABZHz62uYw,CLOSED,lpqRLpW1NPW8D9IelzKWgw,Carol Chen,Tw9stYZXlgKj29uKZknNaA,Returns,2026-11-20T00:30:00.000Z,2026-11-20T00:30:00.000Z,,,,,
             "
         )
     );
@@ -266,7 +272,7 @@ const ITEMS_HEADER: &str = "id,customerId,conversationId,timestamp,initiator.id,
 
 /// The completed export job's conversation items as export-file writes them, oldest
 /// first, each under a name.
-const ITEMS: [(&str, &str); 18] = [
+const ITEMS: [(&str, &str); 22] = [
     (
         "grace-email-0",
         r#"-H7VI2LgvTujSHsAtK16QA,ZRQoB0miyahP2BH9iF8YaQ,YibKFjUmJaYNx3UfPOAFQg,2026-11-17T18:00:00.000Z,ZRQoB0miyahP2BH9iF8YaQ,CUSTOMER,,,EMAIL,,,I was charged twice for order #2002.,"[{""id"":""M1-o1YFoqcDYtGGam5RjkA"",""contentType"":""application/pdf"",""filename"":""invoice-2002.pdf"",""fileSize"":1234}]",,,,,,,,,,,,grace@example.com,billing@acme.example,,,Double charge,,,,,,,,,,,,,"#,
@@ -277,27 +283,31 @@ const ITEMS: [(&str, &str); 18] = [
     ),
     (
         "alan-call",
-        "qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:00:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T18:00:00.000Z,2026-11-19T18:01:00.000Z,2026-11-19T18:05:00.000Z,AVAILABLE,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,",
+        "qLtrdkwSjP_W5OjOAUFQwQ,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,,PHONE_CALL,,,,,,,,,,,,,,,,+14155550103,+18005550000,,,,,,2026-11-19T22:30:00.000Z,2026-11-19T22:32:00.000Z,2026-11-19T22:40:00.000Z,AVAILABLE,/api/v1/conversation-items/qLtrdkwSjP_W5OjOAUFQwQ/media/recording,245,READY,Customer asked where the parcel is.,en-us,,",
     ),
     (
         "alan-note",
-        "AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "AD5W0T8JGjH7ER0hRbrC-A,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T22:41:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_NOTE,,,,,,,,Carrier confirmed a two-day delay.,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "alan-topic",
-        "_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:07:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,",
-    ),
-    (
-        "alan-closed",
-        "nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T18:30:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "_Jb9gnPaiR-41KUYuzOxAA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T22:42:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,TOPIC_CHANGE,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,P60bRGpVkaD_J7EIAD_xWA,",
     ),
     (
         "ada-email-0",
         "jB17VK5VbjM5owMBieP3dw,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,2026-11-19T22:50:00.000Z,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,,,EMAIL,,,Could you send me a copy of invoice #3003? Please copy my work address.,,,,,,,,,,,,,ada@example.com,billing@acme.example,ada.l@work.example,,Copy of invoice #3003,,,,,,,,,,,,,",
     ),
     (
+        "grace-call",
+        "BLlp6h3qqz9lzqCqaxss3g,ZRQoB0miyahP2BH9iF8YaQ,ozx1SrfuNn7ub1w0oE7ZIA,2026-11-19T23:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,ZRQoB0miyahP2BH9iF8YaQ,CUSTOMER,PHONE_CALL,,,,,,,,,,,,,,,,+18005550000,+14155550102,,,,,,2026-11-19T23:00:00.000Z,2026-11-19T23:00:15.000Z,2026-11-19T23:10:00.000Z,,,,,,,,",
+    ),
+    (
         "ada-email-1",
         "Q2EBhD_8GPLBs33RTKENkA,GfkFIKfgRoQ85jUsrlJqIQ,tqbdfxQ1OaQ5Za89NoOCdw,2026-11-19T23:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,EMAIL,,,Here is the copy of invoice #3003.,,,,,,,,,,,,,billing@acme.example,ada@example.com,ada.l@work.example,records@acme.example,Re: Copy of invoice #3003,,,,,,,,,,,,,",
+    ),
+    (
+        "alan-closed",
+        "nQx7KiAWDTq3IztEMJHU6Q,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,2026-11-19T23:00:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "ada-email-topic-added",
@@ -316,8 +326,20 @@ const ITEMS: [(&str, &str); 18] = [
         "H1TcZiZwlGdj9WIbkXAMJQ,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,2026-11-19T23:30:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,GfkFIKfgRoQ85jUsrlJqIQ,CUSTOMER,PHONE_CALL,,,,,,,,,,,,,,,,+18005550000,+14155550101,,,,,,2026-11-19T23:30:00.000Z,2026-11-19T23:30:12.000Z,2026-11-19T23:40:00.000Z,AVAILABLE,/api/v1/conversation-items/H1TcZiZwlGdj9WIbkXAMJQ/media/recording,588,READY,Agent confirmed invoice #3003 was resent.,en-us,,",
     ),
     (
+        "grace-call-closed",
+        "IkkdpKgkaJlpIJjlhj_zLw,ZRQoB0miyahP2BH9iF8YaQ,ozx1SrfuNn7ub1w0oE7ZIA,2026-11-19T23:30:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+    (
+        "margaret-call",
+        "cKTQZJDowddp928AUW7t8Q,WxFPTbRSONUKO118j0zSKQ,pT0_Y67QfkrNABZHz62uYw,2026-11-20T00:00:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,WxFPTbRSONUKO118j0zSKQ,CUSTOMER,PHONE_CALL,,,,,,,,,,,,,,,,+18005550000,+14155550105,,,,,,2026-11-20T00:00:00.000Z,2026-11-20T00:00:15.000Z,2026-11-20T00:10:00.000Z,,,,,,,,",
+    ),
+    (
         "ada-call-closed",
         "pOKV0_iYUFJvPbH7jfb8rw,GfkFIKfgRoQ85jUsrlJqIQ,Ua2HMJZk3nwP34Y_0IF5NA,2026-11-20T00:00:00.000Z,KM6NJzfhj5Mq1EcH0__P5Q,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+    ),
+    (
+        "margaret-call-closed",
+        "6N7qaEVCzJWCcJQD7YodYw,WxFPTbRSONUKO118j0zSKQ,pT0_Y67QfkrNABZHz62uYw,2026-11-20T00:30:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,,,CONVERSATION_STATUS_CHANGE,,,,,,CLOSED,,,,,,,,,,,,,,,,,,,,,,,,,,,",
     ),
     (
         "margaret-sms-0",
@@ -653,7 +675,7 @@ fn export_file_runs_out_of_the_box() {
     let (_, test, _) = out_of_the_box("export-file", false);
     let text = test.read("jobs/exports/export-conversation_items.csv");
     assert!(text.starts_with(ITEMS_HEADER), "{text}");
-    assert_eq!(text.lines().count(), 1 + 18);
+    assert_eq!(text.lines().count(), 1 + 22);
 }
 
 // ---------------------------------------------------------------- export-events
@@ -683,10 +705,10 @@ fn export_events_writes_a_line_per_event_with_the_shared_content_fields() {
                 U_jEHmzlsumRM2KLJc4gxA,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:06:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:06:00.000Z,,
                 izxX6XMKAdmdgxyOT-k_Mw,AGENT_STATUS/LOGGED_IN,2026-11-19T22:10:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,,2026-11-19T22:10:00.000Z,,
                 zEf-lIPV6ay87Z3M6buddw,AGENT_AVAILABILITY/UPDATED,2026-11-19T22:11:00.000Z,lpqRLpW1NPW8D9IelzKWgw,AGENT,lpqRLpW1NPW8D9IelzKWgw,,,,,,,"MAIL,MESSAGING,VOICE",2026-11-19T22:11:00.000Z,,
-                HujwjOOo3adWu7A_4dTZvw,CONTACT/STARTED,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
-                LwTIPnh4mJIjNI33n1FbMA,CONTACT/OFFERED,2026-11-19T22:31:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
-                lqkmVGUejD0UyRP8Qu2ZSA,CONTACT/OFFER_ACCEPTED,2026-11-19T22:32:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
-                z3nZi48HSS9_EEhr1JCy9w,CONTACT/HOLD_STARTED,2026-11-19T22:33:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,dzbQCAsOsepAlDzo2Gj_vQ,PHONE_CALL,,MANUAL,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                HujwjOOo3adWu7A_4dTZvw,CONTACT/STARTED,2026-11-19T22:30:00.000Z,sOLfzwZmW1UJfUhFw7BYpA,CUSTOMER,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,4w1_f-dXv2-FzaV3xUQ3ow,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                LwTIPnh4mJIjNI33n1FbMA,CONTACT/OFFERED,2026-11-19T22:31:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,4w1_f-dXv2-FzaV3xUQ3ow,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                lqkmVGUejD0UyRP8Qu2ZSA,CONTACT/OFFER_ACCEPTED,2026-11-19T22:32:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,FAYlGDBzA6WeEqyaqWGSdA,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,4w1_f-dXv2-FzaV3xUQ3ow,PHONE_CALL,,,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
+                z3nZi48HSS9_EEhr1JCy9w,CONTACT/HOLD_STARTED,2026-11-19T22:33:00.000Z,FAYlGDBzA6WeEqyaqWGSdA,AGENT,,sOLfzwZmW1UJfUhFw7BYpA,mN3aZHr6KrzF9lYDg9YmXQ,4w1_f-dXv2-FzaV3xUQ3ow,PHONE_CALL,,MANUAL,,,w8nXqej9YUXh4aOq-RsA_g,FAYlGDBzA6WeEqyaqWGSdA
                 "#
             )
     );
@@ -791,8 +813,8 @@ fn export_events_writes_json_with_each_event_whole() {
         unindent(
             r#"
             [
-            {"id":"di_KtLfX67sfZMVMaX1w1g","type":"CONTACT/STARTED","timestamp":"2026-11-20T00:00:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}}}},
-            {"id":"KrkFWLYGrKUDiWmWjLtUwQ","type":"CONTACT/ENDED","timestamp":"2026-11-20T00:10:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"cmRHv8fKl7Ytb_DbKmMldA","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}},"status":"ANSWERED","reason":"AGENT_ENDED"}}
+            {"id":"A1jXjK6XLWhG_OQ-FdlsCA","type":"CONTACT/STARTED","timestamp":"2026-11-20T00:00:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"9DhYPpIfdF8q5pIpsXOwkQ","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}}}},
+            {"id":"iY_tZODiN5mjHOoXwqH2cA","type":"CONTACT/ENDED","timestamp":"2026-11-20T00:10:00.000Z","initiator":{"id":"lpqRLpW1NPW8D9IelzKWgw","type":"AGENT"},"content":{"channel":"PHONE_CALL","contactId":"9DhYPpIfdF8q5pIpsXOwkQ","conversationId":"pT0_Y67QfkrNABZHz62uYw","customerId":"WxFPTbRSONUKO118j0zSKQ","context":{"assignee":{"inboxId":"Tw9stYZXlgKj29uKZknNaA","agentId":"lpqRLpW1NPW8D9IelzKWgw"}},"status":"ANSWERED","reason":"AGENT_ENDED"}}
             ]
             "#
         )
@@ -827,7 +849,8 @@ const SESSIONS_HEADER: &str =
 
 #[test]
 fn report_work_sessions_sums_the_handle_time_of_the_sessions_ended_in_the_window() {
-    // Alan's call (300 s), Ada's email (600 s) and Ada's call (600 s), 15 s after each.
+    // Alan's call, Ada's email, Ada's call, Alice's call to Grace and Carol's to Margaret
+    // (600 s each), 15 s after each.
     let (out, rows, test) = run(
         "report-work-sessions",
         &[
@@ -840,7 +863,7 @@ fn report_work_sessions_sums_the_handle_time_of_the_sessions_ended_in_the_window
     succeeded(&out);
     assert_eq!(
         test.read("jobs/reports/work-sessions.csv"),
-        SESSIONS_HEADER.to_owned() + "2026-11-19T00:00-08:00,2026-11-20T00:00-08:00,3,1500,45\n"
+        SESSIONS_HEADER.to_owned() + "2026-11-19T00:00-08:00,2026-11-20T00:00-08:00,5,3000,75\n"
     );
     assert!(rows.is_empty(), "{rows:#?}");
     assert_eq!(

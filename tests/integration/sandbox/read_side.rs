@@ -222,7 +222,13 @@ async fn the_working_day_has_email_contacts_logins_and_handle_time() {
     let table = csv_table(&contacts.text);
     assert_eq!(
         column(&table, "Channel"),
-        ["PHONE_CALL", "EMAIL", "PHONE_CALL"]
+        [
+            "PHONE_CALL",
+            "EMAIL",
+            "PHONE_CALL",
+            "PHONE_CALL",
+            "PHONE_CALL"
+        ]
     );
     assert_eq!(
         column(&table, "Contact ID")[1],
@@ -231,7 +237,7 @@ async fn the_working_day_has_email_contacts_logins_and_handle_time() {
     assert_eq!(column(&table, "Queued At")[1], "2026-11-19T22:50:00.000Z");
     assert_eq!(
         column(&table, "Direction"),
-        ["INBOUND", "INBOUND", "OUTBOUND"]
+        ["INBOUND", "INBOUND", "OUTBOUND", "OUTBOUND", "OUTBOUND"]
     );
 
     let mut agents_body = day.clone();
@@ -252,7 +258,9 @@ async fn the_working_day_has_email_contacts_logins_and_handle_time() {
         [
             id("conversation:alan-call"),
             id("conversation:ada-email"),
-            id("conversation:ada-call")
+            id("conversation:grace-call"),
+            id("conversation:ada-call"),
+            id("conversation:margaret-call")
         ]
     );
 
@@ -269,8 +277,8 @@ async fn the_working_day_has_email_contacts_logins_and_handle_time() {
         .sum();
     assert_eq!(
         total,
-        300 + 600 + 600,
-        "Alan's call, Ada's email, Ada's call"
+        5 * 600,
+        "Alan's call, Ada's email, Alice's call to Grace, Ada's call, Carol's call to Margaret"
     );
 }
 

@@ -27,8 +27,8 @@ async fn supported_metric_sets_answer_csv() {
     let api = Api::new().await;
     let (start, end) = week();
     let expectations = [
-        ("ContactExportReportV3", "Queued At", 6),
-        ("ConversationExportReport", "Created At", 6),
+        ("ContactExportReportV3", "Queued At", 8),
+        ("ConversationExportReport", "Created At", 8),
         ("AgentTimestampsReport", "Timestamp", 18),
         ("TaskExportReport", "Task ID", 3),
     ];
@@ -162,7 +162,7 @@ async fn work_session_events_answer_csv() {
     assert_eq!(reply.header("content-type"), "text/csv");
     let table = csv_rows(&reply.text);
     assert_eq!(table[0][15], "work_session_handle_time_sec");
-    assert_eq!(table.len() - 1, 6);
+    assert_eq!(table.len() - 1, 8, "one work session per contact");
     let backwards = json!({"startAtTime": "2024-01-02T00:00Z", "endAtTime": "2024-01-01T00:00Z"});
     api.post("/api/v1/reports/work-session-events", backwards)
         .await
@@ -251,4 +251,87 @@ async fn events_validate_the_window_and_entities() {
     api.get(&format!("/api/v1/events?startAt={start}&entities=ORDERS"))
         .await
         .assert_error(400, "invalid", Some("entities"));
+}
+
+/// Rows of a CSV report keyed by column name.
+fn report_rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let rows = csv_rows(text);
+    let header = &rows[0];
+    rows[1..]
+        .iter()
+        .map(|row| header.iter().cloned().zip(row.iter().cloned()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_events_tell_the_same_story_as_the_org_and_its_reports() {
+    let api = Api::new().await;
+    let state = api.state();
+    let reply = api
+        .get(&format!(
+            "/api/v1/events?startAt={}&entities=CONTACT",
+            stamp(Duration::hours(23))
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let events: Vec<Value> = reply
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (start, end) = week();
+    let mut reports = Vec::new();
+    for metric in ["ContactExportReportV3", "ContactTimestampsReport"] {
+        let body = json!({"metricSet": metric, "timezone": "America/Los_Angeles",
+                          "startAt": start, "endAt": end});
+        let reply = api.post("/api/v1/reports", body).await;
+        assert_eq!(reply.status, 200, "{metric}: {}", reply.text);
+        reports.push(report_rows(&reply.text));
+    }
+    let (contacts, timestamps) = (&reports[0], &reports[1]);
+    let started: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "CONTACT/STARTED")
+        .collect();
+    assert_eq!(started.len(), 5, "{}", reply.text);
+    for event in &events {
+        let content = &event["content"];
+        let text = |v: &Value| v.as_str().unwrap().to_owned();
+        let conversation = &state["conversations"][text(&content["conversationId"])];
+        assert!(conversation.is_object(), "no conversation for {event}");
+        assert!(state["customers"][text(&content["customerId"])].is_object());
+        assert_eq!(conversation["customerId"], content["customerId"], "{event}");
+        let assignee = &content["context"]["assignee"];
+        assert_eq!(conversation["agentId"], assignee["agentId"], "{event}");
+        assert_eq!(conversation["inboxId"], assignee["inboxId"], "{event}");
+        assert!(state["agents"][text(&assignee["agentId"])].is_object());
+        // The contact is one of the reports' contacts, with the same conversation.
+        let id = text(&content["contactId"]);
+        let row = contacts
+            .iter()
+            .find(|r| r["Contact ID"] == id)
+            .unwrap_or_else(|| panic!("contact {id} is in no ContactExportReportV3 row"));
+        assert_eq!(row["Conversation ID"], text(&content["conversationId"]));
+        assert_eq!(row["Customer ID"], text(&content["customerId"]));
+        assert_eq!(row["Channel"], text(&content["channel"]));
+        assert!(
+            timestamps
+                .iter()
+                .any(|r| r["Contact ID"] == id && r["Event Type"] == event["type"]),
+            "{event} is in no ContactTimestampsReport row"
+        );
+    }
+    // Who started a contact decides its direction in the report.
+    for event in started {
+        let row = contacts
+            .iter()
+            .find(|r| r["Contact ID"] == event["content"]["contactId"].as_str().unwrap())
+            .unwrap();
+        let outbound = event["initiator"]["type"] == "AGENT";
+        assert_eq!(
+            row["Direction"],
+            if outbound { "OUTBOUND" } else { "INBOUND" },
+            "{event}"
+        );
+    }
 }
