@@ -577,7 +577,7 @@ impl Org {
             merged_customers: BTreeMap::new(),
             conversations: BTreeMap::new(),
             items: BTreeMap::new(),
-            unsupported_items: Default::default(),
+            unsupported_items: std::collections::BTreeSet::new(),
             tasks: BTreeMap::new(),
             comments: BTreeMap::new(),
             answers: BTreeMap::new(),
