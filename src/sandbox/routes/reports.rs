@@ -2,6 +2,7 @@
 //! API reference, with the columns of Gladly's documentation of that report
 //! (`report_columns.json`, each list with its page). Rows are computed for the contact,
 //! conversation, agent-timestamp, contact-timestamp, conversation-timestamp and task
+//! reports, and per day for the channel-mix, contact-summary and conversation-summary
 //! reports; `POST /api/v1/reports/work-session-events` answers the work-session CSV. Rows
 //! are derived from the org's conversations, items, tasks and events: a contact is one
 //! channel of a conversation (its message items; a call ends at its `completedAt`), its
@@ -25,7 +26,7 @@ use crate::sandbox::state::{Item, Org, format_ts, gladly_id, parse_ts};
 /// where Gladly's documentation of the report was not found, an empty CSV (no columns
 /// are made up). `ContactExportReport` is the name Gladly's get-reports example sends; the
 /// reference lists only its V3.
-const SUPPORTED: [(&str, &[&str]); 7] = [
+const SUPPORTED: [(&str, &[&str]); 12] = [
     ("ContactExportReportV3", &["channel", "inboxes"]),
     ("ContactExportReport", &["channel", "inboxes"]),
     ("ConversationExportReport", &["channel", "inboxes"]),
@@ -33,6 +34,11 @@ const SUPPORTED: [(&str, &[&str]); 7] = [
     ("TaskExportReport", &["inboxes"]),
     ("ContactTimestampsReport", &["channel", "inboxes"]),
     ("ConversationTimestampsReport", &["inboxes"]),
+    ("ChannelMixReportV2", &["channel", "inboxes"]),
+    ("ContactSummaryCountsReport", &["channel", "inboxes"]),
+    ("ContactSummaryReport", &["channel", "inboxes"]),
+    ("ContactSummaryReportV2", &["channel", "inboxes"]),
+    ("ConversationSummaryReport", &["inboxes"]),
 ];
 
 /// Each metric set's columns as Gladly's help-center documentation gives them (with the
@@ -118,6 +124,18 @@ pub(super) async fn generate(
         "ContactExportReportV3" | "ContactExportReport" => contact_rows(&org, start, end, &filters),
         "ContactTimestampsReport" => event_rows(&org, start, end, &filters, "CONTACT/"),
         "ConversationTimestampsReport" => event_rows(&org, start, end, &filters, "CONVERSATION"),
+        "ChannelMixReportV2"
+        | "ContactSummaryCountsReport"
+        | "ContactSummaryReport"
+        | "ContactSummaryReportV2"
+        | "ConversationSummaryReport" => {
+            let days = Days {
+                start,
+                end,
+                zone: zone_of(&org, &body),
+            };
+            summary_rows(&org, metric, &days, &filters)
+        }
         // Documented columns, no rows computed; nothing at all when undocumented.
         _ => documented(metric).map(|c| vec![c]).unwrap_or_default(),
     };
@@ -299,6 +317,9 @@ struct Contact {
     created_at: String,
     ended_at: String,
     answered: bool,
+    /// Message items the customer sent, and those agents sent.
+    from_customer: usize,
+    from_agent: usize,
 }
 
 fn channel_of(item: &Item) -> Option<&'static str> {
@@ -354,6 +375,8 @@ fn contacts(org: &Org) -> Vec<Contact> {
             created_at: first.timestamp.clone(),
             ended_at: ended_at(last),
             answered: items.iter().any(|i| who(i) == "AGENT") || channel == "PHONE_CALL",
+            from_customer: items.iter().filter(|i| who(i) == "CUSTOMER").count(),
+            from_agent: items.iter().filter(|i| who(i) == "AGENT").count(),
             conversation_id,
         });
     }
@@ -754,4 +777,232 @@ pub(super) async fn work_sessions(
         format_ts(end)
     );
     Ok(csv_response(&filename, &rows))
+}
+
+/// The report window and the time zone its days are counted in.
+struct Days {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+}
+
+impl Days {
+    /// The day (`YYYY-MM-DD` in the report's zone) of an instant inside the window.
+    fn of(&self, ts: &str) -> Option<String> {
+        let at = parse_ts(ts)?;
+        (at >= self.start && at < self.end).then(|| {
+            at.with_timezone(&self.zone)
+                .date_naive()
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+    }
+}
+
+/// The zone a report's days are counted in: its `timezone`, else the org's.
+fn zone_of(org: &Org, body: &Map<String, Value>) -> chrono_tz::Tz {
+    body.get("timezone")
+        .and_then(Value::as_str)
+        .unwrap_or(&org.organization.timezone)
+        .parse()
+        .unwrap_or(chrono_tz::UTC)
+}
+
+/// `part` of `whole` as a percentage with one decimal (`40.0%`); blank when `whole` is 0.
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        return String::new();
+    }
+    #[allow(clippy::cast_precision_loss)] // counts of a sandbox org
+    let share = part as f64 * 100.0 / whole as f64;
+    format!("{share:.1}%")
+}
+
+/// `total / count` with two decimals; blank when `count` is 0.
+fn average(total: usize, count: usize) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    #[allow(clippy::cast_precision_loss)] // counts of a sandbox org
+    let mean = total as f64 / count as f64;
+    format!("{mean:.2}")
+}
+
+/// The daily summary reports, computed from the same contacts as the Contact Export report
+/// and the same conversations as the Conversation Export report. The sandbox org has no
+/// service-level targets and no first-contact-resolution rules, so the SLA and FCR
+/// columns stay blank rather than invented.
+fn summary_rows(org: &Org, metric: &str, days: &Days, filters: &Filters) -> Vec<Vec<String>> {
+    let columns = documented(metric).unwrap_or_default();
+    let mut rows = vec![columns.clone()];
+    let contacts: Vec<Contact> = contacts(org)
+        .into_iter()
+        .filter(|c| {
+            channel_matches(filters.channel.as_deref(), c.channel)
+                && (filters.inboxes.is_empty() || filters.inboxes.contains(&c.inbox_id))
+        })
+        .collect();
+    let cell = |column: &str, values: &BTreeMap<&str, String>| {
+        values.get(column).cloned().unwrap_or_default()
+    };
+    match metric {
+        "ChannelMixReportV2" => {
+            // Per queued day and channel; the share is of the day's inbound contacts.
+            let mut groups: BTreeMap<(String, &str), Vec<&Contact>> = BTreeMap::new();
+            for c in &contacts {
+                if let Some(day) = days.of(&c.created_at) {
+                    groups.entry((day, c.channel)).or_default().push(c);
+                }
+            }
+            let mut inbound_by_day: BTreeMap<&str, usize> = BTreeMap::new();
+            for ((day, _), group) in &groups {
+                *inbound_by_day.entry(day.as_str()).or_default() +=
+                    group.iter().filter(|c| c.direction == "INBOUND").count();
+            }
+            for ((day, channel), group) in &groups {
+                let inbound = group.iter().filter(|c| c.direction == "INBOUND").count();
+                let values = BTreeMap::from([
+                    ("Queued Date", day.clone()),
+                    ("Channel", (*channel).to_owned()),
+                    (
+                        "Messages from Customer",
+                        group
+                            .iter()
+                            .map(|c| c.from_customer)
+                            .sum::<usize>()
+                            .to_string(),
+                    ),
+                    (
+                        "Messages from Agent",
+                        group
+                            .iter()
+                            .map(|c| c.from_agent)
+                            .sum::<usize>()
+                            .to_string(),
+                    ),
+                    ("Contacts Inbound", inbound.to_string()),
+                    (
+                        "% of Inbound Contacts",
+                        percent(inbound, inbound_by_day[day.as_str()]),
+                    ),
+                ]);
+                rows.push(columns.iter().map(|c| cell(c, &values)).collect());
+            }
+        }
+        "ConversationSummaryReport" => {
+            let mut groups: BTreeMap<String, Vec<&crate::sandbox::state::Conversation>> =
+                BTreeMap::new();
+            for conversation in org.conversations.values() {
+                let inbox_ok =
+                    filters.inboxes.is_empty() || filters.inboxes.contains(&conversation.inbox_id);
+                if let (true, Some(day)) = (
+                    inbox_ok,
+                    conversation.closed_at.as_deref().and_then(|t| days.of(t)),
+                ) {
+                    groups.entry(day).or_default().push(conversation);
+                }
+            }
+            for (day, group) in groups {
+                let of = |id: &String| {
+                    let id = id.clone();
+                    contacts.iter().filter(move |c| c.conversation_id == id)
+                };
+                let customers: std::collections::BTreeSet<&str> =
+                    group.iter().map(|c| c.customer_id.as_str()).collect();
+                let channels: Vec<usize> = group
+                    .iter()
+                    .map(|conv| {
+                        of(&conv.id)
+                            .map(|c| c.channel)
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .len()
+                    })
+                    .collect();
+                let notes = |id: &str| {
+                    org.items
+                        .values()
+                        .filter(|i| {
+                            i.conversation_id.as_deref() == Some(id)
+                                && i.content["type"] == "CONVERSATION_NOTE"
+                        })
+                        .count()
+                };
+                let closes = |id: &str| {
+                    org.items
+                        .values()
+                        .filter(|i| {
+                            i.conversation_id.as_deref() == Some(id)
+                                && i.content["type"] == "CONVERSATION_STATUS_CHANGE"
+                                && i.content["status"] == "CLOSED"
+                        })
+                        .count()
+                        .max(1)
+                };
+                let n = group.len();
+                let values = BTreeMap::from([
+                    ("Last Closed At", day),
+                    ("Conversations Closed", n.to_string()),
+                    ("Unique Customers", customers.len().to_string()),
+                    (
+                        "% Multichannel",
+                        percent(channels.iter().filter(|k| **k > 1).count(), n),
+                    ),
+                    (
+                        "Avg Count of Contacts",
+                        average(group.iter().map(|c| of(&c.id).count()).sum(), n),
+                    ),
+                    ("Avg Count of Channels", average(channels.iter().sum(), n)),
+                    (
+                        "Avg Count of Notes",
+                        average(group.iter().map(|c| notes(&c.id)).sum(), n),
+                    ),
+                    (
+                        "Avg Count of Agents Assigned",
+                        average(group.iter().filter(|c| c.agent_id.is_some()).count(), n),
+                    ),
+                    ("Avg Count of Inboxes Assigned", average(n, n)),
+                    (
+                        "Avg Times Closed",
+                        average(group.iter().map(|c| closes(&c.id)).sum(), n),
+                    ),
+                ]);
+                rows.push(columns.iter().map(|c| cell(c, &values)).collect());
+            }
+        }
+        _ => {
+            // The contact summaries: per day the contacts ended.
+            let mut groups: BTreeMap<String, Vec<&Contact>> = BTreeMap::new();
+            for c in &contacts {
+                if let Some(day) = days.of(&c.ended_at) {
+                    groups.entry(day).or_default().push(c);
+                }
+            }
+            for (day, group) in groups {
+                let inbound = group.iter().filter(|c| c.direction == "INBOUND");
+                let fulfilled = inbound.clone().filter(|c| c.answered).count();
+                let values = BTreeMap::from([
+                    ("Ended Date", day.clone()),
+                    ("Ended At Date", day),
+                    ("Contacts Ended", group.len().to_string()),
+                    ("Contacts Inbound", inbound.clone().count().to_string()),
+                    ("Contacts Fulfilled", fulfilled.to_string()),
+                    ("Contacts Fulfilled by Response", fulfilled.to_string()),
+                    (
+                        "Contacts Abandoned",
+                        inbound.filter(|c| !c.answered).count().to_string(),
+                    ),
+                    (
+                        "Contacts Outbound",
+                        group
+                            .iter()
+                            .filter(|c| c.direction == "OUTBOUND")
+                            .count()
+                            .to_string(),
+                    ),
+                ]);
+                rows.push(columns.iter().map(|c| cell(c, &values)).collect());
+            }
+        }
+    }
+    rows
 }

@@ -343,3 +343,95 @@ async fn events_hold_availability_outbound_calls_and_agent_holds() {
         id("conversation:ada-email")
     );
 }
+
+#[tokio::test]
+async fn the_daily_summary_reports_count_the_days_contacts_and_conversations() {
+    // The Los Angeles day of 2026-11-19 holds five contacts: Alan's inbound call (one
+    // customer message), Ada's inbound email (one message each way), and three outbound
+    // calls by agents (Alice to Grace, Alice to Ada, Carol to Margaret), all ended and
+    // their conversations closed that day; Alan's conversation holds the one note.
+    let api = pinned().await;
+    let report = |metric: &str| {
+        let body = json!({"metricSet": metric, "timezone": "America/Los_Angeles",
+                          "startAt": "2026-11-19", "endAt": "2026-11-19"});
+        let api = &api;
+        async move {
+            let reply = api.post("/api/v1/reports", body).await;
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            csv_table(&reply.text)
+        }
+    };
+    assert_eq!(
+        report("ChannelMixReportV2").await,
+        [
+            vec![
+                "Queued Date",
+                "Channel",
+                "Messages from Customer",
+                "Messages from Agent",
+                "Contacts Inbound",
+                "% of Inbound Contacts"
+            ],
+            vec!["2026-11-19", "EMAIL", "1", "1", "1", "50.0%"],
+            vec!["2026-11-19", "PHONE_CALL", "1", "3", "1", "50.0%"],
+        ]
+    );
+    assert_eq!(
+        report("ContactSummaryCountsReport").await,
+        [
+            vec![
+                "Ended Date",
+                "Contacts Ended",
+                "Contacts Inbound",
+                "Contacts Fulfilled",
+                "Contacts Fulfilled before SLA",
+                "Contacts Fulfilled after SLA",
+                "Contacts Abandoned",
+                "Contacts Outbound"
+            ],
+            vec!["2026-11-19", "5", "2", "2", "", "", "0", "3"],
+        ]
+    );
+    assert_eq!(
+        report("ContactSummaryReportV2").await[1],
+        ["2026-11-19", "5", "2", "2", "", "", "2"]
+    );
+    assert_eq!(
+        report("ConversationSummaryReport").await,
+        [
+            vec![
+                "Last Closed At",
+                "Conversations Closed",
+                "Unique Customers",
+                "% Multichannel",
+                "% FCR Success",
+                "Count of FCR Eligible",
+                "Avg Count of Contacts",
+                "Avg Count of Channels",
+                "Avg Count of Notes",
+                "Avg Count of Agents Assigned",
+                "Avg Count of Inboxes Assigned",
+                "Avg Times Closed"
+            ],
+            vec![
+                "2026-11-19",
+                "5",
+                "4",
+                "0.0%",
+                "",
+                "",
+                "1.00",
+                "1.00",
+                "0.20",
+                "1.00",
+                "1.00",
+                "1.00"
+            ],
+        ]
+    );
+    // A day with nothing in it is the header alone.
+    let body = json!({"metricSet": "ChannelMixReportV2", "timezone": "America/Los_Angeles",
+                      "startAt": "2026-11-10", "endAt": "2026-11-10"});
+    let empty = api.post("/api/v1/reports", body).await;
+    assert_eq!(csv_table(&empty.text).len(), 1, "{}", empty.text);
+}
