@@ -48,20 +48,26 @@ import urllib.parse
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The spec reading, $ref resolution, missing operation ids and request-body fixes are
+# tools/gen_catalog.py's own: one reading of the spec for the catalog and the schemas.
+from gen_catalog import (  # noqa: E402
+    MISSING_IDS,
+    Spec,
+    fix_custom_attributes,
+    fix_email_example,
+    fix_note,
+    fix_report_window,
+    fix_required_name,
+    merged_params,
+)
+from gen_catalog import body_schema as body  # noqa: E402
+from gen_catalog import split_path_key as split_key  # noqa: E402
+
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-# Same as tools/gen_catalog.py: the catalog names these operations.
-MISSING_IDS = {
-    ("POST", "/api/v1/reports"): "generateReport",
-    ("POST", "/api/v1/reports/work-session-events"): "generateWorkSessionReport",
-    ("GET", "/api/v1/events"): "getEvents",
-    (
-        "POST",
-        "/api/v1/customer-history/{customerId}/conversations/{conversationId}/custom-attributes",
-    ): "updateConversationCustomAttributes",
-}
 
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+from gen_catalog import METHOD_ORDER as METHODS  # noqa: E402
 
 # Schema keywords dropped: prose, and examples inside schemas.
 DROPPED = {"description", "summary", "title", "externalDocs", "example", "examples"}
@@ -75,30 +81,6 @@ COPIED = {
 }
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class Spec:
-    """The parsed document plus JSON-pointer `$ref` resolution."""
-
-    def __init__(self, doc):
-        self.doc = doc
-
-    def pointer(self, ref):
-        if not ref.startswith("#/"):
-            raise ValueError(f"external $ref not supported: {ref}")
-        node = self.doc
-        for part in ref[2:].split("/"):
-            part = urllib.parse.unquote(part).replace("~1", "/").replace("~0", "~")
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
-
-    def deref(self, node, depth=0):
-        while isinstance(node, dict) and "$ref" in node:
-            if depth > 32:
-                raise ValueError("$ref chain too deep")
-            node = self.pointer(node["$ref"])
-            depth += 1
-        return node
 
 
 def schema_at(op, *path):
@@ -118,69 +100,6 @@ def schema_at(op, *path):
 # so they are not repeated here.
 
 
-def body(op):
-    return schema_at(op, "requestBody")
-
-
-def fix_required_name(wrong, right):
-    def fix(spec, op):
-        schema = body(op)
-        assert wrong in schema["required"] and wrong not in schema["properties"], "quirk gone"
-        assert right in schema["properties"], "quirk gone"
-        schema["required"] = [right if n == wrong else n for n in schema["required"]]
-
-    return fix
-
-
-def fix_note(spec, op):
-    # Schema has a top-level `body` but requires `content`; the example sends {content:{body}}.
-    schema = body(op)
-    assert "content" in schema["required"] and "content" not in schema["properties"], "quirk gone"
-    assert "body" in schema["properties"], "quirk gone"
-    set_body(op, {
-        "type": "object",
-        "required": ["content"],
-        "properties": {
-            "content": {
-                "type": "object",
-                "required": ["body"],
-                "properties": {"body": {"type": "string"}},
-            }
-        },
-    })
-
-
-def fix_custom_attributes(spec, op):
-    # Typed as a string `body`; the example sends {add:[{key,value}], remove:[{key,value}]}.
-    schema = body(op)
-    assert schema["properties"]["body"]["type"] == "string", "quirk gone"
-    pair = {
-        "type": "object",
-        "required": ["key", "value"],
-        "properties": {"key": {"type": "string"}, "value": {"type": "string"}},
-    }
-    set_body(op, {
-        "type": "object",
-        "properties": {
-            "add": {"type": "array", "items": pair},
-            "remove": {"type": "array", "items": pair},
-        },
-    })
-
-
-def set_body(op, schema):
-    (media,) = op["requestBody"]["content"].values()
-    media["schema"] = schema
-
-
-def fix_report_window(spec, op):
-    # startAt/endAt are required, yet the startAtTime/endAtTime form must leave them out.
-    schema = body(op)
-    assert {"startAt", "endAt"} <= set(schema["required"]), "quirk gone"
-    assert "startAtTime" in schema["properties"], "quirk gone"
-    schema["required"] = [n for n in schema["required"] if n not in ("startAt", "endAt")]
-
-
 def fix_webhook_events(spec, op):
     # One enum value carries a note: "CUSTOMER_PROFILE/MERGED (deprecated)". The webhook
     # read responses $ref this schema, so they get the fix too.
@@ -188,12 +107,6 @@ def fix_webhook_events(spec, op):
     suffix = " (deprecated)"
     assert any(v.endswith(suffix) for v in events["enum"]), "quirk gone"
     events["enum"] = [v.removesuffix(suffix) for v in events["enum"]]
-
-
-def fix_email_example(spec, op):
-    # An example object sits among `to[]`'s properties, as if it were a field named "example".
-    props = body(op)["properties"]["to"]["items"]["properties"]
-    assert "type" not in props.pop("example"), "quirk gone"
 
 
 # Responses.
@@ -444,12 +357,6 @@ def escape(name):
 # ---------------------------------------------------------------- operations
 
 
-def split_path_key(key):
-    """`/a/{x}/b?lng={lng}` -> `/a/{x}/b`; `:name` segments become `{name}`."""
-    path = key.partition("?")[0]
-    return re.sub(r"/:([A-Za-z0-9_]+)", r"/{\1}", path)
-
-
 def embedded_query(key):
     """`/a?lng={lng}&audienceId={audienceId}` -> [`lng`, `audienceId`]."""
     return [part.partition("=")[0] for part in key.partition("?")[2].split("&") if part]
@@ -466,18 +373,10 @@ def find_operations(spec):
         for method, op in item.items():
             method = method.upper()
             if method in METHODS:
-                path = split_path_key(key)
+                path = split_key(key)[0]
                 op_id = op.get("operationId") or MISSING_IDS.get((method, path))
                 found[(method, path)] = (item, op, op_id)
     return found
-
-
-def merged_params(spec, item, op):
-    params = {}
-    for param in (item.get("parameters") or []) + (op.get("parameters") or []):
-        param = spec.deref(param)
-        params[(param["name"], param["in"])] = param
-    return list(params.values())
 
 
 def request_body(spec, conv, op):

@@ -1271,9 +1271,6 @@ fn export_file_writes_every_field_of_spec_shaped_items_worked_out_by_hand() {
     assert_eq!(test.read("jobs/results/export-file.csv").lines().count(), 1);
 }
 
-/// A stand-in for Gladly answering `POST /api/v1/reports` with report CSVs written by
-/// hand from Gladly's report documentation (not by the sandbox); it records each request
-/// body (as JSON text).
 /// The request bodies a report stand-in received, in order.
 fn report_bodies(stub: &crate::stub::Stub) -> Vec<serde_json::Value> {
     stub.asked
@@ -1284,6 +1281,9 @@ fn report_bodies(stub: &crate::stub::Stub) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A stand-in for Gladly answering `POST /api/v1/reports` with report CSVs written by
+/// hand from Gladly's report documentation (not by the sandbox); it records each request
+/// body (as JSON text).
 fn report_stub(reports: &[(&'static str, &'static str)]) -> crate::stub::Stub {
     let reports: std::collections::BTreeMap<&'static str, &'static str> =
         reports.iter().copied().collect();
@@ -1446,5 +1446,45 @@ Queued At,Customer ID,Conversation ID,Contact ID,Link,Channel,Direction,Contact 
                             "startAt": "2026-11-19", "endAt": "2026-11-19",
                             "filters": {"inboxes": ["in1", "in2"]}})
         ]
+    );
+}
+
+#[test]
+fn report_work_sessions_sums_a_work_session_report_written_from_the_spec() {
+    // The columns the API reference lists for the work-session report, in its order: two
+    // ended work sessions and one still running, whose handle and after-contact times are
+    // not known yet (the reference: "only available for a contact after it ends").
+    const SESSIONS: &str = "\
+id,contact_session_id,contact_session_created_at,customer_id,conversation_id,inbox_id,channel,direction,agent_accepted_at,contact_session_routed_at,agent_id,sla_fulfilled_at,contact_session_ended_at,status,within_sla,work_session_handle_time_sec,work_session_after_contact_time_sec,work_session_unknown_time_sec,accepted_inbox_id
+ws1,cs1,2026-11-19T16:00:00.000Z,cus1,con1,in1,PHONE,INBOUND,2026-11-19T16:00:20.000Z,2026-11-19T16:00:05.000Z,ag1,2026-11-19T16:00:20.000Z,2026-11-19T16:10:00.000Z,ENDED,true,600,15,0,in1
+ws2,cs2,2026-11-19T17:00:00.000Z,cus2,con2,in1,EMAIL,INBOUND,2026-11-19T17:02:00.000Z,2026-11-19T17:00:01.000Z,ag2,2026-11-19T17:05:00.000Z,2026-11-19T17:06:05.000Z,ENDED,false,245,30,5,in1
+ws3,cs3,2026-11-19T23:50:00.000Z,cus3,con3,in2,CHAT,INBOUND,2026-11-19T23:51:00.000Z,2026-11-19T23:50:10.000Z,ag1,,,ACTIVE,,,,,in2
+";
+    let stub = crate::stub::Stub::start(&[(
+        "/api/v1/reports/work-session-events",
+        "text/csv",
+        SESSIONS,
+    )]);
+    let test = stub.env(Test::new()).copy("jobs/report-work-sessions.yaml");
+    test.run_args(&[
+        "apply",
+        "jobs/report-work-sessions.yaml",
+        "--set",
+        "startAtTime=2026-11-19T00:00-08:00",
+        "--set",
+        "endAtTime=2026-11-20T00:00-08:00",
+    ])
+    .expect(0, &[]);
+    // Three work sessions; the running one adds nothing to the sums: 600 + 245 s handle
+    // time, 15 + 30 s after contact.
+    assert_eq!(
+        test.read("jobs/reports/work-sessions.csv"),
+        format!(
+            "{SESSIONS_HEADER}2026-11-19T00:00-08:00,2026-11-20T00:00-08:00,3,845,45\n"
+        )
+    );
+    assert_eq!(
+        *stub.asked.lock().unwrap(),
+        ["/api/v1/reports/work-session-events"]
     );
 }
