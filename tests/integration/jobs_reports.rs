@@ -1460,11 +1460,8 @@ ws1,cs1,2026-11-19T16:00:00.000Z,cus1,con1,in1,PHONE,INBOUND,2026-11-19T16:00:20
 ws2,cs2,2026-11-19T17:00:00.000Z,cus2,con2,in1,EMAIL,INBOUND,2026-11-19T17:02:00.000Z,2026-11-19T17:00:01.000Z,ag2,2026-11-19T17:05:00.000Z,2026-11-19T17:06:05.000Z,ENDED,false,245,30,5,in1
 ws3,cs3,2026-11-19T23:50:00.000Z,cus3,con3,in2,CHAT,INBOUND,2026-11-19T23:51:00.000Z,2026-11-19T23:50:10.000Z,ag1,,,ACTIVE,,,,,in2
 ";
-    let stub = crate::stub::Stub::start(&[(
-        "/api/v1/reports/work-session-events",
-        "text/csv",
-        SESSIONS,
-    )]);
+    let stub =
+        crate::stub::Stub::start(&[("/api/v1/reports/work-session-events", "text/csv", SESSIONS)]);
     let test = stub.env(Test::new()).copy("jobs/report-work-sessions.yaml");
     test.run_args(&[
         "apply",
@@ -1479,9 +1476,7 @@ ws3,cs3,2026-11-19T23:50:00.000Z,cus3,con3,in2,CHAT,INBOUND,2026-11-19T23:51:00.
     // time, 15 + 30 s after contact.
     assert_eq!(
         test.read("jobs/reports/work-sessions.csv"),
-        format!(
-            "{SESSIONS_HEADER}2026-11-19T00:00-08:00,2026-11-20T00:00-08:00,3,845,45\n"
-        )
+        format!("{SESSIONS_HEADER}2026-11-19T00:00-08:00,2026-11-20T00:00-08:00,3,845,45\n")
     );
     assert_eq!(
         *stub.asked.lock().unwrap(),
