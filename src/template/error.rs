@@ -35,6 +35,16 @@ impl TemplateError {
         }
     }
 
+    /// A template that parses but names something that cannot work (an unknown filter,
+    /// a wrong number of arguments, a bad literal time format).
+    pub(crate) fn invalid(source: &str, span: Span, detail: String) -> Self {
+        TemplateError {
+            span,
+            source: source.to_owned(),
+            kind: TemplateErrorKind::Syntax(detail),
+        }
+    }
+
     pub(crate) fn render(source: &str, span: Span, err: &minijinja::Error) -> Self {
         let kind = if err.kind() == minijinja::ErrorKind::UndefinedError {
             TemplateErrorKind::Undefined

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use minijinja::value::{Object, Rest, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 use crate::diagnostic::did_you_mean;
 
@@ -411,28 +412,78 @@ fn datetime(value: &str, tz: Option<&str>) -> Result<String, Error> {
 
 /// `format_time(ts, '%Y-%m-%d %H:%M', 'America/Los_Angeles')`: a time shown in a zone.
 fn format_time(value: &str, format: &str, tz: Option<&str>) -> Result<String, Error> {
+    let items = time_format(format)?;
     let tz = parse_tz(tz)?;
     let t = parse_time(value, Tz::UTC)?;
-    Ok(t.with_timezone(&tz).format(format).to_string())
+    let mut out = String::new();
+    // A specifier the zone or date cannot show (`%Z` of an offset-less value) is an error
+    // of the row, never a panic.
+    write!(
+        out,
+        "{}",
+        t.with_timezone(&tz).format_with_items(items.iter())
+    )
+    .map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{format}` cannot show the time `{value}`"),
+        )
+    })?;
+    Ok(out)
+}
+
+/// The parsed items of a `format_time` format; an unknown `%` specifier is an error that
+/// names it (chrono would panic while printing it).
+pub(crate) fn time_format(format: &str) -> Result<Vec<chrono::format::Item<'_>>, Error> {
+    let items: Vec<_> = chrono::format::StrftimeItems::new(format).collect();
+    if items.contains(&chrono::format::Item::Error) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "`{format}` is not a valid time format: use strftime specifiers such as \
+                 %Y-%m-%d %H:%M:%S"
+            ),
+        ));
+    }
+    Ok(items)
 }
 
 /// `ts | plus_days(7)`: a time moved by whole days (negative goes back).
 fn plus_days(value: &str, days: i64) -> Result<String, Error> {
-    shift(value, chrono::Duration::days(days))
+    shift(value, chrono::Duration::try_days(days), days, "days")
 }
 
-fn shift(value: &str, by: chrono::Duration) -> Result<String, Error> {
-    Ok(gladly_time(parse_time(value, Tz::UTC)? + by))
+/// Moves a time; an amount beyond chrono's range (about ±262,000 years) is a row error.
+fn shift(
+    value: &str,
+    by: Option<chrono::Duration>,
+    amount: i64,
+    unit: &str,
+) -> Result<String, Error> {
+    let start = parse_time(value, Tz::UTC)?;
+    by.and_then(|by| start.checked_add_signed(by))
+        .map(gladly_time)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("`{value}` moved by {amount} {unit} is out of the range of dates"),
+            )
+        })
 }
 
 /// `ts | plus_hours(-24)`: a time moved by whole hours.
 fn plus_hours(value: &str, hours: i64) -> Result<String, Error> {
-    shift(value, chrono::Duration::hours(hours))
+    shift(value, chrono::Duration::try_hours(hours), hours, "hours")
 }
 
 /// `ts | plus_minutes(30)`: a time moved by whole minutes.
 fn plus_minutes(value: &str, minutes: i64) -> Result<String, Error> {
-    shift(value, chrono::Duration::minutes(minutes))
+    shift(
+        value,
+        chrono::Duration::try_minutes(minutes),
+        minutes,
+        "minutes",
+    )
 }
 
 #[cfg(test)]
@@ -586,7 +637,10 @@ mod tests {
             eval("{{ lookup('audiences', ['A', 'C'], 'x') }}", &ctx).unwrap(),
             json!([{"id": "a1"}, "x"])
         );
-        assert!(eval("{{ lookup('audiences', 'A', 1, 2) }}", &ctx).is_err());
+        // Too many arguments is caught when the template compiles.
+        assert!(
+            Template::compile("{{ lookup('audiences', 'A', 1, 2) }}", Span::default()).is_err()
+        );
         assert_eq!(
             eval(
                 "{{ lookup('audiences', ['A'] + ['B'], {}) | map(attribute='id') | list }}",
@@ -645,6 +699,30 @@ mod tests {
             )
             .unwrap(),
             json!(["a", "b"])
+        );
+    }
+
+    #[test]
+    fn times_out_of_range_and_bad_formats_are_row_errors_not_panics() {
+        let ctx =
+            from_json(&json!({"row": {"at": "2026-01-01", "n": 936_854_775_807_i64, "f": "%Q"}}));
+        for src in [
+            "{{ row.at | plus_days(row.n) }}",
+            "{{ row.at | plus_hours(row.n * 1000) }}",
+            "{{ row.at | plus_minutes(-row.n * 1000000) }}",
+            "{{ row.at | format_time(row.f) }}",
+            "{{ format_time(row.at, row.f, 'UTC') }}",
+        ] {
+            let err = eval(src, &ctx).unwrap_err();
+            assert!(
+                err.contains("out of the range of dates")
+                    || err.contains("not a valid time format"),
+                "{src}: {err}"
+            );
+        }
+        assert_eq!(
+            eval("{{ row.at | plus_days(2) }}", &ctx).unwrap(),
+            json!("2026-01-03T00:00:00.000Z")
         );
     }
 }

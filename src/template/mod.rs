@@ -11,6 +11,7 @@ mod body;
 mod error;
 mod functions;
 mod json;
+mod names;
 
 use std::sync::LazyLock;
 
@@ -86,6 +87,13 @@ impl Template {
         } else {
             Kind::Literal
         };
+        // Names minijinja resolves only when the template runs, checked now.
+        match &kind {
+            Kind::Literal => Ok(()),
+            Kind::Native(_) => names::check(single_expression(source).unwrap_or(source), true),
+            Kind::Text(_) => names::check(source, false),
+        }
+        .map_err(|e| TemplateError::invalid(source, span, e))?;
         let mut names: Vec<String> = match &kind {
             Kind::Literal => Vec::new(),
             Kind::Native(e) => e.undeclared_variables(true).into_iter().collect(),
