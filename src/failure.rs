@@ -125,6 +125,20 @@ impl RowFailure {
         }
     }
 
+    /// A path value that is not one plain segment (`.`, `..`, or holding `/`, `?`, `#`).
+    pub(crate) fn bad_path_segment(step: &str, source: &str, value: &str, span: Span) -> Self {
+        let shown: String = value.chars().take(80).collect();
+        RowFailure {
+            step: step.to_owned(),
+            code: FailureCode::Path,
+            detail: format!(
+                "path value `{source}` is `{shown}`: a path value must be one segment, not \
+                 `.` or `..` and without `/`, `?` or `#`"
+            ),
+            span: Some(span),
+        }
+    }
+
     pub(crate) fn payload(
         step: &str,
         operation: &str,

@@ -230,6 +230,17 @@ pub(super) fn render_request(
                 if segment.is_empty() {
                     return Err(RowFailure::empty_path(&step.name, t.source(), t.span()));
                 }
+                // A value is one segment: `..` would climb to another operation and `/`,
+                // `?`, `#` would change the path or cut it short, even percent-encoded
+                // (some servers decode before routing).
+                if segment == "." || segment == ".." || segment.contains(['/', '?', '#']) {
+                    return Err(RowFailure::bad_path_segment(
+                        &step.name,
+                        t.source(),
+                        &segment,
+                        t.span(),
+                    ));
+                }
                 path.push_str(&crate::catalog::encode_segment(&segment));
             }
         }

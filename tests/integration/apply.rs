@@ -738,3 +738,65 @@ fn a_create_that_never_reached_the_server_is_retried_not_left_unknown() {
     );
     assert!(!rows[0]["detail"].contains("outcome unknown"), "{rows:?}");
 }
+
+#[test]
+fn a_path_value_is_one_segment_and_never_changes_the_operation() {
+    // `..` once turned `/customers/{id}/...` into another operation; `/`, `?` and `#` would
+    // change or cut the path. Each such row fails alone and nothing else is sent for it.
+    let org = Org::start(fast());
+    let customer = org.state()["customers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let test = org
+        .env(Test::new())
+        .file(
+            "job.yaml",
+            r#"
+            version: 1
+            name: fetch
+            input: { csv: rows.csv, require: [id] }
+            steps:
+              - name: fetch
+                request: GET /api/v1/customer-profiles/{{ row.id }}
+            "#,
+        )
+        .file(
+            "rows.csv",
+            &format!("id\n{customer}\n..\n.\n../tasks\nab/cd\n\"x?y\"\n#frag\n"),
+        )
+        .args(["apply", "job.yaml"]);
+    let out = test.run();
+    let refused = |row: usize, line: usize, value: &str| {
+        format!(
+            "row {row} (line {line}): step `fetch`: path value `{{{{ row.id }}}}` is `{value}`: a path value must be one segment, not `.` or `..` and without `/`, `?` or `#`"
+        )
+    };
+    out.expect(
+        3,
+        &[
+            &refused(2, 3, ".."),
+            &refused(3, 4, "."),
+            &refused(4, 5, "../tasks"),
+            &refused(5, 6, "ab/cd"),
+            &refused(6, 7, "x?y"),
+            &refused(7, 8, "#frag"),
+        ],
+    );
+    let paths: Vec<String> = org.log().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, [format!("/api/v1/customer-profiles/{customer}")]);
+    let rows = csv_maps(&test.read("results/fetch.csv"));
+    assert_eq!(
+        column(&rows, "result"),
+        [
+            "done", "rejected", "rejected", "rejected", "rejected", "rejected", "rejected"
+        ]
+    );
+    assert!(
+        rows[1..].iter().all(|r| r["error_code"] == "path"),
+        "{rows:?}"
+    );
+}
