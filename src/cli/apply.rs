@@ -330,6 +330,17 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
             Exit::Invalid
         })?;
         if let Some(header) = reader.columns() {
+            // A results or plan file fed back as input would run none of the real rows.
+            let own = ["row", "line", "result", "outcome"];
+            if own.iter().all(|c| header.iter().any(|h| h == c)) {
+                report::error(&format!(
+                    "`{}` is a results or plan file written by runner, not rows to run: give \
+                     the input the job was run on (to re-run the failed rows of a run, \
+                     `--only-failed RESULTS`)",
+                    input_path.display()
+                ));
+                return Err(Exit::Usage);
+            }
             let problems = manifest.check_columns(&input_path, header);
             if !problems.is_empty() {
                 report::diagnostics(&manifest_name, &loaded.text, &problems);
@@ -348,7 +359,13 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
         .or_else(|| args.resume.clone())
         .or_else(|| args.only_failed.clone())
         .unwrap_or_else(|| manifest.results().path.clone());
-    let mut files = vec![("the results CSV", results_path.as_path())];
+    let plan = engine::PlanFiles::beside(&results_path);
+    let mut files = vec![
+        ("the manifest", args.manifest.as_path()),
+        ("the results CSV", results_path.as_path()),
+        ("the plan", plan.rows.as_path()),
+        ("the plan's requests", plan.requests.as_path()),
+    ];
     if !api {
         files.push(("the input", input_path.as_path()));
     }

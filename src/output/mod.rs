@@ -184,11 +184,10 @@ pub(crate) fn check_paths(
         let path = render_path(template, dir, base)?;
         seen.push((format!("{what} `{}`", template.source()), path));
     }
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     for (i, (what, path)) in seen.iter().enumerate() {
         if let Some((first, _)) = seen[..i]
             .iter()
-            .find(|(_, earlier)| absolute(earlier) == absolute(path))
+            .find(|(_, earlier)| same_file(earlier, path))
         {
             return Err(format!(
                 "{what} and {first} are the same file, `{}`: give them different paths",
@@ -197,6 +196,13 @@ pub(crate) fn check_paths(
         }
     }
     Ok(())
+}
+
+/// Whether two paths name one file: the same absolute path, or (for files that exist) the
+/// same file reached through a symlink or a hard link.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    absolute(a) == absolute(b) || same_file::is_same_file(a, b).unwrap_or(false)
 }
 
 impl Emitter {

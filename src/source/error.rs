@@ -25,6 +25,9 @@ pub(crate) struct SourceError {
 pub(crate) enum SourceErrorKind {
     /// The file could not be opened or read.
     Io(io::Error),
+    /// The path is a directory, a FIFO, a device or a socket: reading it could block or
+    /// never end.
+    NotAFile(&'static str),
     /// The file holds no bytes (apart from a byte-order mark).
     Empty,
     /// A CSV file holds only line breaks, so it has no header row.
@@ -93,6 +96,10 @@ impl fmt::Display for SourceErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io(err) => write!(f, "cannot read the file: {err}"),
+            Self::NotAFile(what) => write!(
+                f,
+                "is {what}, not a regular file: give the path of a file of rows"
+            ),
             Self::Empty => f.write_str("the file is empty"),
             Self::NoHeader => f.write_str("the file has no header row, only blank lines"),
             Self::DuplicateHeader {

@@ -96,9 +96,41 @@ impl Row {
 /// the opening `[` for a JSON array, nothing for JSON Lines.
 pub(crate) fn open(path: &Path, format: Format) -> Result<RowReader, SourceError> {
     let name = path.display().to_string();
-    let file =
-        File::open(path).map_err(|err| SourceError::new(&name, None, SourceErrorKind::Io(err)))?;
+    let io = |err| SourceError::new(&name, None, SourceErrorKind::Io(err));
+    // Checked before opening: opening a FIFO waits for a writer, and a device such as
+    // /dev/zero never ends.
+    let kind = std::fs::metadata(path).map_err(io)?.file_type();
+    if !kind.is_file() {
+        return Err(SourceError::new(
+            &name,
+            None,
+            SourceErrorKind::NotAFile(file_kind(kind)),
+        ));
+    }
+    let file = File::open(path).map_err(io)?;
     from_reader(&name, Box::new(file), format)
+}
+
+/// What a path that is not a regular file is, in words.
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a file"
+    }
 }
 
 /// Like [`open`], for bytes that do not come from a file (tests, memory, HTTP bodies);

@@ -755,14 +755,14 @@ fn a_path_value_is_one_segment_and_never_changes_the_operation() {
         .env(Test::new())
         .file(
             "job.yaml",
-            r#"
+            "
             version: 1
             name: fetch
             input: { csv: rows.csv, require: [id] }
             steps:
               - name: fetch
                 request: GET /api/v1/customer-profiles/{{ row.id }}
-            "#,
+            ",
         )
         .file(
             "rows.csv",

@@ -8,6 +8,7 @@ mod faults;
 // harness API for them (this binary exports nothing).
 #[allow(dead_code, unreachable_pub)]
 mod harness;
+mod hostile;
 mod jobs;
 mod jobs_customers;
 mod jobs_exports;
