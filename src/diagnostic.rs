@@ -100,7 +100,7 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{head}: {}", self.message);
+        let _ = writeln!(out, "{head}: {}", clip(&self.message, MAX_MESSAGE_CHARS));
         if let Some(span) = self.span {
             render_snippet(&mut out, file, source, span, self.label.as_deref());
         } else {
@@ -124,15 +124,34 @@ fn render_snippet(out: &mut String, file: &str, source: &str, span: Span, label:
         return;
     };
     let text = text.trim_end_matches('\r');
+    // A long line is shown as a window around the column, `…` marking what is cut.
+    let chars: Vec<char> = text.chars().collect();
+    let column = span.column.max(1);
+    let (start, end) = if chars.len() <= SNIPPET_WIDTH {
+        (0, chars.len())
+    } else {
+        let start = column.saturating_sub(1 + SNIPPET_WIDTH / 3);
+        (start, (start + SNIPPET_WIDTH).min(chars.len()))
+    };
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if end < chars.len() { "…" } else { "" };
+    let shown: String = chars[start..end].iter().collect();
     let _ = writeln!(out, "{pad} |");
-    let _ = writeln!(out, "{number} | {text}");
+    let _ = writeln!(out, "{number} | {lead}{shown}{tail}");
     // Tabs before the caret keep their width so the caret lines up under the problem.
-    let indent: String = text
+    let indent: String = lead
         .chars()
-        .take(span.column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .map(|_| ' ')
+        .chain(
+            chars[start..end]
+                .iter()
+                .take(column.saturating_sub(1 + start))
+                .map(|c| if *c == '\t' { '\t' } else { ' ' }),
+        )
         .collect();
-    let room = text.chars().count().saturating_sub(span.column - 1).max(1);
+    let room = (end - start)
+        .saturating_sub(column.saturating_sub(1 + start))
+        .max(1);
     let carets = "^".repeat(span.len.clamp(1, room));
     match label {
         Some(label) => {
@@ -141,6 +160,23 @@ fn render_snippet(out: &mut String, file: &str, source: &str, span: Span, label:
         None => {
             let _ = writeln!(out, "{pad} | {indent}{carets}");
         }
+    }
+}
+
+/// The widest source line shown under a diagnostic, in characters.
+pub(crate) const SNIPPET_WIDTH: usize = 120;
+
+/// The longest message printed, in characters (messages can quote input values).
+pub(crate) const MAX_MESSAGE_CHARS: usize = 400;
+
+/// The most diagnostics printed for one file; the rest are counted.
+pub(crate) const MAX_DIAGNOSTICS: usize = 20;
+
+/// `text` cut to `max` characters, `…` marking the cut.
+pub(crate) fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..at])),
     }
 }
 

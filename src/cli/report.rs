@@ -13,8 +13,17 @@ pub(crate) fn manifest_error(error: &ManifestError) {
 /// Prints diagnostics that point into `file` (whose text is `source`).
 pub(crate) fn diagnostics(file: &str, source: &str, list: &[Diagnostic]) {
     let mut err = std::io::stderr().lock();
-    for d in list {
+    for d in list.iter().take(crate::diagnostic::MAX_DIAGNOSTICS) {
         let _ = writeln!(err, "{}", d.render(file, source));
+    }
+    if let Some(more) = list.len().checked_sub(crate::diagnostic::MAX_DIAGNOSTICS)
+        && more > 0
+    {
+        let _ = writeln!(
+            err,
+            "… and {more} more problem{} in `{file}` (fix these first)\n",
+            if more == 1 { "" } else { "s" }
+        );
     }
 }
 

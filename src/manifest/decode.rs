@@ -82,6 +82,32 @@ impl Decoder {
         Some(Fields { entries })
     }
 
+    /// A free-form value (a body): any shape, but a key written twice in one of its
+    /// mappings is reported (YAML would keep one of the two without a word).
+    fn any(&mut self, node: &Node, what: &str) -> AnyValue {
+        let mut open = vec![(node, what.to_owned())];
+        while let Some((node, path)) = open.pop() {
+            match &node.kind {
+                NodeKind::Map(entries) => {
+                    for (i, (key, value)) in entries.iter().enumerate() {
+                        let name = key.as_str().unwrap_or_default();
+                        if let Some((first, _)) =
+                            entries[..i].iter().find(|(k, _)| k.as_str() == Some(name))
+                        {
+                            let line = first.span.line;
+                            self.error(format!("duplicate key `{name}` in `{path}`"), key.span)
+                                .label = Some(format!("`{name}` is already set on line {line}"));
+                        }
+                        open.push((value, format!("{path}.{name}")));
+                    }
+                }
+                NodeKind::Seq(items) => open.extend(items.iter().map(|i| (i, path.clone()))),
+                NodeKind::Scalar { .. } => {}
+            }
+        }
+        AnyValue(node.clone())
+    }
+
     fn string(&mut self, node: Option<&Node>, what: &str) -> Option<Spanned<String>> {
         let node = node?;
         match &node.kind {
@@ -318,7 +344,7 @@ impl Decoder {
             query: self.entries(f.get("query"), "input.api.query", |_, v, _| {
                 Some(AnyValue(v.clone()))
             }),
-            body: f.get("body").map(|b| AnyValue(b.clone())),
+            body: f.get("body").map(|b| self.any(b, "input.api.body")),
             span: node.span,
         })
     }
@@ -553,7 +579,7 @@ impl Decoder {
             params: self.templates(get("params"), "params"),
             query: self.entries(get("query"), "query", |_, v, _| Some(AnyValue(v.clone()))),
             headers: self.templates(get("headers"), "headers"),
-            body: get("body").map(|b| AnyValue(b.clone())),
+            body: get("body").map(|b| self.any(b, "body")),
             idempotent: self.scalar(get("idempotent"), "idempotent", "`true` or `false`"),
             capture: self.templates(get("capture"), "capture"),
             on: self.entries(get("on"), "on", Self::rules),

@@ -33,11 +33,19 @@ impl ManifestError {
     /// All diagnostics rendered against the manifest text, then a count line.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
-        for d in &self.diagnostics {
+        let shown = crate::diagnostic::MAX_DIAGNOSTICS;
+        for d in self.diagnostics.iter().take(shown) {
             out.push_str(&d.render(&self.file, &self.source));
             out.push('\n');
         }
         let n = self.diagnostics.len();
+        if n > shown {
+            let _ = writeln!(
+                out,
+                "… and {} more not shown (fix these first)\n",
+                n - shown
+            );
+        }
         let _ = writeln!(
             out,
             "error: `{}` is invalid: {n} problem{}",

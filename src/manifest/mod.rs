@@ -16,7 +16,7 @@ pub(crate) mod yaml;
 
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 
 pub(crate) use error::ManifestError;
 pub(crate) use model::{
@@ -38,8 +38,35 @@ pub(crate) struct Loaded {
 impl Manifest {
     /// Reads and validates the manifest at `path`.
     pub(crate) fn load(path: &Path) -> Result<Loaded, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ManifestError::single(path, String::new(), format!("cannot read manifest: {e}"))
+        let fail = |message: String| ManifestError::single(path, String::new(), message);
+        // Only a regular file: a FIFO would wait for a writer, a device never end.
+        let meta =
+            std::fs::metadata(path).map_err(|e| fail(format!("cannot read manifest: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail("the manifest is not a regular file".to_owned()));
+        }
+        if meta.len() > MAX_MANIFEST_BYTES {
+            return Err(fail(format!(
+                "the manifest is {} bytes, over the limit of {MAX_MANIFEST_BYTES} (1 MiB): \
+                 a job is a page of YAML; data belongs in its input file",
+                meta.len()
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read manifest: {e}")))?;
+        let text = text_of(&bytes).map_err(|(span, message)| {
+            let mut d = Diagnostic::error(message, span);
+            d.label = Some("save the manifest as UTF-8".to_owned());
+            // UTF-16 text shown as UTF-8 is noise; Latin-1 shows its line readably enough.
+            let shown = if bytes.get(1) == Some(&0)
+                || bytes.first() == Some(&0)
+                || bytes.starts_with(&[0xFE, 0xFF])
+                || bytes.starts_with(&[0xFF, 0xFE])
+            {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            ManifestError::new(path, shown, vec![d])
         })?;
         Manifest::parse(path, &text)
     }
@@ -176,5 +203,36 @@ fn drop_null_types(value: &mut serde_json::Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(drop_null_types),
         _ => {}
+    }
+}
+
+/// The largest manifest read.
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
+
+/// The UTF-8 text of a manifest; otherwise where its first byte that is not UTF-8 stands.
+fn text_of(bytes: &[u8]) -> Result<String, (Option<Span>, String)> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err((
+            Some(Span::new(1, 1, 2)),
+            "the manifest is UTF-16 text; manifests are UTF-8".to_owned(),
+        ));
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+            Err((
+                Some(Span::new(line, column, 1)),
+                format!(
+                    "the manifest is not UTF-8: byte 0x{:02X} at line {line}, column {column} \
+                     (Latin-1 or Windows-1252 text?)",
+                    bytes[e.valid_up_to()]
+                ),
+            ))
+        }
     }
 }

@@ -18,6 +18,10 @@ use crate::catalog::Method;
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::template::Template;
 
+/// The most steps a job may have: far above what one row needs, and low enough that
+/// checking their references to one another stays instant.
+pub(crate) const MAX_STEPS: usize = 200;
+
 /// Names a step may not take because templates already use them.
 const RESERVED: &[&str] = &[
     "row", "params", "vars", "job", "response", "item", "omit", "lookups", "loop",
@@ -525,6 +529,19 @@ impl<'a> Validator<'a> {
                         .into(),
                 );
             }
+            return Vec::new();
+        }
+        if raw.steps.len() > MAX_STEPS {
+            let d = self.error(
+                format!(
+                    "the job has {} steps, over the limit of {MAX_STEPS}",
+                    raw.steps.len()
+                ),
+                raw.steps[MAX_STEPS].span,
+            );
+            d.notes.push(
+                "a job's steps are what one row does; split the work into several jobs".into(),
+            );
             return Vec::new();
         }
         let names: Vec<&str> = raw

@@ -139,7 +139,7 @@ pub(crate) fn parse(source: &str) -> Result<Option<Node>, YamlError> {
         let len = span.end.index().saturating_sub(start.index());
         let at = Span::new(start.line(), start.col() + 1, len);
         if builder.root.is_none() {
-            builder.push(event, at);
+            builder.push(event, at)?;
             continue;
         }
         match event {
@@ -185,20 +185,70 @@ pub(crate) fn hint(message: &str) -> Option<&'static str> {
         .map(|(_, h)| *h)
 }
 
+/// The most values a manifest may hold once its aliases are expanded: far above any real
+/// job, far below what an alias bomb (`a: &a [*b, *b, ...]`) would build.
+pub(crate) const MAX_NODES: usize = 100_000;
+
+/// The deepest nesting of lists and mappings.
+pub(crate) const MAX_DEPTH: usize = 64;
+
 /// Builds the tree from parser events with an explicit stack (no recursion limit issues).
 #[derive(Default)]
 struct Builder {
     stack: Vec<(Node, usize)>,
     pending_key: Vec<Option<Node>>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchored node with the number of values it holds.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Values in each open node so far (to size anchors).
+    sizes: Vec<usize>,
+    /// Values built so far, aliases expanded.
+    nodes: usize,
     root: Option<Node>,
 }
 
+/// A tag names a type or an include the manifest language does not have.
+fn refuse_tag(
+    tag: Option<&std::borrow::Cow<'_, saphyr_parser::Tag>>,
+    span: Span,
+) -> Result<(), YamlError> {
+    match tag {
+        None => Ok(()),
+        Some(tag) => Err(YamlError {
+            span,
+            message: format!(
+                "YAML tags such as `{}{}` are not part of the manifest language (nothing is \
+                 included or converted): remove the tag",
+                tag.handle, tag.suffix
+            ),
+        }),
+    }
+}
+
 impl Builder {
+    /// Counts `count` more values; an error past [`MAX_NODES`].
+    fn grow(&mut self, count: usize, span: Span) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(count);
+        if let Some(open) = self.sizes.last_mut() {
+            *open = open.saturating_add(count);
+        }
+        if self.nodes > MAX_NODES {
+            return Err(YamlError {
+                span,
+                message: format!(
+                    "the manifest holds more than {MAX_NODES} values once its aliases are \
+                     expanded"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Feeds one event; returns true once the first document is complete.
-    fn push(&mut self, event: Event<'_>, span: Span) -> bool {
+    fn push(&mut self, event: Event<'_>, span: Span) -> Result<bool, YamlError> {
         match event {
-            Event::Scalar(text, style, anchor, _) => {
+            Event::Scalar(text, style, anchor, tag) => {
+                refuse_tag(tag.as_ref(), span)?;
+                self.grow(1, span)?;
                 let plain = matches!(style, ScalarStyle::Plain);
                 let len = if span.len == 0 {
                     text.chars().count()
@@ -212,37 +262,52 @@ impl Builder {
                     },
                     span: Span { len, ..span },
                 };
-                self.finish(node, anchor)
+                self.finish(node, anchor, 1)
             }
-            Event::SequenceStart(anchor, _) => {
-                self.open(NodeKind::Seq(Vec::new()), span, anchor);
-                false
+            Event::SequenceStart(anchor, tag) => {
+                refuse_tag(tag.as_ref(), span)?;
+                self.open(NodeKind::Seq(Vec::new()), span, anchor)?;
+                Ok(false)
             }
-            Event::MappingStart(anchor, _) => {
-                self.open(NodeKind::Map(Vec::new()), span, anchor);
-                false
+            Event::MappingStart(anchor, tag) => {
+                refuse_tag(tag.as_ref(), span)?;
+                self.open(NodeKind::Map(Vec::new()), span, anchor)?;
+                Ok(false)
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = self.stack.pop().expect("balanced events");
                 self.pending_key.pop();
-                self.finish(node, anchor)
+                let size = self.sizes.pop().unwrap_or(1);
+                self.finish(node, anchor, size)
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    kind: NodeKind::Scalar {
-                        text: String::new(),
-                        plain: true,
+                let (node, size) = self.anchors.get(&id).map_or_else(
+                    || {
+                        let empty = NodeKind::Scalar {
+                            text: String::new(),
+                            plain: true,
+                        };
+                        (Node { kind: empty, span }, 1)
                     },
-                    span,
-                });
-                self.finish(Node { span, ..node }, 0)
+                    |(node, size)| (node.clone(), *size),
+                );
+                // Counted before it is copied, so a bomb stops before it takes memory.
+                self.grow(size, span)?;
+                self.finish(Node { span, ..node }, 0, size)
             }
-            Event::DocumentEnd => self.root.is_some(),
-            _ => false,
+            Event::DocumentEnd => Ok(self.root.is_some()),
+            _ => Ok(false),
         }
     }
 
-    fn open(&mut self, kind: NodeKind, span: Span, anchor: usize) {
+    fn open(&mut self, kind: NodeKind, span: Span, anchor: usize) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError {
+                span,
+                message: format!("lists and mappings are nested more than {MAX_DEPTH} deep"),
+            });
+        }
+        self.grow(1, span)?;
         self.stack.push((
             Node {
                 kind,
@@ -251,16 +316,21 @@ impl Builder {
             anchor,
         ));
         self.pending_key.push(None);
+        self.sizes.push(1);
+        Ok(())
     }
 
-    /// Attaches a finished node to its parent; returns true when it was the root.
-    fn finish(&mut self, node: Node, anchor: usize) -> bool {
+    /// Attaches a finished node (holding `size` values) to its parent; returns true when
+    /// it was the root.
+    fn finish(&mut self, node: Node, anchor: usize, size: usize) -> Result<bool, YamlError> {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // Anchors are copied only when an alias names them (most never are); their size
+            // is what an alias adds.
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         let Some((parent, _)) = self.stack.last_mut() else {
             self.root = Some(node);
-            return true;
+            return Ok(true);
         };
         let key_slot = self.pending_key.last_mut().expect("one slot per open node");
         match &mut parent.kind {
@@ -271,7 +341,7 @@ impl Builder {
             },
             NodeKind::Scalar { .. } => unreachable!("scalars are never open"),
         }
-        false
+        Ok(false)
     }
 }
 
