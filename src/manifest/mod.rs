@@ -222,7 +222,7 @@ fn text_of(bytes: &[u8]) -> Result<String, (Option<Span>, String)> {
         Ok(text) => Ok(text.to_owned()),
         Err(e) => {
             let good = &bytes[..e.valid_up_to()];
-            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let line = good.split(|b| *b == b'\n').count();
             let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
             let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
             Err((

@@ -262,7 +262,7 @@ impl Builder {
                     },
                     span: Span { len, ..span },
                 };
-                self.finish(node, anchor, 1)
+                Ok(self.finish(node, anchor, 1))
             }
             Event::SequenceStart(anchor, tag) => {
                 refuse_tag(tag.as_ref(), span)?;
@@ -278,7 +278,7 @@ impl Builder {
                 let (node, anchor) = self.stack.pop().expect("balanced events");
                 self.pending_key.pop();
                 let size = self.sizes.pop().unwrap_or(1);
-                self.finish(node, anchor, size)
+                Ok(self.finish(node, anchor, size))
             }
             Event::Alias(id) => {
                 let (node, size) = self.anchors.get(&id).map_or_else(
@@ -293,7 +293,7 @@ impl Builder {
                 );
                 // Counted before it is copied, so a bomb stops before it takes memory.
                 self.grow(size, span)?;
-                self.finish(Node { span, ..node }, 0, size)
+                Ok(self.finish(Node { span, ..node }, 0, size))
             }
             Event::DocumentEnd => Ok(self.root.is_some()),
             _ => Ok(false),
@@ -322,7 +322,7 @@ impl Builder {
 
     /// Attaches a finished node (holding `size` values) to its parent; returns true when
     /// it was the root.
-    fn finish(&mut self, node: Node, anchor: usize, size: usize) -> Result<bool, YamlError> {
+    fn finish(&mut self, node: Node, anchor: usize, size: usize) -> bool {
         if anchor != 0 {
             // Anchors are copied only when an alias names them (most never are); their size
             // is what an alias adds.
@@ -330,7 +330,7 @@ impl Builder {
         }
         let Some((parent, _)) = self.stack.last_mut() else {
             self.root = Some(node);
-            return Ok(true);
+            return true;
         };
         let key_slot = self.pending_key.last_mut().expect("one slot per open node");
         match &mut parent.kind {
@@ -341,7 +341,7 @@ impl Builder {
             },
             NodeKind::Scalar { .. } => unreachable!("scalars are never open"),
         }
-        Ok(false)
+        false
     }
 }
 
