@@ -513,6 +513,18 @@ fn identify(
     }
 }
 
+/// Fault injection for the fault suite, in debug builds only: the row numbered by
+/// `RUNNER_FAULT_PANIC_ROW` panics, as a bug would (the code has no known panic left to
+/// trigger from a manifest or a file).
+fn injected_panic(number: u64) {
+    #[cfg(debug_assertions)]
+    if std::env::var("RUNNER_FAULT_PANIC_ROW").is_ok_and(|v| v == number.to_string()) {
+        panic!("injected panic (RUNNER_FAULT_PANIC_ROW={number})");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = number;
+}
+
 /// Runs a row in a task of its own, so a panic (a bug) fails that row with an internal
 /// error instead of losing it and every line after it.
 async fn run_guarded(
@@ -529,7 +541,10 @@ async fn run_guarded(
     let sent = Arc::new(Mutex::new(Sent::default()));
     let task = {
         let (shared, identity, sent) = (Arc::clone(&shared), identity.clone(), Arc::clone(&sent));
-        tokio::spawn(async move { run_one(&shared, item, identity, waits, slot, &sent).await })
+        tokio::spawn(async move {
+            injected_panic(number);
+            run_one(&shared, item, identity, waits, slot, &sent).await
+        })
     };
     let mut finished = match task.await {
         Ok(finished) => finished,

@@ -124,6 +124,31 @@ impl Manifest {
     pub(crate) fn check_columns(&self, file: &Path, header: &[String]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let file = file.display();
+        // One header column that splits into wanted columns on another character: the
+        // file uses another delimiter than the manifest says.
+        if let [only] = header {
+            let wanted = |name: &str| {
+                self.require_spans.iter().any(|(c, _)| c == name)
+                    || self.row_refs.iter().any(|(c, _)| c == name)
+            };
+            for (delimiter, written) in [(';', ";"), ('\t', "\\t"), ('|', "|"), (',', ",")] {
+                if only.contains(delimiter) && only.split(delimiter).any(wanted) {
+                    let span = self.require_spans.first().map(|(_, s)| *s);
+                    let mut d = Diagnostic::error(
+                        format!(
+                            "`{file}` looks separated by `{written}`, not by the manifest's \
+                             delimiter: its header reads as one column"
+                        ),
+                        span,
+                    );
+                    d.notes.push(format!(
+                        "set `delimiter: \"{written}\"` under `input` (or pass a file separated \
+                         the way the manifest says)"
+                    ));
+                    return vec![d];
+                }
+            }
+        }
         for (column, span) in &self.require_spans {
             if !header.contains(column) {
                 let hint = did_you_mean(column, header.iter().map(String::as_str));

@@ -475,9 +475,10 @@ impl<'a> Validator<'a> {
         else {
             return 10.0;
         };
-        if !(rate.value > 0.0 && rate.value <= 1000.0) {
+        // Below one request a minute a job of a few rows would take days: a typo.
+        if !(rate.value >= 1.0 / 60.0 && rate.value <= 1000.0) {
             self.error(format!("rate `{}` is out of range", rate.value), rate.span)
-                .label = Some("requests per second, more than 0 and at most 1000".into());
+                .label = Some("requests per second, from 1/60 (one a minute) to 1000".into());
         }
         rate.value
     }

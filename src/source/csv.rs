@@ -28,7 +28,13 @@ pub(super) struct CsvRows {
     /// Number of data records read so far (good or bad).
     number: u64,
     done: bool,
+    /// Set by `read_record` when the record just read cannot be trusted (and nothing after
+    /// it): a quote left open at the end of the file, or a record over the size limit.
+    broken: Option<RowErrorKind>,
 }
+
+/// The largest CSV record read, in bytes (fields are at most as large).
+pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// The fields of the last record read, as `csv_core` lays them out: all bytes in one
 /// buffer and the end offset of each field in another.
@@ -72,10 +78,15 @@ impl CsvRows {
             },
             number: 0,
             done: false,
+            broken: None,
         };
         let Some(line) = rows.read_record().map_err(io_error)? else {
             return Err(SourceError::new(name, None, SourceErrorKind::NoHeader));
         };
+        if let Some(kind) = rows.broken.take() {
+            let kind = SourceErrorKind::BrokenHeader(kind.to_string());
+            return Err(SourceError::new(name, Some(line), kind));
+        }
         rows.columns = header_columns(&rows.record)
             .map_err(|kind| SourceError::new(name, Some(line), kind))?;
         Ok(rows)
@@ -100,20 +111,44 @@ impl CsvRows {
         let line = self.input.line();
         let record = &mut self.record;
         let (mut out, mut ends) = (0, 0);
+        // Quote bytes read for this record, and the line of the first: an odd count when
+        // the file ends means a quote was left open.
+        let (mut quotes, mut newlines, mut first_quote) = (0usize, 0u64, None);
         loop {
             let buf = self.input.fill_buf()?;
+            let at_end = buf.is_empty();
             let (result, nin, nout, nend) =
                 self.core
                     .read_record(buf, &mut record.bytes[out..], &mut record.ends[ends..]);
+            for &b in &buf[..nin] {
+                if b == b'"' {
+                    quotes += 1;
+                    first_quote.get_or_insert(line + newlines);
+                } else if b == b'\n' {
+                    newlines += 1;
+                }
+            }
             self.input.consume(nin);
             out += nout;
             ends += nend;
             match result {
                 ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull if record.bytes.len() >= MAX_RECORD_BYTES => {
+                    record.len = ends;
+                    self.broken = Some(RowErrorKind::RecordTooLarge {
+                        limit: MAX_RECORD_BYTES,
+                    });
+                    return Ok(Some(line));
+                }
                 ReadRecordResult::OutputFull => record.bytes.resize(record.bytes.len() * 2, 0),
                 ReadRecordResult::OutputEndsFull => record.ends.resize(record.ends.len() * 2, 0),
                 ReadRecordResult::Record => {
                     record.len = ends;
+                    if at_end && quotes % 2 == 1 && newlines > 0 {
+                        self.broken = Some(RowErrorKind::UnclosedQuote {
+                            opened: first_quote.unwrap_or(line),
+                        });
+                    }
                     return Ok(Some(line));
                 }
                 // Not reached after a non-break byte, but harmless: there is no record.
@@ -142,6 +177,10 @@ impl CsvRows {
             let Ok(text) = std::str::from_utf8(field) else {
                 return Err(error(Some(column), RowErrorKind::InvalidUtf8));
             };
+            // A NUL is never text a person meant; Gladly would store it or refuse the body.
+            if field.contains(&0) {
+                return Err(error(Some(column), RowErrorKind::NulByte));
+            }
             values.insert(column.clone(), Value::String(text.to_owned()));
         }
         Ok(Row {
@@ -163,6 +202,15 @@ impl Iterator for CsvRows {
         match self.read_record() {
             Ok(Some(line)) => {
                 self.number = number;
+                if let Some(kind) = self.broken.take() {
+                    self.done = true;
+                    return Some(Err(RowError {
+                        number,
+                        line,
+                        column: None,
+                        kind,
+                    }));
+                }
                 Some(self.to_row(number, line))
             }
             Ok(None) => {

@@ -28,6 +28,8 @@ pub(crate) enum SourceErrorKind {
     /// The path is a directory, a FIFO, a device or a socket: reading it could block or
     /// never end.
     NotAFile(&'static str),
+    /// The header record cannot be read as one (why, in words).
+    BrokenHeader(String),
     /// The file holds no bytes (apart from a byte-order mark).
     Empty,
     /// A CSV file holds only line breaks, so it has no header row.
@@ -100,6 +102,7 @@ impl fmt::Display for SourceErrorKind {
                 f,
                 "is {what}, not a regular file: give the path of a file of rows"
             ),
+            Self::BrokenHeader(why) => write!(f, "the header: {why}"),
             Self::Empty => f.write_str("the file is empty"),
             Self::NoHeader => f.write_str("the file has no header row, only blank lines"),
             Self::DuplicateHeader {
@@ -162,6 +165,8 @@ pub(crate) enum RowErrorKind {
     },
     /// A CSV field is not valid UTF-8 (the column is in [`RowError::column`]).
     InvalidUtf8,
+    /// A CSV field holds a NUL byte (a binary file, or a broken export).
+    NulByte,
     /// A JSON row does not parse.
     InvalidJson {
         /// The parser's message, without its position.
@@ -187,6 +192,18 @@ pub(crate) enum RowErrorKind {
     UnclosedArray,
     /// There is more than whitespace after the closing `]` of a JSON array.
     TrailingContent,
+    /// A quote opened in the record is never closed, so the rest of the file was read as
+    /// one cell; nothing after it can be trusted.
+    UnclosedQuote {
+        /// The 1-based line of the opening quote.
+        opened: u64,
+    },
+    /// A CSV record is over the size limit (a quote never closed in a large file, or a
+    /// file without line breaks); nothing after it can be trusted.
+    RecordTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// Reading failed part-way through the file.
     Io(io::Error),
 }
@@ -219,6 +236,7 @@ impl fmt::Display for RowErrorKind {
                 plural(*expected, "field", "fields")
             ),
             Self::InvalidUtf8 => f.write_str("the value is not valid UTF-8"),
+            Self::NulByte => f.write_str("the value holds a NUL byte (is this a binary file?)"),
             Self::InvalidJson {
                 message,
                 line,
@@ -231,6 +249,16 @@ impl fmt::Display for RowErrorKind {
             Self::TrailingContent => {
                 f.write_str("unexpected content after the closing `]` of the array")
             }
+            Self::UnclosedQuote { opened } => write!(
+                f,
+                "the quote opened on line {opened} is never closed, so the rest of the file \
+                 would be one cell: close it (a quote inside a value is written `\"\"`)"
+            ),
+            Self::RecordTooLarge { limit } => write!(
+                f,
+                "the record is larger than {limit} bytes (a quote never closed, or no line \
+                 breaks?): the file is not read further"
+            ),
             Self::Io(err) => write!(f, "cannot read the rest of the file: {err}"),
         }
     }

@@ -45,6 +45,15 @@ impl TemplateError {
         }
     }
 
+    /// A rendering that failed for a reason of ours (a size limit).
+    pub(crate) fn invalid_render(source: &str, span: Span, detail: String) -> Self {
+        TemplateError {
+            span,
+            source: source.to_owned(),
+            kind: TemplateErrorKind::Render(detail),
+        }
+    }
+
     pub(crate) fn render(source: &str, span: Span, err: &minijinja::Error) -> Self {
         let kind = if err.kind() == minijinja::ErrorKind::UndefinedError {
             TemplateErrorKind::Undefined

@@ -47,9 +47,38 @@ pub(crate) const GLOBALS: &[&str] = &[
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    // A template that loops without end stops with an error instead of hanging the row.
+    env.set_fuel(Some(MAX_FUEL));
     functions::register(&mut env);
     env
 });
+
+/// The most instructions one rendering may run (a loop over 100,000 items fits).
+pub(crate) const MAX_FUEL: u64 = 10_000_000;
+
+/// The largest text one template may render to (a body value, a path, a header).
+pub(crate) const MAX_RENDERED_BYTES: usize = 1024 * 1024;
+
+/// Collects rendered text and refuses to grow past [`MAX_RENDERED_BYTES`].
+struct Bounded {
+    buf: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > MAX_RENDERED_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("rendered text over the limit"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// A compiled manifest string.
 #[derive(Debug)]
@@ -169,12 +198,23 @@ impl Template {
                 if value.is_undefined() {
                     return Err(TemplateError::undefined(&self.source, self.span));
                 }
+                if value.as_str().is_some_and(|s| s.len() > MAX_RENDERED_BYTES) {
+                    return Err(self.too_large());
+                }
                 Ok(value)
             }
-            Kind::Text(t) => t
-                .render(ctx)
-                .map(Value::from)
-                .map_err(|e| self.render_error(&e)),
+            Kind::Text(t) => {
+                let mut out = Bounded {
+                    buf: Vec::new(),
+                    over: false,
+                };
+                let rendered = t.render_captured_to(ctx, &mut out);
+                if out.over {
+                    return Err(self.too_large());
+                }
+                rendered.map_err(|e| self.render_error(&e))?;
+                Ok(Value::from(String::from_utf8_lossy(&out.buf).into_owned()))
+            }
         }
     }
 
@@ -230,6 +270,14 @@ impl Template {
             }
             false
         })
+    }
+
+    fn too_large(&self) -> TemplateError {
+        TemplateError::invalid_render(
+            &self.source,
+            self.span,
+            format!("the value is larger than {MAX_RENDERED_BYTES} bytes (1 MiB)"),
+        )
     }
 
     fn render_error(&self, err: &minijinja::Error) -> TemplateError {

@@ -351,11 +351,11 @@ fn set_params_and_path_templates_are_rendered_and_encoded() {
                 body: { topicIds: ["{{ params.topicId }}"] }
             "#,
         )
-        .file("rows.csv", "id\nc/1 x\n")
+        .file("rows.csv", "id\nc:1 x&y\n")
         .args(["apply", "job.yaml", "--dry-run", "--set", "topicId=t1"]);
     test.run().expect(0, &[]);
     let plan = plan_lines(&test.read("results/topics.plan.jsonl"));
-    assert_eq!(plan[0]["url"], "/api/v1/conversations/c%2F1%20x/topics");
+    assert_eq!(plan[0]["url"], "/api/v1/conversations/c%3A1%20x%26y/topics");
     assert_eq!(plan[0]["body"], serde_json::json!({"topicIds": ["t1"]}));
 }
 
