@@ -516,6 +516,7 @@ fn identify(
 /// Fault injection for the fault suite, in debug builds only: the row numbered by
 /// `RUNNER_FAULT_PANIC_ROW` panics, as a bug would (the code has no known panic left to
 /// trigger from a manifest or a file).
+#[allow(clippy::manual_assert)] // a panic is the point, not an assertion
 fn injected_panic(number: u64) {
     #[cfg(debug_assertions)]
     if std::env::var("RUNNER_FAULT_PANIC_ROW").is_ok_and(|v| v == number.to_string()) {
