@@ -361,3 +361,53 @@ async fn open_input(job: &Job, client: &Client) -> Result<RowReader, ExecError> 
     };
     open_file(path, *format)
 }
+
+/// Who waits for whom under `input.after`: from each row's (number, key, after), the row
+/// each row waits for (the first row whose key is its `after`), and the rows whose chain of
+/// waits loops back to them (they can never run). The real run and the dry run both ask.
+pub(super) fn waits(
+    rows: &[(u64, Option<String>, Option<String>)],
+) -> (
+    std::collections::HashMap<u64, u64>,
+    std::collections::HashSet<u64>,
+) {
+    let mut by_key: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for (number, key, _) in rows {
+        if let Some(key) = key {
+            by_key.entry(key.as_str()).or_insert(*number);
+        }
+    }
+    let mut parents = std::collections::HashMap::new();
+    for (number, _, after) in rows {
+        if let Some(parent) = after.as_deref().and_then(|a| by_key.get(a).copied())
+            && parent != *number
+        {
+            parents.insert(*number, parent);
+        }
+    }
+    let cyclic = parents
+        .keys()
+        .copied()
+        .filter(|&start| {
+            let mut at = start;
+            for _ in 0..=parents.len() {
+                match parents.get(&at) {
+                    Some(&p) if p == start => return true,
+                    Some(&p) => at = p,
+                    None => return false,
+                }
+            }
+            false
+        })
+        .collect();
+    (parents, cyclic)
+}
+
+/// Why a row whose `input.after` chain loops can never run.
+pub(super) const CYCLE: &str =
+    "this row and the rows it waits for (`input.after`) wait for each other in a cycle";
+
+/// Why a row waiting for a row that did not succeed is not run.
+pub(super) fn parent_failed(parent: u64) -> String {
+    format!("row {parent}, which this row waits for (`input.after`), did not succeed")
+}

@@ -120,6 +120,29 @@ where
     };
     let host = options.host.as_deref().unwrap_or("");
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if manifest.input().after.is_some() {
+        // Rows wait for one another: planned all at once, as the real run holds them, so
+        // a cycle or a row waiting for a rejected one is planned as the run would end it.
+        let all: Vec<_> = rows.collect();
+        let keyed = keyed_rows(manifest, &base, &all);
+        let mut planned = plan_batch(manifest, &base, host, all, workers);
+        mark_waits(&mut planned, &keyed);
+        for planned in planned {
+            merge(&mut summary, &planned);
+            plan.write_all(&planned.plan)
+                .map_err(|e| output_error(&options.plan_path, &e))?;
+            results
+                .write_buffered(&planned.result)
+                .map_err(|e| output_error(&options.results_path, &e))?;
+        }
+        results
+            .flush()
+            .map_err(|e| output_error(&options.results_path, &e))?;
+        plan.flush()
+            .map_err(|e| output_error(&options.plan_path, &e))?;
+        summary.estimate_secs = estimate(manifest, &summary);
+        return Ok(summary);
+    }
     std::thread::scope(|scope| {
         let (batches, receive) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
         scope.spawn(move || {
@@ -150,6 +173,74 @@ where
         .map_err(|e| output_error(&options.plan_path, &e))?;
     summary.estimate_secs = estimate(manifest, &summary);
     Ok(summary)
+}
+
+/// Each readable row's number, key and `after`, rendered as the real run renders them.
+fn keyed_rows(
+    manifest: &Manifest,
+    base: &BaseContext,
+    all: &[Result<Row, RowError>],
+) -> Vec<(u64, Option<String>, Option<String>)> {
+    let render = |template: Option<&crate::template::Template>, row: &Row| {
+        let ctx = super::render::RowContext::new(base, row.values.clone());
+        template
+            .and_then(|t| t.render(&ctx.value()).ok())
+            .filter(|k| !k.is_empty())
+    };
+    all.iter()
+        .flatten()
+        .map(|row| {
+            (
+                row.number,
+                render(manifest.input().key.as_ref(), row),
+                render(manifest.input().after.as_ref(), row),
+            )
+        })
+        .collect()
+}
+
+/// Fails, as the real run would, the rows in an `input.after` cycle and the rows waiting
+/// (directly or not) for a row that would not succeed; they send nothing.
+fn mark_waits(planned: &mut [Planned], keyed: &[(u64, Option<String>, Option<String>)]) {
+    let (parents, cyclic) = super::waits(keyed);
+    let index: std::collections::HashMap<u64, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.result.row, i))
+        .collect();
+    let fail = |planned: &mut Planned, failure: RowFailure| {
+        failure.apply_to(&mut planned.result);
+        planned.plan.clear();
+        planned.requests.clear();
+        planned.reports = 0;
+        planned.failure = Some(failure);
+    };
+    for number in &cyclic {
+        if let Some(&i) = index.get(number) {
+            fail(&mut planned[i], RowFailure::input(super::CYCLE));
+        }
+    }
+    // A failure passes down the chain of waits: repeat until nothing changes.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (&child, &parent) in &parents {
+            let (Some(&c), Some(&p)) = (index.get(&child), index.get(&parent)) else {
+                continue;
+            };
+            let parent_ok = matches!(
+                planned[p].result.result,
+                ResultKind::Planned | ResultKind::Skipped
+            );
+            if !parent_ok && planned[c].failure.is_none() {
+                fail(
+                    &mut planned[c],
+                    RowFailure::input(super::parent_failed(parent)),
+                );
+                changed = true;
+            }
+        }
+    }
 }
 
 /// Plans a batch on `workers` threads, each taking a contiguous share; returns the rows in

@@ -614,35 +614,12 @@ struct Graph {
 
 impl Graph {
     fn new(shared: &Shared, all: Vec<Result<Row, RowError>>) -> Self {
-        let mut by_key: HashMap<String, u64> = HashMap::new();
-        for row in all.iter().flatten() {
-            if let Some(key) = row_key(shared, row) {
-                by_key.entry(key).or_insert(row.number);
-            }
-        }
-        let mut parents = HashMap::new();
-        for row in all.iter().flatten() {
-            if let Some(parent) = row_after(shared, row).and_then(|a| by_key.get(&a).copied())
-                && parent != row.number
-            {
-                parents.insert(row.number, parent);
-            }
-        }
-        let cyclic = parents
-            .keys()
-            .copied()
-            .filter(|&start| {
-                let mut at = start;
-                for _ in 0..=parents.len() {
-                    match parents.get(&at) {
-                        Some(&p) if p == start => return true,
-                        Some(&p) => at = p,
-                        None => return false,
-                    }
-                }
-                false
-            })
+        let keyed: Vec<(u64, Option<String>, Option<String>)> = all
+            .iter()
+            .flatten()
+            .map(|row| (row.number, row_key(shared, row), row_after(shared, row)))
             .collect();
+        let (parents, cyclic) = super::waits(&keyed);
         let signals = all
             .iter()
             .map(|item| match item {
@@ -671,15 +648,11 @@ impl Graph {
             // Waiting would never end: a closed, failed signal fails the row at once.
             let (tx, rx) = watch::channel(Some(false));
             drop(tx);
-            let why =
-                "this row and the rows it waits for (`input.after`) wait for each other in a cycle";
-            waits.push((rx, Some(why.to_owned())));
+            waits.push((rx, Some(super::CYCLE.to_owned())));
         } else if let Some(parent) = self.parents.get(&number)
             && let Some(signal) = self.signals.get(parent)
         {
-            let why =
-                format!("row {parent}, which this row waits for (`input.after`), did not succeed");
-            waits.push((signal.subscribe(), Some(why)));
+            waits.push((signal.subscribe(), Some(super::parent_failed(*parent))));
         }
         (own, waits)
     }

@@ -128,8 +128,18 @@ impl Template {
             Kind::Native(e) => e.undeclared_variables(true).into_iter().collect(),
             Kind::Text(t) => t.undeclared_variables(true).into_iter().collect(),
         };
+        // `row['email:9']` reads a column as surely as `row.email` does.
+        match &kind {
+            Kind::Literal => {}
+            Kind::Native(_) => names.extend(names::subscripts(
+                single_expression(source).unwrap_or(source),
+                true,
+            )),
+            Kind::Text(_) => names.extend(names::subscripts(source, false)),
+        }
         names.retain(|n| !GLOBALS.contains(&n.split('.').next().unwrap_or_default()));
         names.sort();
+        names.dedup();
         Ok(Template {
             source: source.to_owned(),
             span,

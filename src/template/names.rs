@@ -261,6 +261,40 @@ pub(super) fn check(source: &str, expression: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The `row['a column']`-style reads of `source` (a root variable subscripted with a
+/// literal) as dotted names (`row.a column`), so they are checked like `row.column`.
+pub(super) fn subscripts(source: &str, expression: bool) -> Vec<String> {
+    let code = code_of(source, expression);
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    for root in ["row", "params", "vars"] {
+        let mut from = 0;
+        while let Some(at) = code[from..].find(root).map(|i| i + from) {
+            from = at + root.len();
+            let before = code[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let rest = code[from..].trim_start();
+            let Some(inside) = rest.strip_prefix('[') else {
+                continue;
+            };
+            let inside = inside.trim_start();
+            let offset = code.len() - inside.len();
+            if !matches!(bytes.get(offset), Some(b'\'' | b'"')) {
+                continue;
+            }
+            let end = skip_string(bytes, offset);
+            if code[end..].trim_start().starts_with(']')
+                && let Some(name) = string_literal(&code[offset..end])
+            {
+                out.push(format!("{root}.{name}"));
+            }
+        }
+    }
+    out
+}
+
 fn check_name(role: Role, name: &str) -> Result<(), String> {
     if role.known().contains(&name) {
         return Ok(());

@@ -372,3 +372,45 @@ fn checked_in_schema_matches_runner_schema() {
         "schemas/manifest.schema.json is stale: run `cargo run -- schema > schemas/manifest.schema.json`"
     );
 }
+
+#[test]
+fn a_dry_run_plans_after_cycles_and_their_waiters_as_the_real_run_ends_them() {
+    // a and b wait for each other; c waits for a (so never runs); d is free; e waits for d.
+    let test = Test::new()
+        .file(
+            "job.yaml",
+            r#"
+            version: 1
+            name: topics
+            input: { csv: topics.csv, key: "{{ row.name }}", after: "{{ row.parent }}" }
+            steps:
+              - name: add
+                request: POST /api/v1/topics
+                body: { name: "{{ row.name }}" }
+            "#,
+        )
+        .file("topics.csv", "name,parent\na,b\nb,a\nc,a\nd,\ne,d\n")
+        .args(["apply", "job.yaml", "--dry-run"]);
+    let cycle = "this row and the rows it waits for (`input.after`) wait for each other in a cycle";
+    test.run().expect(
+        3,
+        &[
+            &format!("row 1 (line 2): {cycle}"),
+            &format!("row 2 (line 3): {cycle}"),
+            "row 3 (line 4): row 1, which this row waits for (`input.after`), did not succeed",
+        ],
+    );
+    let rows = csv_rows(&test.read("results/topics.plan.csv"));
+    let at = rows[0].iter().position(|c| c == "result").unwrap();
+    let results: Vec<&str> = rows[1..].iter().map(|r| r[at].as_str()).collect();
+    assert_eq!(
+        results,
+        ["rejected", "rejected", "rejected", "planned", "planned"]
+    );
+    let plan = plan_lines(&test.read("results/topics.plan.jsonl"));
+    let names: Vec<&str> = plan
+        .iter()
+        .map(|p| p["body"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["d", "e"], "only the rows that can run are planned");
+}
