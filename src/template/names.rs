@@ -285,9 +285,20 @@ pub(super) fn subscripts(source: &str, expression: bool) -> Vec<String> {
                 continue;
             }
             let end = skip_string(bytes, offset);
-            if code[end..].trim_start().starts_with(']')
-                && let Some(name) = string_literal(&code[offset..end])
-            {
+            let Some(after) = code[end..].trim_start().strip_prefix(']') else {
+                continue;
+            };
+            // A guarded read (`row['x'] or …`, `| default(…)`, `is defined`, `if row['x']`)
+            // is the way to read a column that may be missing: not a required column.
+            let after = after.trim_start();
+            let words_before: Vec<&str> = code[..at].split_whitespace().rev().take(1).collect();
+            let guarded = ["or", "|", "is", "if", "and", "else"]
+                .iter()
+                .any(|w| after.starts_with(w))
+                || words_before
+                    .first()
+                    .is_some_and(|w| matches!(*w, "if" | "or" | "and" | "not" | "elif"));
+            if !guarded && let Some(name) = string_literal(&code[offset..end]) {
                 out.push(format!("{root}.{name}"));
             }
         }
