@@ -323,6 +323,26 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
     })?;
     let api = manifest.input().api.is_some() && args.input.is_none();
     let (input_path, format) = input_of(&manifest, args.input.as_deref());
+    let results_path = args
+        .results
+        .clone()
+        .or_else(|| args.resume.clone())
+        .or_else(|| args.only_failed.clone())
+        .unwrap_or_else(|| manifest.results().path.clone());
+    let plan = engine::PlanFiles::beside(&results_path);
+    let mut files = vec![
+        ("the manifest", args.manifest.as_path()),
+        ("the results CSV", results_path.as_path()),
+        ("the plan", plan.rows.as_path()),
+        ("the plan's requests", plan.requests.as_path()),
+    ];
+    if !api {
+        files.push(("the input", input_path.as_path()));
+    }
+    if let Err(why) = engine::check_paths(&manifest, &params, &files) {
+        report::error(&why);
+        return Err(Exit::Usage);
+    }
     let mut input_columns = None;
     if !api {
         let reader = source::open(&input_path, format).map_err(|e| {
@@ -352,26 +372,6 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
             }
             input_columns = Some(header.to_vec());
         }
-    }
-    let results_path = args
-        .results
-        .clone()
-        .or_else(|| args.resume.clone())
-        .or_else(|| args.only_failed.clone())
-        .unwrap_or_else(|| manifest.results().path.clone());
-    let plan = engine::PlanFiles::beside(&results_path);
-    let mut files = vec![
-        ("the manifest", args.manifest.as_path()),
-        ("the results CSV", results_path.as_path()),
-        ("the plan", plan.rows.as_path()),
-        ("the plan's requests", plan.requests.as_path()),
-    ];
-    if !api {
-        files.push(("the input", input_path.as_path()));
-    }
-    if let Err(why) = engine::check_paths(&manifest, &params, &files) {
-        report::error(&why);
-        return Err(Exit::Usage);
     }
     Ok(Prepared {
         manifest: Arc::new(manifest),
@@ -702,6 +702,19 @@ fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
         // Keep the manifest's delimiter when both are CSV.
         (Some(Format::Csv { .. }), Format::Csv { delimiter }) => Format::Csv { delimiter },
         (Some(f), _) => f,
+        (None, d) if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+            let kind = match d {
+                Format::Csv { .. } => "CSV",
+                Format::Jsonl => "JSON Lines",
+                Format::JsonArray => "a JSON array",
+            };
+            eprintln!(
+                "warning: `{}` has no extension runner knows (.csv, .tsv, .jsonl, .json): it is \
+                 read as {kind}, as the manifest's input is",
+                path.display()
+            );
+            d
+        }
         (None, d) => d,
     };
     (path.to_path_buf(), format)

@@ -22,6 +22,9 @@ use crate::template::Template;
 /// checking their references to one another stays instant.
 pub(crate) const MAX_STEPS: usize = 200;
 
+/// The longest job name: it becomes file names (`results/NAME.csv`).
+pub(crate) const MAX_NAME_CHARS: usize = 100;
+
 /// Names a step may not take because templates already use them.
 const RESERVED: &[&str] = &[
     "row", "params", "vars", "job", "response", "item", "omit", "lookups", "loop",
@@ -178,6 +181,16 @@ impl<'a> Validator<'a> {
                 .push("add `name: my-job` (lowercase letters, digits and dashes)".into());
             return None;
         };
+        if name.value.chars().count() > MAX_NAME_CHARS {
+            self.error(
+                format!("`name` is {} characters long", name.value.chars().count()),
+                name.span,
+            )
+            .label = Some(format!(
+                "at most {MAX_NAME_CHARS}: it names the results files"
+            ));
+            return None;
+        }
         let ok = !name.value.is_empty()
             && name
                 .value

@@ -174,6 +174,11 @@ pub(crate) fn hint(message: &str) -> Option<&'static str> {
         ),
         ("tab", "indent with spaces: YAML does not allow tabs here"),
         (
+            "invalid indentation in flow construct",
+            "a `{` or `[` before this point is never closed",
+        ),
+        ("quoted scalar", "a quote before this point is never closed"),
+        (
             "expected '-' indicator",
             "check this line's indentation against the list above it",
         ),

@@ -202,7 +202,23 @@ pub(crate) fn check_paths(
 /// same file reached through a symlink or a hard link.
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    absolute(a) == absolute(b) || same_file::is_same_file(a, b).unwrap_or(false)
+    if absolute(a) == absolute(b) {
+        return true;
+    }
+    // Compared by `stat` (never by opening: opening a FIFO would wait for a writer).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }
 
 impl Emitter {

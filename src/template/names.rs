@@ -244,6 +244,9 @@ pub(super) fn check(source: &str, expression: bool) -> Result<(), String> {
                     let args = arguments(&code, at);
                     check_arity(role, name, &args)?;
                     check_time_format(role, name, &args)?;
+                } else if role == Role::Filter {
+                    // `| plus_days` without parentheses passes no argument.
+                    check_arity(role, name, &[])?;
                 }
             }
             previous.push(name);
