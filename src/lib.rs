@@ -11,6 +11,8 @@ pub mod cli;
 mod diagnostic;
 mod engine;
 mod failure;
+#[cfg(test)]
+mod fuzz;
 mod manifest;
 mod output;
 mod policy;
