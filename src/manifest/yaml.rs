@@ -131,9 +131,23 @@ pub(crate) fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut second: Option<Span> = None;
     for item in Parser::new_from_str(source) {
-        let (event, span) = item.map_err(|e| YamlError {
-            span: Span::new(e.marker().line(), e.marker().col() + 1, 1),
-            message: e.info().to_owned(),
+        let (event, span) = item.map_err(|e| {
+            let line = e.marker().line();
+            // A `[` or `{` left open shows up as an error on a later line: point at it.
+            match unclosed_flow(source, line) {
+                Some((open, at)) => YamlError {
+                    span: at,
+                    message: format!(
+                        "this `{open}` is never closed (the YAML parser stopped at line {line}: \
+                         {})",
+                        e.info()
+                    ),
+                },
+                None => YamlError {
+                    span: Span::new(line, e.marker().col() + 1, 1),
+                    message: e.info().to_owned(),
+                },
+            }
         })?;
         let start = span.start;
         let len = span.end.index().saturating_sub(start.index());
@@ -157,9 +171,38 @@ pub(crate) fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     Ok(builder.root)
 }
 
+/// The first `[` or `{` on a line before `before` that is still open when that line
+/// starts (outside quotes and comments), with its position.
+fn unclosed_flow(source: &str, before: usize) -> Option<(char, Span)> {
+    let mut open: Vec<(char, Span)> = Vec::new();
+    for (index, text) in source.lines().enumerate().take(before.saturating_sub(1)) {
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        for (column, c) in text.chars().enumerate() {
+            let starts_value = matches!(previous, ' ' | '[' | '{' | ',' | ':' | '-');
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                // A quote opens a quoted value only where a value starts (`it's` is text).
+                (None, '"' | '\'') if starts_value => quote = Some(c),
+                (None, '#') if previous == ' ' => break,
+                (None, '[' | '{') => open.push((c, Span::new(index + 1, column + 1, 1))),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    // The innermost: `{ a: [1, 2` leaves the `[` to close first.
+    open.pop()
+}
+
 /// A fix for the YAML mistakes people make most in manifests, by the parser's message.
 pub(crate) fn hint(message: &str) -> Option<&'static str> {
     let hints = [
+        ("is never closed (", "close it on the line where it belongs"),
         (
             "mapping values are not allowed",
             "quote text that contains `: `, e.g. `\"not found: check the id\"`",
