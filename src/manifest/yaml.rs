@@ -182,7 +182,6 @@ fn unclosed_flow(source: &str, before: usize) -> Option<(char, Span)> {
             let starts_value = matches!(previous, ' ' | '[' | '{' | ',' | ':' | '-');
             match (quote, c) {
                 (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
                 // A quote opens a quoted value only where a value starts (`it's` is text).
                 (None, '"' | '\'') if starts_value => quote = Some(c),
                 (None, '#') if previous == ' ' => break,
@@ -190,6 +189,7 @@ fn unclosed_flow(source: &str, before: usize) -> Option<(char, Span)> {
                 (None, ']' | '}') => {
                     open.pop();
                 }
+                // Inside quotes, or any other character.
                 _ => {}
             }
             previous = c;
