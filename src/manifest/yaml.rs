@@ -185,7 +185,10 @@ fn unclosed_flow(source: &str, before: usize) -> Option<(char, Span)> {
                 // A quote opens a quoted value only where a value starts (`it's` is text).
                 (None, '"' | '\'') if starts_value => quote = Some(c),
                 (None, '#') if previous == ' ' => break,
-                (None, '[' | '{') => open.push((c, Span::new(index + 1, column + 1, 1))),
+                // Likewise a bracket opens a list or mapping only where a value starts.
+                (None, '[' | '{') if starts_value || !open.is_empty() => {
+                    open.push((c, Span::new(index + 1, column + 1, 1)));
+                }
                 (None, ']' | '}') => {
                     open.pop();
                 }
@@ -456,11 +459,21 @@ mod tests {
             "{}",
             err.message
         );
+        // A `{` left open is named where it opens, not where the parser gives up.
         let err = parse("a: { b: 1\nc: 2\n").unwrap_err();
+        assert_eq!((err.span.line, err.span.column), (1, 4), "{}", err.message);
+        assert!(
+            err.message.starts_with("this `{` is never closed"),
+            "{}",
+            err.message
+        );
         assert_eq!(
             hint(&err.message),
-            Some("a `{` before this point is never closed")
+            Some("close it on the line where it belongs")
         );
+        // A quote or a bracket inside plain text opens nothing; a `[` in quotes is text.
+        let err = parse("a: it's [here\nq: \"[x\"\nb: [x\nc: 1\n").unwrap_err();
+        assert_eq!((err.span.line, err.span.column), (3, 4), "{}", err.message);
         assert_eq!(hint("something else"), None);
     }
 
