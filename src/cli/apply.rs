@@ -32,7 +32,8 @@ pub(crate) struct ApplyArgs {
     /// credentials, lookups and GET steps are sent; writes never are.
     #[arg(long)]
     dry_run: bool,
-    /// Read rows from this file instead of the manifest's input (format from its extension).
+    /// Read rows from this file instead of the manifest's input (format from its extension);
+    /// `-` reads standard input (saved beside the results as `NAME.stdin.csv` first).
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Write the results CSV here instead of the manifest's `results` path.
@@ -322,13 +323,19 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
         Exit::Usage
     })?;
     let api = manifest.input().api.is_some() && args.input.is_none();
-    let (input_path, format) = input_of(&manifest, args.input.as_deref());
     let results_path = args
         .results
         .clone()
         .or_else(|| args.resume.clone())
         .or_else(|| args.only_failed.clone())
         .unwrap_or_else(|| manifest.results().path.clone());
+    // `-` is standard input, saved beside the results first: the rows are read twice
+    // (header check, run) and a resume needs them again.
+    let stdin_copy = match args.input.as_deref() {
+        Some(dash) if dash == Path::new("-") => Some(save_stdin(&manifest, &results_path)?),
+        _ => None,
+    };
+    let (input_path, format) = input_of(&manifest, stdin_copy.as_deref().or(args.input.as_deref()));
     let plan = engine::PlanFiles::beside(&results_path);
     let mut files = vec![
         ("the manifest", args.manifest.as_path()),
@@ -689,6 +696,45 @@ fn resume_refusal(args: &ApplyArgs, p: &Prepared) -> Option<&'static str> {
 
 /// The input file and format: `--input` (format from its extension, else the manifest's)
 /// or the manifest's own input.
+/// Copies standard input to `<results stem>.stdin.<csv|jsonl|json>` beside the results.
+fn save_stdin(manifest: &Manifest, results: &Path) -> Result<PathBuf, Exit> {
+    let extension = match manifest.input().format {
+        InputFormat::Csv { delimiter: b'\t' } => "tsv",
+        InputFormat::Csv { .. } => "csv",
+        InputFormat::Jsonl => "jsonl",
+        InputFormat::Json => "json",
+    };
+    let stem = results
+        .file_stem()
+        .map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+    let path = results.with_file_name(format!("{stem}.stdin.{extension}"));
+    let copy = || -> std::io::Result<u64> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::File::create(&path)?;
+        let copied = std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
+        file.sync_all()?;
+        Ok(copied)
+    };
+    match copy() {
+        Ok(bytes) => {
+            eprintln!(
+                "input:   standard input ({bytes} bytes) saved as {} (give that file to --resume or --only-failed runs)",
+                path.display()
+            );
+            Ok(path)
+        }
+        Err(e) => {
+            report::error(&format!(
+                "cannot save standard input as `{}`: {e}",
+                path.display()
+            ));
+            Err(Exit::Fatal)
+        }
+    }
+}
+
 fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
     let declared = match manifest.input().format {
         InputFormat::Csv { delimiter } => Format::Csv { delimiter },

@@ -293,3 +293,41 @@ fn the_hostile_corpus_gets_its_recorded_answers() {
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn standard_input_is_read_when_named_and_kept_beside_the_results() {
+    let test = job();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runner"))
+        .args(["apply", "job.yaml", "--dry-run", "--input", "-"])
+        .current_dir(test.dir())
+        .env_remove("GLADLY_HOST")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        b"id,note\nc7,from a pipe\n",
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let outcome = crate::harness::Outcome::from_output(&out, test.dir());
+    outcome.expect(
+        0,
+        &["input:   standard input (23 bytes) saved as results/notes.stdin.csv (give that file to --resume or --only-failed runs)"],
+    );
+    assert!(
+        outcome.stdout().contains("1 rows — 1 planned"),
+        "{}",
+        outcome.stdout()
+    );
+    assert_eq!(
+        test.read("results/notes.stdin.csv"),
+        "id,note\nc7,from a pipe\n"
+    );
+    assert!(
+        test.read("results/notes.plan.jsonl")
+            .contains("/api/v1/conversations/c7/notes")
+    );
+}
