@@ -130,8 +130,12 @@ fn render_snippet(out: &mut String, file: &str, source: &str, span: Span, label:
     let (start, end) = if chars.len() <= SNIPPET_WIDTH {
         (0, chars.len())
     } else {
-        let start = column.saturating_sub(1 + SNIPPET_WIDTH / 3);
-        (start, (start + SNIPPET_WIDTH).min(chars.len()))
+        // Clamped: a column past the line's end (a position from another notion of
+        // lines) still shows the line's end.
+        let start = column
+            .saturating_sub(1 + SNIPPET_WIDTH / 3)
+            .min(chars.len() - SNIPPET_WIDTH);
+        (start, start + SNIPPET_WIDTH)
     };
     let lead = if start > 0 { "…" } else { "" };
     let tail = if end < chars.len() { "…" } else { "" };

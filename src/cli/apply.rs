@@ -332,7 +332,16 @@ fn prepare(args: &ApplyArgs) -> Result<Prepared, Exit> {
     // `-` is standard input, saved beside the results first: the rows are read twice
     // (header check, run) and a resume needs them again.
     let stdin_copy = match args.input.as_deref() {
-        Some(dash) if dash == Path::new("-") => Some(save_stdin(&manifest, &results_path)?),
+        Some(dash) if dash == Path::new("-") => {
+            if args.resume.is_some() || args.only_failed.is_some() {
+                report::error(
+                    "`--input -` cannot resume: give the saved copy of standard input \
+                     (`--input RESULTS-NAME.stdin.csv`, printed by the first run)",
+                );
+                return Err(Exit::Usage);
+            }
+            Some(save_stdin(&manifest, &results_path)?)
+        }
         _ => None,
     };
     let (input_path, format) = input_of(&manifest, stdin_copy.as_deref().or(args.input.as_deref()));
@@ -663,7 +672,13 @@ fn rerun_command(args: &ApplyArgs, p: &Prepared) -> String {
     ];
     if let Some(input) = &args.input {
         words.push("--input".to_owned());
-        words.push(input.display().to_string());
+        // Standard input is gone; its saved copy is what a re-run reads.
+        let path = if input.as_os_str() == "-" {
+            &p.input_path
+        } else {
+            input
+        };
+        words.push(path.display().to_string());
     }
     for (name, value) in &args.sets {
         words.push("--set".to_owned());
@@ -694,8 +709,6 @@ fn resume_refusal(args: &ApplyArgs, p: &Prepared) -> Option<&'static str> {
     }
 }
 
-/// The input file and format: `--input` (format from its extension, else the manifest's)
-/// or the manifest's own input.
 /// Copies standard input to `<results stem>.stdin.<csv|jsonl|json>` beside the results.
 fn save_stdin(manifest: &Manifest, results: &Path) -> Result<PathBuf, Exit> {
     let extension = match manifest.input().format {
@@ -735,6 +748,8 @@ fn save_stdin(manifest: &Manifest, results: &Path) -> Result<PathBuf, Exit> {
     }
 }
 
+/// The input file and format: `--input` (format from its extension, else the manifest's)
+/// or the manifest's own input.
 fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
     let declared = match manifest.input().format {
         InputFormat::Csv { delimiter } => Format::Csv { delimiter },

@@ -362,6 +362,25 @@ async fn open_input(job: &Job, client: &Client) -> Result<RowReader, ExecError> 
     open_file(path, *format)
 }
 
+/// A row's `input.key` and `input.after`, rendered (empty or failing renders are none):
+/// the real run and the dry run both read them here.
+fn key_and_after(
+    manifest: &Manifest,
+    base: &BaseContext,
+    row: &source::Row,
+) -> (Option<String>, Option<String>) {
+    let input = manifest.input();
+    if input.key.is_none() && input.after.is_none() {
+        return (None, None);
+    }
+    let ctx = render::RowContext::new(base, row.values.clone()).value();
+    let render = |t: Option<&crate::template::Template>| {
+        t.and_then(|t| t.render(&ctx).ok())
+            .filter(|k| !k.is_empty())
+    };
+    (render(input.key.as_ref()), render(input.after.as_ref()))
+}
+
 /// Who waits for whom under `input.after`: from each row's (number, key, after), the row
 /// each row waits for (the first row whose key is its `after`), and the rows whose chain of
 /// waits loops back to them (they can never run). The real run and the dry run both ask.
@@ -385,21 +404,31 @@ pub(super) fn waits(
             parents.insert(*number, parent);
         }
     }
-    let cyclic = parents
-        .keys()
-        .copied()
-        .filter(|&start| {
-            let mut at = start;
-            for _ in 0..=parents.len() {
-                match parents.get(&at) {
-                    Some(&p) if p == start => return true,
-                    Some(&p) => at = p,
-                    None => return false,
-                }
+    // Each row is walked once: a walk stops at a row already settled, and a walk that
+    // meets itself marks the loop it found (rows leading into a loop wait, not loop).
+    let mut settled: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut cyclic = std::collections::HashSet::new();
+    for &start in parents.keys() {
+        let mut path: Vec<u64> = Vec::new();
+        let mut on_path: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        let mut at = start;
+        loop {
+            if settled.contains(&at) {
+                break;
             }
-            false
-        })
-        .collect();
+            if let Some(&i) = on_path.get(&at) {
+                cyclic.extend(path[i..].iter().copied());
+                break;
+            }
+            on_path.insert(at, path.len());
+            path.push(at);
+            match parents.get(&at) {
+                Some(&p) => at = p,
+                None => break,
+            }
+        }
+        settled.extend(path);
+    }
     (parents, cyclic)
 }
 

@@ -175,26 +175,17 @@ where
     Ok(summary)
 }
 
-/// Each readable row's number, key and `after`, rendered as the real run renders them.
+/// Each readable row's number, key and `after`.
 fn keyed_rows(
     manifest: &Manifest,
     base: &BaseContext,
     all: &[Result<Row, RowError>],
 ) -> Vec<(u64, Option<String>, Option<String>)> {
-    let render = |template: Option<&crate::template::Template>, row: &Row| {
-        let ctx = super::render::RowContext::new(base, row.values.clone());
-        template
-            .and_then(|t| t.render(&ctx.value()).ok())
-            .filter(|k| !k.is_empty())
-    };
     all.iter()
         .flatten()
         .map(|row| {
-            (
-                row.number,
-                render(manifest.input().key.as_ref(), row),
-                render(manifest.input().after.as_ref(), row),
-            )
+            let (key, after) = super::key_and_after(manifest, base, row);
+            (row.number, key, after)
         })
         .collect()
 }
@@ -220,25 +211,53 @@ fn mark_waits(planned: &mut [Planned], keyed: &[(u64, Option<String>, Option<Str
             fail(&mut planned[i], RowFailure::input(super::CYCLE));
         }
     }
-    // A failure passes down the chain of waits: repeat until nothing changes.
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (&child, &parent) in &parents {
-            let (Some(&c), Some(&p)) = (index.get(&child), index.get(&parent)) else {
-                continue;
+    // A failure passes down the chain of waits; each row is decided once (memoised), so
+    // a chain of 100,000 rows costs 100,000 steps.
+    let mut decided: std::collections::HashMap<u64, bool> = std::collections::HashMap::new();
+    let numbers: Vec<u64> = planned.iter().map(|p| p.result.row).collect();
+    for number in numbers {
+        // Walk up to a row whose fate is known, then settle the walk top-down.
+        let mut chain = vec![number];
+        let mut ok = loop {
+            let at = *chain.last().expect("never empty");
+            if let Some(&known) = decided.get(&at) {
+                chain.pop();
+                break known;
+            }
+            let Some(&i) = index.get(&at) else {
+                break true;
             };
-            let parent_ok = matches!(
-                planned[p].result.result,
+            let own_ok = matches!(
+                planned[i].result.result,
                 ResultKind::Planned | ResultKind::Skipped
             );
-            if !parent_ok && planned[c].failure.is_none() {
+            match parents.get(&at) {
+                // Cycles were failed above, so a walk up always ends.
+                Some(&parent) if own_ok && !cyclic.contains(&at) => {
+                    chain.push(parent);
+                }
+                _ => {
+                    chain.pop();
+                    decided.insert(at, own_ok);
+                    break own_ok;
+                }
+            }
+        };
+        for &at in chain.iter().rev() {
+            if !ok
+                && let Some(&i) = index.get(&at)
+                && planned[i].failure.is_none()
+            {
+                let parent = parents[&at];
                 fail(
-                    &mut planned[c],
+                    &mut planned[i],
                     RowFailure::input(super::parent_failed(parent)),
                 );
-                changed = true;
             }
+            if let Some(&i) = index.get(&at) {
+                ok = planned[i].failure.is_none();
+            }
+            decided.insert(at, ok);
         }
     }
 }

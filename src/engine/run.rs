@@ -675,15 +675,11 @@ where
 }
 
 fn row_key(shared: &Shared, row: &Row) -> Option<String> {
-    let template = shared.manifest.input().key.as_ref()?;
-    let ctx = RowContext::new(&shared.base, row.values.clone());
-    template.render(&ctx.value()).ok().filter(|k| !k.is_empty())
+    super::key_and_after(&shared.manifest, &shared.base, row).0
 }
 
 fn row_after(shared: &Shared, row: &Row) -> Option<String> {
-    let template = shared.manifest.input().after.as_ref()?;
-    let ctx = RowContext::new(&shared.base, row.values.clone());
-    template.render(&ctx.value()).ok().filter(|k| !k.is_empty())
+    super::key_and_after(&shared.manifest, &shared.base, row).1
 }
 
 /// Waits for the row's dependencies and a slot, then runs it.

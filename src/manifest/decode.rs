@@ -89,14 +89,15 @@ impl Decoder {
         while let Some((node, path)) = open.pop() {
             match &node.kind {
                 NodeKind::Map(entries) => {
-                    for (i, (key, value)) in entries.iter().enumerate() {
+                    let mut first_at: std::collections::HashMap<&str, usize> =
+                        std::collections::HashMap::new();
+                    for (key, value) in entries {
                         let name = key.as_str().unwrap_or_default();
-                        if let Some((first, _)) =
-                            entries[..i].iter().find(|(k, _)| k.as_str() == Some(name))
-                        {
-                            let line = first.span.line;
+                        if let Some(&line) = first_at.get(name) {
                             self.error(format!("duplicate key `{name}` in `{path}`"), key.span)
                                 .label = Some(format!("`{name}` is already set on line {line}"));
+                        } else {
+                            first_at.insert(name, key.span.line);
                         }
                         open.push((value, format!("{path}.{name}")));
                     }

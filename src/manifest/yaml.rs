@@ -133,8 +133,10 @@ pub(crate) fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     for item in Parser::new_from_str(source) {
         let (event, span) = item.map_err(|e| {
             let line = e.marker().line();
-            // A `[` or `{` left open shows up as an error on a later line: point at it.
-            match unclosed_flow(source, line) {
+            // A `[` or `{` left open shows up as a flow or indicator error on a later
+            // line: point at it.
+            let flowish = e.info().contains("flow") || e.info().contains("indicator");
+            match unclosed_flow(source, line).filter(|_| flowish) {
                 Some((open, at)) => YamlError {
                     span: at,
                     message: format!(

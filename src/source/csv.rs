@@ -28,6 +28,8 @@ pub(super) struct CsvRows {
     /// Number of data records read so far (good or bad).
     number: u64,
     done: bool,
+    /// The field delimiter.
+    delimiter: u8,
     /// Set by `read_record` when the record just read cannot be trusted (and nothing after
     /// it): a quote left open at the end of the file, or a record over the size limit.
     broken: Option<RowErrorKind>,
@@ -35,6 +37,18 @@ pub(super) struct CsvRows {
 
 /// The largest CSV record read, in bytes (fields are at most as large).
 pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// The most fields one CSV record may have.
+pub(crate) const MAX_RECORD_FIELDS: usize = 65_536;
+
+/// Where the bytes of a record stand, quote-wise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
 
 /// The fields of the last record read, as `csv_core` lays them out: all bytes in one
 /// buffer and the end offset of each field in another.
@@ -78,6 +92,7 @@ impl CsvRows {
             },
             number: 0,
             done: false,
+            delimiter,
             broken: None,
         };
         let Some(line) = rows.read_record().map_err(io_error)? else {
@@ -111,9 +126,11 @@ impl CsvRows {
         let line = self.input.line();
         let record = &mut self.record;
         let (mut out, mut ends) = (0, 0);
-        // Quote bytes read for this record, and the line of the first: an odd count when
-        // the file ends means a quote was left open.
-        let (mut quotes, mut newlines, mut first_quote) = (0usize, 0u64, None);
+        // The quoting state of the record's bytes, as csv_core reads them: a quote opens a
+        // quoted field only at the start of a field (`55" TV` is text), so a file that
+        // ends inside one left a quote open; `opened` is the line of that quote.
+        let (mut state, mut newlines, mut opened) = (Quoting::FieldStart, 0u64, line);
+        let delimiter = self.delimiter;
         loop {
             let buf = self.input.fill_buf()?;
             let at_end = buf.is_empty();
@@ -121,10 +138,18 @@ impl CsvRows {
                 self.core
                     .read_record(buf, &mut record.bytes[out..], &mut record.ends[ends..]);
             for &b in &buf[..nin] {
-                if b == b'"' {
-                    quotes += 1;
-                    first_quote.get_or_insert(line + newlines);
-                } else if b == b'\n' {
+                state = match (state, b) {
+                    (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                    // `""` inside quotes is one quote character.
+                    (Quoting::Quoted, _) | (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+                    (Quoting::FieldStart, b'"') => {
+                        opened = line + newlines;
+                        Quoting::Quoted
+                    }
+                    (_, b) if b == delimiter || b == b'\n' || b == b'\r' => Quoting::FieldStart,
+                    _ => Quoting::Unquoted,
+                };
+                if b == b'\n' {
                     newlines += 1;
                 }
             }
@@ -133,7 +158,10 @@ impl CsvRows {
             ends += nend;
             match result {
                 ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull if record.bytes.len() >= MAX_RECORD_BYTES => {
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull
+                    if record.bytes.len() >= MAX_RECORD_BYTES
+                        || record.ends.len() >= MAX_RECORD_FIELDS =>
+                {
                     record.len = ends;
                     self.broken = Some(RowErrorKind::RecordTooLarge {
                         limit: MAX_RECORD_BYTES,
@@ -144,10 +172,8 @@ impl CsvRows {
                 ReadRecordResult::OutputEndsFull => record.ends.resize(record.ends.len() * 2, 0),
                 ReadRecordResult::Record => {
                     record.len = ends;
-                    if at_end && quotes % 2 == 1 && newlines > 0 {
-                        self.broken = Some(RowErrorKind::UnclosedQuote {
-                            opened: first_quote.unwrap_or(line),
-                        });
+                    if at_end && state == Quoting::Quoted && newlines > 0 {
+                        self.broken = Some(RowErrorKind::UnclosedQuote { opened });
                     }
                     return Ok(Some(line));
                 }
@@ -491,5 +517,34 @@ mod tests {
         assert_eq!((err.number, err.line), (2, 3));
         assert!(matches!(err.kind, RowErrorKind::Io(_)));
         assert!(rows.next().is_none());
+    }
+
+    #[test]
+    fn a_quote_left_open_is_named_and_a_quote_in_text_is_not() {
+        // Excel's last line without a break: a multi-line quoted cell and an inch mark.
+        let valid = rows(b"id,note,size\n1,\"a\nb\",55\" TV");
+        assert_eq!(valid, [Ok((1, 2, strings(&["1", "a\nb", "55\" TV"])))]);
+        let open = rows(b"id,note\nc1,x\nc2,\"hello\nc3,world\nc4,y\n");
+        assert_eq!(open.len(), 2, "{open:?}");
+        assert!(
+            open[1]
+                .as_ref()
+                .unwrap_err()
+                .contains("the quote opened on line 3 is never closed"),
+            "{open:?}"
+        );
+    }
+
+    #[test]
+    fn a_record_with_too_many_fields_stops_the_file() {
+        let mut text = b"id\n".to_vec();
+        text.extend(std::iter::repeat_n(b',', 70_000));
+        text.extend(b"\nc2\n");
+        let out = rows(&text);
+        assert_eq!(out.len(), 1, "nothing after it is read");
+        assert!(
+            out[0].as_ref().unwrap_err().contains("larger than"),
+            "{out:?}"
+        );
     }
 }

@@ -301,12 +301,23 @@ pub(super) fn subscripts(source: &str, expression: bool) -> Vec<String> {
                 || words_before
                     .first()
                     .is_some_and(|w| matches!(*w, "if" | "or" | "and" | "not" | "elif"));
-            if !guarded && let Some(name) = string_literal(&code[offset..end]) {
+            if let Some(name) = string_literal(&code[offset..end])
+                && !guarded
+                && !tested(&code, &name, root)
+            {
                 out.push(format!("{root}.{name}"));
             }
         }
     }
     out
+}
+
+/// Whether the code tests for the column first: `'name' in row`.
+fn tested(code: &str, name: &str, root: &str) -> bool {
+    ['\'', '"'].iter().any(|q| {
+        let needle = format!("{q}{name}{q} in {root}");
+        code.contains(&needle)
+    })
 }
 
 fn check_name(role: Role, name: &str) -> Result<(), String> {
@@ -367,6 +378,16 @@ fn code_of(source: &str, expression: bool) -> String {
     let mut out = String::new();
     let mut rest = source;
     while let Some(open) = rest.find(['{']) {
+        // `{% raw %}…{% endraw %}` is text, not code.
+        let tail = &rest[open..];
+        if let Some(after) = tail.strip_prefix("{%")
+            && after.trim_start_matches(['-', ' ']).starts_with("raw")
+            && let Some(end) = tail.find("endraw")
+        {
+            rest = &tail[end..];
+            rest = rest.find("%}").map_or("", |i| &rest[i + 2..]);
+            continue;
+        }
         let tail = &rest[open..];
         let close = if tail.starts_with("{{") {
             "}}"
