@@ -102,15 +102,16 @@ impl Diagnostic {
         };
         let _ = writeln!(out, "{head}: {}", clip(&self.message, MAX_MESSAGE_CHARS));
         if let Some(span) = self.span {
-            render_snippet(&mut out, file, source, span, self.label.as_deref());
+            let label = self.label.as_deref().map(|l| clip(l, MAX_MESSAGE_CHARS));
+            render_snippet(&mut out, file, source, span, label.as_deref());
         } else {
             let _ = writeln!(out, "  --> {file}");
             if let Some(label) = &self.label {
-                let _ = writeln!(out, "   = {label}");
+                let _ = writeln!(out, "   = {}", clip(label, MAX_MESSAGE_CHARS));
             }
         }
         for note in &self.notes {
-            let _ = writeln!(out, "   = help: {note}");
+            let _ = writeln!(out, "   = help: {}", clip(note, MAX_MESSAGE_CHARS));
         }
         out
     }
@@ -257,5 +258,29 @@ mod tests {
         assert_eq!(did_you_mean("zzz", ["request", "name"]), None);
         assert_eq!(did_you_mean("cvs", ["jsonl", "csv"]), Some("csv"));
         assert_eq!(did_you_mean("ab", ["ba"]), None);
+    }
+
+    #[test]
+    fn long_lines_labels_and_messages_are_cut() {
+        let line = format!("key: {}", "x".repeat(5000));
+        let d = Diagnostic::error("m".repeat(1000), Some(Span::new(1, 3000, 1)))
+            .with_label("l".repeat(1000))
+            .with_note("n".repeat(1000));
+        let out = d.render("f.yaml", &line);
+        let widest = SNIPPET_WIDTH + MAX_MESSAGE_CHARS + 20;
+        assert!(out.lines().all(|l| l.chars().count() < widest), "{out}");
+        assert!(out.contains('…'));
+        // The caret still stands under the column, inside the window.
+        let snippet = out.lines().find(|l| l.starts_with("1 |")).unwrap();
+        let caret = out.lines().find(|l| l.contains('^')).unwrap();
+        assert_eq!(
+            snippet.chars().count() - "1 | ".len(),
+            SNIPPET_WIDTH + 2,
+            "{snippet}"
+        );
+        assert!(caret.find('^').unwrap() < snippet.len());
+        // A column past the end of the line (another notion of lines) does not panic.
+        let far = Diagnostic::error("x", Some(Span::new(1, 99_999, 1)));
+        assert!(far.render("f.yaml", &line).contains("…"));
     }
 }

@@ -172,10 +172,12 @@ impl RowFailure {
 
 impl fmt::Display for RowFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Printed clipped: a detail can quote a cell of any size (the results CSV keeps it).
+        let detail = crate::diagnostic::clip(&self.detail, crate::diagnostic::MAX_MESSAGE_CHARS);
         if self.step.is_empty() {
-            write!(f, "{}", self.detail)
+            write!(f, "{detail}")
         } else {
-            write!(f, "step `{}`: {}", self.step, self.detail)
+            write!(f, "step `{}`: {detail}", self.step)
         }
     }
 }
