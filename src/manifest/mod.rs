@@ -188,7 +188,11 @@ pub(crate) fn json_schema() -> String {
     let schema = schemars::schema_for!(raw::RawManifest);
     let mut value = serde_json::to_value(&schema).expect("a schema serialises");
     drop_null_types(&mut value);
-    value["required"] = serde_json::json!(["version", "name", "input", "steps"]);
+    value["required"] = serde_json::json!(["version", "name", "input"]);
+    // A job sends requests (`steps`) or converts rows (`outputs`, `aggregates`).
+    value["anyOf"] = serde_json::json!([
+        {"required": ["steps"]}, {"required": ["outputs"]}, {"required": ["aggregates"]}
+    ]);
     let mut text = serde_json::to_string_pretty(&value).expect("a schema serialises");
     text.push('\n');
     text
@@ -258,6 +262,68 @@ fn text_of(bytes: &[u8]) -> Result<String, (Option<Span>, String)> {
                     bytes[e.valid_up_to()]
                 ),
             ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::{json_schema, yaml};
+
+    fn as_json(text: &str) -> serde_json::Value {
+        yaml::parse(text).unwrap().unwrap().to_json()
+    }
+
+    /// Every shipped job and valid fixture passes the schema editors are given (read as
+    /// YAML 1.2, as the runner reads it: `on` is a key, not `true`).
+    #[test]
+    fn the_schema_accepts_every_shipped_job_and_valid_fixture() {
+        let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut checked = 0;
+        for dir in ["jobs", "tests/fixtures/valid"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|e| e != "yaml") {
+                    continue;
+                }
+                let value = as_json(&std::fs::read_to_string(&path).unwrap());
+                let errors: Vec<String> = validator
+                    .iter_errors(&value)
+                    .map(|e| format!("{} at {}", e, e.instance_path()))
+                    .collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} manifests checked");
+    }
+
+    /// Structural mistakes `validate` refuses, the schema refuses too.
+    #[test]
+    fn the_schema_refuses_structural_mistakes() {
+        let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let base = "version: 1\nname: x\ninput: { csv: rows.csv }\n";
+        for (what, text) in [
+            ("no input", "version: 1\nname: x\nsteps: []\n".to_owned()),
+            ("nothing to do", base.to_owned()),
+            ("unknown top key", format!("{base}steps: []\nstpes: []\n")),
+            ("steps not a list", format!("{base}steps: {{ a: 1 }}\n")),
+            (
+                "unknown step key",
+                format!("{base}steps:\n  - name: s\n    reqest: GET /api/v1/agents\n"),
+            ),
+            (
+                "unknown input key",
+                "version: 1\nname: x\ninput: { cvs: rows.csv }\nsteps: []\n".to_owned(),
+            ),
+        ] {
+            assert!(
+                !validator.is_valid(&as_json(&text)),
+                "the schema accepts a manifest with {what}"
+            );
         }
     }
 }

@@ -105,7 +105,7 @@ pub(crate) struct RawManifest {
     /// How many rows run at the same time (default 4).
     pub concurrency: Option<Spanned<u64>>,
     /// The per-row results CSV: a path, or `{ path, columns }`.
-    #[schemars(schema_with = "results_schema")]
+    #[schemars(schema_with = "results_schema", default)]
     pub results: Option<RawResults>,
     /// What to do for each row, in order.
     #[schemars(default)]
@@ -134,7 +134,7 @@ pub(crate) struct RawInput {
     /// Rows read from the API: a list (`GET /api/v1/topics`), a report
     /// (`POST /api/v1/reports` with a `body`) or the events stream (`GET /api/v1/events` with
     /// a `query`). Each element, CSV line or JSON line of the answer is a row, streamed.
-    #[schemars(schema_with = "api_schema")]
+    #[schemars(schema_with = "api_schema", default)]
     pub api: Option<RawApiInput>,
     /// Rows from a file of a data export job: `{ job: ID or latest, file: NAME }`.
     pub export: Option<RawExportInput>,
@@ -267,6 +267,7 @@ pub(crate) struct RawMeasure {
     /// A value computed once for the run (template with `params`), e.g. the time zone.
     pub value: Option<Template>,
     /// Count the rows for which this template is true (`true` counts every row).
+    #[schemars(schema_with = "count_schema", default)]
     pub count: Option<Template>,
     /// Sum this number (a dotted path or a template); blanks are left out.
     pub sum: Option<Template>,
@@ -418,6 +419,11 @@ fn rules_schema(generator: &mut SchemaGenerator) -> Schema {
 fn results_schema(generator: &mut SchemaGenerator) -> Schema {
     let full = generator.subschema_for::<RawResults>();
     json_schema!({ "anyOf": [{ "type": "string" }, full] })
+}
+
+/// `count` is `true` (every row) or a template (the rows for which it is true).
+fn count_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "anyOf": [{ "type": "boolean" }, { "type": "string" }] })
 }
 
 /// `input.api` is a request line or a mapping.
