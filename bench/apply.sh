@@ -74,14 +74,14 @@ start_sandbox() {
   sandbox_pid=$!
   local i
   for i in $(seq 100); do
-    [ "$(grep -c '^GLADLY_' "$out" || true)" -ge 3 ] && break
+    [ "$(grep -c '^export GLADLY_' "$out" || true)" -ge 3 ] && break
     kill -0 "$sandbox_pid" 2>/dev/null || { cat "$work/sandbox.err" >&2; exit 1; }
     sleep 0.1
   done
-  [ "$(grep -c '^GLADLY_' "$out" || true)" -ge 3 ] || { echo "sandbox did not start" >&2; exit 1; }
-  GLADLY_HOST=$(sed -n 's/^GLADLY_HOST=//p' "$out")
-  GLADLY_USERNAME=$(sed -n 's/^GLADLY_USERNAME=//p' "$out")
-  GLADLY_API_TOKEN=$(sed -n 's/^GLADLY_API_TOKEN=//p' "$out")
+  [ "$(grep -c '^export GLADLY_' "$out" || true)" -ge 3 ] || { echo "sandbox did not start" >&2; exit 1; }
+  GLADLY_HOST=$(sed -n 's/^export GLADLY_HOST=//p' "$out")
+  GLADLY_USERNAME=$(sed -n 's/^export GLADLY_USERNAME=//p' "$out")
+  GLADLY_API_TOKEN=$(sed -n 's/^export GLADLY_API_TOKEN=//p' "$out")
   case "$GLADLY_HOST" in
     http://127.0.0.1:*) ;;
     *) echo "sandbox is not on 127.0.0.1: $GLADLY_HOST" >&2; exit 1 ;;

@@ -120,7 +120,9 @@ async fn serve(options: SandboxOptions) -> Exit {
     let mut stdout = std::io::stdout().lock();
     let printed = writeln!(
         stdout,
-        "GLADLY_HOST={}\nGLADLY_USERNAME={}\nGLADLY_API_TOKEN={}",
+        // `export` lines: pasted into a shell they reach the next command; a `.env` file
+        // takes them as they are.
+        "export GLADLY_HOST={}\nexport GLADLY_USERNAME={}\nexport GLADLY_API_TOKEN={}",
         sandbox.base_url(),
         sandbox.username(),
         sandbox.token()

@@ -35,7 +35,7 @@ impl SandboxProcess {
                 .next()
                 .expect("sandbox printed its credentials")
                 .unwrap();
-            if let Some((k, v)) = line.split_once('=') {
+            if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
                 vars.push((k.to_owned(), v.to_owned()));
             }
         }

@@ -27,7 +27,7 @@ async fn runner_sandbox_prints_credentials_serves_and_saves_on_ctrl_c() {
     assert!(started.elapsed() < Duration::from_secs(3), "starts quickly");
     let value = |key: &str| {
         env.iter()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .find_map(|l| l.strip_prefix(&format!("export {key}=")))
             .unwrap()
             .to_owned()
     };
@@ -98,7 +98,7 @@ async fn runner_sandbox_clock_dates_the_org_from_the_given_instant() {
     let env: Vec<String> = (0..3).map(|_| lines.next().unwrap().unwrap()).collect();
     let value = |key: &str| {
         env.iter()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .find_map(|l| l.strip_prefix(&format!("export {key}=")))
             .unwrap()
             .to_owned()
     };
