@@ -440,6 +440,7 @@ def operation(spec, found):
         "query": query_params(spec, params, embedded),
         "body": body_spec(spec, op),
         "success": code,
+        "errors": sorted(int(c) for c in op.get("responses", {}) if str(c).isdigit() and int(c) >= 300 and int(c) != code),
         "response": kind,
         "contentType": media,
         "location": location,

@@ -228,6 +228,8 @@ pub struct Operation {
     pub body: Option<BodySpec>,
     /// The status of a successful response (200, 201, 204 or 303).
     pub success: u16,
+    /// The other statuses the spec documents for it (400, 404, 409, …), ascending.
+    pub errors: Vec<u16>,
     /// Which rate limit applies.
     pub rate_class: RateClass,
     /// What a successful response carries.

@@ -152,3 +152,59 @@ fn valid_fixtures_are_accepted() {
         );
     }
 }
+
+#[test]
+fn ops_shows_one_operation_in_full_and_its_example_step_validates() {
+    let out = Test::new().args(["ops", "createTask"]).run();
+    out.expect(0, &[]);
+    for part in [
+        "POST /api/v1/customers/{customerId}/tasks  (createTask, Tasks)",
+        "path parameters: customerId",
+        "rate class: default (10 requests/second for the org)",
+        "success: 201 (empty); errors documented: 400, 404, 409",
+        "  assignee (required): object",
+        "    inboxId (required): string",
+        "  body (required): string (at most 10000 characters)",
+        "      operation: createTask",
+    ] {
+        assert!(
+            out.stdout().contains(part),
+            "missing `{part}`:\n{}",
+            out.stdout()
+        );
+    }
+    // Every operation's example step, dropped into a manifest, passes `validate`.
+    let list = Test::new().args(["ops", "--json"]).run();
+    list.expect(0, &[]);
+    let ops: Vec<serde_json::Value> = serde_json::from_str(list.stdout()).unwrap();
+    assert_eq!(ops.len(), 80);
+    let mut test = Test::new();
+    let mut names = Vec::new();
+    for op in &ops {
+        let id = op["id"].as_str().unwrap();
+        let step = &op["example"];
+        let mut text = format!(
+            "version: 1\nname: example\ninput: {{ csv: rows.csv }}\nsteps:\n  - name: {id}\n    operation: {id}\n"
+        );
+        for key in ["params", "query", "body"] {
+            if let Some(value) = step.get(key) {
+                let _ = writeln!(text, "    {key}: {value}");
+            }
+        }
+        let name = format!("{id}.yaml");
+        test = test.file(&name, &text);
+        names.push(name);
+    }
+    let out = test
+        .args(["validate"])
+        .args(names.iter().map(String::as_str))
+        .run();
+    out.expect(0, &[]);
+    assert_eq!(
+        out.stdout()
+            .lines()
+            .filter(|l| l.starts_with("ok: "))
+            .count(),
+        80
+    );
+}
