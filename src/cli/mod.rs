@@ -22,7 +22,12 @@ use logging::LogFormat;
 
 /// Bulk changes and exports for a Gladly org, written as YAML manifests.
 #[derive(Debug, Parser)]
-#[command(name = "runner", version, about, max_term_width = 100)]
+#[command(
+    name = "runner",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RUNNER_COMMIT"), ")"),
+    about,
+    max_term_width = 100
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

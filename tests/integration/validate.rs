@@ -208,3 +208,26 @@ fn ops_shows_one_operation_in_full_and_its_example_step_validates() {
         80
     );
 }
+
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let out = Test::new().args(["--version"]).run();
+    out.expect(0, &[]);
+    let version = out.stdout().trim();
+    assert!(
+        version.starts_with(&format!("runner {} (", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    // A build outside a git checkout says `unknown commit`; inside one, the HEAD it saw.
+    if let Some(head) = head.ok().filter(|h| h.status.success()) {
+        let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+        assert_eq!(
+            version,
+            format!("runner {} ({head})", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
