@@ -120,6 +120,14 @@ where
     };
     let host = options.host.as_deref().unwrap_or("");
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut write = |planned: &Planned| -> Result<(), ExecError> {
+        merge(&mut summary, planned);
+        plan.write_all(&planned.plan)
+            .map_err(|e| output_error(&options.plan_path, &e))?;
+        results
+            .write_buffered(&planned.result)
+            .map_err(|e| output_error(&options.results_path, &e))
+    };
     if manifest.input().after.is_some() {
         // Rows wait for one another: planned all at once, as the real run holds them, so
         // a cycle or a row waiting for a rejected one is planned as the run would end it.
@@ -127,45 +135,27 @@ where
         let keyed = keyed_rows(manifest, &base, &all);
         let mut planned = plan_batch(manifest, &base, host, all, workers);
         mark_waits(&mut planned, &keyed);
-        for planned in planned {
-            merge(&mut summary, &planned);
-            plan.write_all(&planned.plan)
-                .map_err(|e| output_error(&options.plan_path, &e))?;
-            results
-                .write_buffered(&planned.result)
-                .map_err(|e| output_error(&options.results_path, &e))?;
-        }
-        results
-            .flush()
-            .map_err(|e| output_error(&options.results_path, &e))?;
-        plan.flush()
-            .map_err(|e| output_error(&options.plan_path, &e))?;
-        summary.estimate_secs = estimate(manifest, &summary);
-        return Ok(summary);
-    }
-    std::thread::scope(|scope| {
-        let (batches, receive) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
-        scope.spawn(move || {
-            let mut rows = rows;
-            loop {
-                let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
-                if batch.is_empty() || batches.send(batch).is_err() {
-                    break;
+        planned.iter().try_for_each(&mut write)?;
+    } else {
+        std::thread::scope(|scope| {
+            let (batches, receive) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
+            scope.spawn(move || {
+                let mut rows = rows;
+                loop {
+                    let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
+                    if batch.is_empty() || batches.send(batch).is_err() {
+                        break;
+                    }
                 }
+            });
+            for batch in receive {
+                plan_batch(manifest, &base, host, batch, workers)
+                    .iter()
+                    .try_for_each(&mut write)?;
             }
-        });
-        for batch in receive {
-            for planned in plan_batch(manifest, &base, host, batch, workers) {
-                merge(&mut summary, &planned);
-                plan.write_all(&planned.plan)
-                    .map_err(|e| output_error(&options.plan_path, &e))?;
-                results
-                    .write_buffered(&planned.result)
-                    .map_err(|e| output_error(&options.results_path, &e))?;
-            }
-        }
-        Ok::<(), ExecError>(())
-    })?;
+            Ok::<(), ExecError>(())
+        })?;
+    }
     results
         .flush()
         .map_err(|e| output_error(&options.results_path, &e))?;

@@ -24,24 +24,6 @@ pub(crate) use error::{TemplateError, TemplateErrorKind};
 pub(crate) use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, unknown};
 pub(crate) use json::{from_json, from_json_map, json_map_of, to_json};
 
-/// Names every template may use without declaring them: functions and `omit`.
-pub(crate) const GLOBALS: &[&str] = &[
-    "omit",
-    "gladly_id",
-    "stable_id",
-    "lookup",
-    "lookup_chain",
-    "contact_matches",
-    "contains_any",
-    "now",
-    "datetime",
-    "format_time",
-    "range",
-    "dict",
-    "namespace",
-    "loop",
-];
-
 /// The one environment all templates compile against; it lives for the whole process so
 /// compiled templates can be shared by every row and worker without lifetimes.
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -137,7 +119,7 @@ impl Template {
             )),
             Kind::Text(_) => names.extend(names::subscripts(source, false)),
         }
-        names.retain(|n| !GLOBALS.contains(&n.split('.').next().unwrap_or_default()));
+        names.retain(|n| !names::is_global(n.split('.').next().unwrap_or_default()));
         names.sort();
         names.dedup();
         Ok(Template {

@@ -132,6 +132,11 @@ const FUNCTIONS: &[&str] = &[
     "format_time",
 ];
 
+/// Whether a template may use `name` without declaring it: a function, `omit`, `loop`.
+pub(super) fn is_global(name: &str) -> bool {
+    FUNCTIONS.contains(&name) || matches!(name, "omit" | "loop")
+}
+
 /// Words of the template language that may stand before `(`.
 const KEYWORDS: &[&str] = &[
     "and",
