@@ -23,6 +23,8 @@ pub(crate) enum FailureCode {
     Input,
     /// A path parameter rendered empty.
     Path,
+    /// An earlier row of the same input creates the same resource (the same `id`).
+    Duplicate,
     /// A capture failed on the response.
     Capture,
     /// An output record or an aggregate fact could not be made.
@@ -52,6 +54,7 @@ impl FailureCode {
             FailureCode::Payload => "payload",
             FailureCode::Input => "input",
             FailureCode::Path => "path",
+            FailureCode::Duplicate => "duplicate",
             FailureCode::Capture => "capture",
             FailureCode::Output => "output",
             FailureCode::Retry => "retry",

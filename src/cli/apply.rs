@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::progress::{Mode as Display, Progress, human_duration, print_summary};
+use super::progress::{Mode as Display, Progress, print_summary};
 use super::{Exit, report};
 use crate::engine::{
     self, Client, Continued, Credentials, ExecError, Input, Job, Listener, PlanSummary, Report,
@@ -72,6 +72,10 @@ pub(crate) struct ApplyArgs {
     /// Seconds to wait for each answer before treating it as lost.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     timeout: u64,
+    /// How the summary is printed on stdout: `json` prints one object for scripts (and
+    /// shows no progress bar).
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    output: super::OutputFormat,
 }
 
 fn parse_set(text: &str) -> Result<(String, String), String> {
@@ -183,6 +187,7 @@ fn decide_mode(args: &ApplyArgs, p: &Prepared) -> Option<Kind> {
 /// Locks the run's files, connects when the mode needs it, runs the engine once and
 /// reports.
 async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit {
+    let json = args.output == super::OutputFormat::Json;
     // One counting pass serves both the confirmation and the progress total.
     let total = match (&kind, &p.input) {
         (Kind::Apply | Kind::PlanOnline, Input::File { path, format, .. }) => {
@@ -242,7 +247,7 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
         if kind == Kind::PlanOffline {
             Display::Quiet
         } else {
-            Display::detect(quiet)
+            Display::detect(quiet || json)
         },
         p.manifest.name(),
     ));
@@ -257,11 +262,12 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
     }
     match outcome {
         Ok(Report::Plan(summary)) => {
-            print_plan_summary(
-                &p.manifest,
-                &summary,
-                &engine::PlanFiles::beside(&p.results_path),
-            );
+            let files = engine::PlanFiles::beside(&p.results_path);
+            if json {
+                print_json(&plan_summary_json(&p.manifest, &summary, &files));
+            } else {
+                print_plan_summary(&p.manifest, &summary, &files);
+            }
             if summary.by_result.keys().any(|k| k.is_failure()) {
                 Exit::RowsFailed
             } else {
@@ -280,10 +286,21 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
                     )),
                 }
             }
-            for (row, line, what) in &summary.failures {
-                eprintln!("row {row} (line {line}): {what}");
+            if json {
+                let mode = match kind {
+                    Kind::PlanOnline => "dry-run",
+                    Kind::Export => "export",
+                    _ => "apply",
+                };
+                let mut value = super::progress::summary_json(&summary, mode);
+                value["job"] = p.manifest.name().into();
+                print_json(&value);
+            } else {
+                for (row, line, what) in &summary.failures {
+                    eprintln!("row {row} (line {line}): {what}");
+                }
+                print_summary(&summary, kind == Kind::PlanOnline);
             }
-            print_summary(&summary, kind == Kind::PlanOnline);
             exit_for(&summary)
         }
         Err(e) => {
@@ -750,7 +767,7 @@ fn save_stdin(manifest: &Manifest, results: &Path) -> Result<PathBuf, Exit> {
 
 /// The input file and format: `--input` (format from its extension, else the manifest's)
 /// or the manifest's own input.
-fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
+pub(super) fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
     let declared = match manifest.input().format {
         InputFormat::Csv { delimiter } => Format::Csv { delimiter },
         InputFormat::Jsonl => Format::Jsonl,
@@ -779,6 +796,33 @@ fn input_of(manifest: &Manifest, over: Option<&Path>) -> (PathBuf, Format) {
         (None, d) => d,
     };
     (path.to_path_buf(), format)
+}
+
+/// Prints one JSON value on stdout.
+fn print_json(value: &serde_json::Value) {
+    println!("{value}");
+}
+
+/// An offline dry run's summary as JSON (`--output json`).
+fn plan_summary_json(
+    manifest: &Manifest,
+    summary: &PlanSummary,
+    plan: &engine::PlanFiles,
+) -> serde_json::Value {
+    serde_json::json!({
+        "job": manifest.name(),
+        "mode": "dry-run",
+        "rows": summary.rows,
+        "results": summary.by_result.iter()
+            .map(|(k, n)| (k.as_str().to_owned(), serde_json::json!(n)))
+            .collect::<serde_json::Map<_, _>>(),
+        "plan": super::progress::plan_json(&summary.requests, summary.estimate_secs),
+        "failures": summary.failures.iter().map(|(row, line, failure)| serde_json::json!({
+            "row": row, "line": line, "detail": failure.to_string()
+        })).collect::<Vec<_>>(),
+        "plan_path": plan.rows,
+        "plan_requests_path": plan.requests,
+    })
 }
 
 fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, plan: &engine::PlanFiles) {
@@ -812,27 +856,13 @@ fn print_plan_summary(manifest: &Manifest, summary: &PlanSummary, plan: &engine:
         summary.count(ResultKind::Skipped),
         failed,
     );
-    let width = summary
-        .requests
-        .iter()
-        .map(|c| c.step.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    println!("  {:<width$}  {:<6}  requests", "step", "method");
-    for count in summary.requests.iter().filter(|c| c.count > 0) {
-        println!(
-            "  {:<width$}  {:<6}  {}",
-            count.step,
-            count.method.as_str(),
-            count.count
-        );
-    }
-    println!(
-        "a real run would send {} requests: about {} at {} requests/second",
-        summary.total_requests(),
-        human_duration(Duration::from_secs_f64(summary.estimate_secs)),
-        manifest.per_second()
+    print!(
+        "{}",
+        super::progress::step_table(
+            &summary.requests,
+            summary.estimate_secs,
+            manifest.per_second()
+        )
     );
     println!("plan:    {}", plan.rows.display());
     println!("         {}", plan.requests.display());

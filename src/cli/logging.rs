@@ -7,8 +7,6 @@
 //! while one is shown ([`LogWriter`]). What gets logged, and that secrets never are, is the
 //! business of the code that logs, not of this module.
 
-use std::io::{self, IsTerminal};
-
 use tracing_subscriber::EnvFilter;
 
 use super::progress::LogWriter;
@@ -42,7 +40,7 @@ pub(crate) fn init(verbosity: i8, format: LogFormat) {
         .with_writer(|| LogWriter);
     // An error means a subscriber is already installed (a second `run` in one process).
     let _ = match format {
-        LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).try_init(),
+        LogFormat::Text => builder.with_ansi(super::color::enabled()).try_init(),
         LogFormat::Json => builder.json().with_ansi(false).try_init(),
     };
 }

@@ -2,9 +2,13 @@
 //! the terminal. Nothing else in the crate prints, and nothing depends on this module.
 
 mod apply;
+mod color;
+mod completions;
 // Used by `apply` once it runs for real; remove the allows when it is wired.
 mod confirm;
 mod exit;
+mod failed;
+mod init;
 mod logging;
 mod ops;
 mod progress;
@@ -40,6 +44,15 @@ struct Cli {
     /// How log lines are written on stderr.
     #[arg(long, value_enum, global = true, default_value = "text")]
     log_format: LogFormat,
+    /// When to colour messages: `auto` colours a terminal unless `NO_COLOR` is set.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: color::ColorChoice,
 }
 
 impl Cli {
@@ -59,12 +72,30 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Run a manifest's steps for every input row (or plan them with --dry-run).
     Apply(Box<apply::ApplyArgs>),
+    /// Write a new manifest: a step for one operation, or a copy of a shipped job.
+    Init(init::InitArgs),
+    /// Write the rows a run rejected or failed, with their errors, as a file to correct.
+    Failed(failed::FailedArgs),
     /// List the Gladly API operations a step can name.
     Ops(ops::OpsArgs),
     /// Print the JSON Schema of the manifest format (for editors).
     Schema,
     /// Serve the built-in Gladly simulator.
     Sandbox(sandbox::SandboxArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (or write every page into a folder with --dir).
+    Man(completions::ManArgs),
+}
+
+/// How a command reports what it did on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object, for scripts (diagnostics and errors still go to stderr).
+    Json,
 }
 
 /// Parses the process arguments, runs the chosen subcommand and returns its exit code.
@@ -82,6 +113,7 @@ pub fn run() -> ExitCode {
             return exit.into();
         }
     };
+    color::init(cli.color);
     logging::init(cli.verbosity(), cli.log_format);
     // A bug is one line, not a backtrace amid the run's output; a panic inside a row fails
     // that row (the summary says so) and the run goes on.
@@ -101,9 +133,13 @@ pub fn run() -> ExitCode {
     let exit = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Apply(args) => apply::run(&args, cli.quiet),
+        Command::Init(args) => init::run(&args),
+        Command::Failed(args) => failed::run(&args),
         Command::Ops(args) => ops::run(&args),
         Command::Schema => schema::run(),
         Command::Sandbox(args) => sandbox::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     };
     exit.into()
 }

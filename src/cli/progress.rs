@@ -254,11 +254,21 @@ struct Counts {
     throttled: u64,
 }
 
+/// The job name: bold when colour is on (`--color`, `NO_COLOR`).
+fn prefix() -> &'static str {
+    if super::color::enabled() {
+        "{prefix:.bold}"
+    } else {
+        "{prefix}"
+    }
+}
+
 fn bar_style() -> ProgressStyle {
     // Two lines, so that the counters fit next to a job name on an 80-column terminal.
-    ProgressStyle::with_template(
-        "{prefix:.bold} [{wide_bar}] {pos}/{len} rows ({percent}%)\n  {rate}, eta {eta_text}, {msg}",
-    )
+    ProgressStyle::with_template(&format!(
+        "{} [{{wide_bar}}] {{pos}}/{{len}} rows ({{percent}}%)\n  {{rate}}, eta {{eta_text}}, {{msg}}",
+        prefix()
+    ))
     .expect("the bar template is valid")
     .progress_chars("=> ")
     .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
@@ -278,14 +288,17 @@ fn bar_style() -> ProgressStyle {
 }
 
 fn spinner_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:.bold} {spinner} {pos} rows, {rate}, {msg}")
-        .expect("the spinner template is valid")
-        .with_key(
-            "rate",
-            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{}", rate_text(state.per_sec()));
-            },
-        )
+    ProgressStyle::with_template(&format!(
+        "{} {{spinner}} {{pos}} rows, {{rate}}, {{msg}}",
+        prefix()
+    ))
+    .expect("the spinner template is valid")
+    .with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}", rate_text(state.per_sec()));
+        },
+    )
 }
 
 /// `not done 3, retries 2, 429s 0`: the bar's message and the end of a plain line.
@@ -363,6 +376,70 @@ pub(crate) fn print_summary(summary: &RunSummary, dry_run: bool) {
     let _ = out.flush();
 }
 
+/// The summary as one JSON object, for scripts (`--output json`): the same facts as the
+/// text, with counts by result and outcome, the files written and the re-run command.
+pub(crate) fn summary_json(summary: &RunSummary, mode: &str) -> serde_json::Value {
+    use serde_json::json;
+    let kinds = |map: &std::collections::BTreeMap<ResultKind, u64>| {
+        map.iter()
+            .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    let mut value = json!({
+        "mode": mode,
+        "rows": summary.rows,
+        "results": kinds(&summary.by_result),
+        "outcomes": summary.by_outcome,
+        "requests": summary.requests,
+        "retries": summary.retries,
+        "throttled": summary.throttled,
+        "elapsed_secs": summary.elapsed.as_secs_f64(),
+        "results_path": summary.results_path,
+        "plan_path": summary.plan_path,
+        "written": summary.written.iter().map(|(path, records)| {
+            json!({ "path": path, "records": records })
+        }).collect::<Vec<_>>(),
+        "failures": summary.failures.iter().map(|(row, line, detail)| {
+            json!({ "row": row, "line": line, "detail": detail })
+        }).collect::<Vec<_>>(),
+        "stopped": summary.stop.as_ref().map(|stop| stop_text(stop, summary)),
+        "rerun": summary.rerun,
+    });
+    if summary.resumed > 0 {
+        value["resumed"] = json!({ "rows": summary.resumed, "by_result": kinds(&summary.left) });
+    }
+    if !summary.not_in_ledger.is_empty() {
+        value["not_in_ledger"] = json!(summary.not_in_ledger);
+    }
+    if let Some(ledger) = &summary.ledger {
+        value["ledger"] = json!({
+            "rows": ledger.rows(),
+            "results": kinds(&ledger.by_result),
+            "unknown": ledger.unknown.iter().map(|(row, keys, step)| {
+                json!({ "row": row, "keys": keys, "step": step })
+            }).collect::<Vec<_>>(),
+        });
+    }
+    if mode == "dry-run" {
+        value["plan"] = plan_json(&summary.plan_requests, summary.estimate_secs);
+    }
+    value
+}
+
+/// A dry run's requests per step and the estimate, as JSON.
+pub(crate) fn plan_json(
+    requests: &[crate::engine::StepCount],
+    estimate_secs: f64,
+) -> serde_json::Value {
+    serde_json::json!({
+        "steps": requests.iter().map(|c| serde_json::json!({
+            "step": c.step, "method": c.method.as_str(), "requests": c.count
+        })).collect::<Vec<_>>(),
+        "requests": requests.iter().map(|c| c.count).sum::<u64>(),
+        "estimate_secs": estimate_secs,
+    })
+}
+
 /// The text [`print_summary`] prints: what happened, how many requests it took, where the
 /// results are, and why the run stopped early if it did.
 pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
@@ -397,6 +474,13 @@ pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
         counts.join(", ")
     );
     write_outcomes(&mut out, summary);
+    if dry_run && !summary.plan_requests.is_empty() {
+        out.push_str(&step_table(
+            &summary.plan_requests,
+            summary.estimate_secs,
+            summary.per_second,
+        ));
+    }
     if summary.resumed > 0 {
         let by: Vec<String> = summary
             .left
@@ -465,6 +549,39 @@ pub(crate) fn summary_text(summary: &RunSummary, dry_run: bool) -> String {
     out
 }
 
+/// A dry run's requests per step and what a real run would take: printed the same way
+/// by the offline and the online dry run.
+pub(crate) fn step_table(
+    requests: &[crate::engine::StepCount],
+    estimate_secs: f64,
+    per_second: f64,
+) -> String {
+    let mut out = String::new();
+    let width = requests
+        .iter()
+        .map(|c| c.step.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(out, "  {:<width$}  {:<6}  requests", "step", "method");
+    for count in requests.iter().filter(|c| c.count > 0) {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<6}  {}",
+            count.step,
+            count.method.as_str(),
+            count.count
+        );
+    }
+    let total: u64 = requests.iter().map(|c| c.count).sum();
+    let _ = writeln!(
+        out,
+        "a real run would send {total} requests: about {} at {per_second} requests/second",
+        human_duration(Duration::from_secs_f64(estimate_secs)),
+    );
+    out
+}
+
 /// The whole ledger after a run: every class, the unknown rows and what to do next.
 fn write_ledger(out: &mut String, ledger: &crate::results::ledger::Totals, summary: &RunSummary) {
     let counts: Vec<String> = ResultKind::ALL
@@ -513,6 +630,16 @@ fn write_ledger(out: &mut String, ledger: &crate::results::ledger::Totals, summa
             "fix:     {} rejected: correct them in the input, then \
              `{rerun} --only-failed {results}`",
             plural(rejected, "row")
+        );
+        // `runner apply MANIFEST …` → `runner failed MANIFEST --results RESULTS`.
+        let manifest = rerun
+            .strip_prefix("runner apply ")
+            .and_then(|rest| rest.split(" --").next())
+            .unwrap_or("JOB.yaml");
+        let _ = writeln!(
+            out,
+            "         or `runner failed {manifest} --results {results}` writes them with their \
+             errors to a file to correct and feed back"
         );
     }
 }
@@ -748,6 +875,9 @@ mod tests {
             failures: Vec::new(),
             written: Vec::new(),
             export: false,
+            plan_requests: Vec::new(),
+            estimate_secs: 0.0,
+            per_second: 10.0,
         }
     }
 

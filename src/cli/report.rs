@@ -7,14 +7,14 @@ use crate::manifest::ManifestError;
 
 /// Prints a manifest's problems, rustc-style, with a count line.
 pub(crate) fn manifest_error(error: &ManifestError) {
-    eprint!("{}", error.render());
+    eprint!("{}", super::color::paint(&error.render()));
 }
 
 /// Prints diagnostics that point into `file` (whose text is `source`).
 pub(crate) fn diagnostics(file: &str, source: &str, list: &[Diagnostic]) {
     let mut err = std::io::stderr().lock();
     for d in list.iter().take(crate::diagnostic::MAX_DIAGNOSTICS) {
-        let _ = writeln!(err, "{}", d.render(file, source));
+        let _ = writeln!(err, "{}", super::color::paint(&d.render(file, source)));
     }
     if let Some(more) = list.len().checked_sub(crate::diagnostic::MAX_DIAGNOSTICS)
         && more > 0
@@ -29,5 +29,5 @@ pub(crate) fn diagnostics(file: &str, source: &str, list: &[Diagnostic]) {
 
 /// Prints one `error: …` line.
 pub(crate) fn error(message: &str) {
-    eprintln!("error: {message}");
+    eprint!("{}", super::color::paint(&format!("error: {message}\n")));
 }

@@ -125,6 +125,12 @@ pub(crate) struct RunSummary {
     /// The run converted rows into files (a job without steps): it is run again, not
     /// resumed.
     pub export: bool,
+    /// A dry run's requests per step, reads sent and writes planned alike.
+    pub plan_requests: Vec<super::plan::StepCount>,
+    /// Seconds a real run would take for them at the manifest's rate (dry run).
+    pub estimate_secs: f64,
+    /// The manifest's rate limit, requests per second.
+    pub per_second: f64,
 }
 
 impl RunSummary {

@@ -5,6 +5,7 @@
 //! in input order. The engine never prints and never picks an exit code; `cli` does both.
 
 pub(crate) mod client;
+mod duplicates;
 mod error;
 pub(crate) mod event;
 mod fetch;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 pub(crate) use client::{Client, Credentials};
 pub(crate) use error::ExecError;
 pub(crate) use event::{Event, Listener, RunSummary, Stop};
-pub(crate) use plan::{PlanSummary, resolve_params};
+pub(crate) use plan::{PlanSummary, StepCount, resolve_params};
 pub(crate) use run::{Continued, StopHandle};
 
 use crate::manifest::Manifest;

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::duplicates::Duplicates;
 use super::error::ExecError;
 use super::render::BaseContext;
 use super::steps::{Next, Walk};
@@ -92,6 +93,45 @@ struct Planned {
     reports: u64,
     /// Why the row failed, when it did.
     failure: Option<RowFailure>,
+    /// The resources the row creates with a client-chosen `id`, checked for duplicates in
+    /// input order when the row is written.
+    creates: Vec<Create>,
+    /// The row's cells, kept only when it creates something (for a duplicate's message).
+    values: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A create planned for a row, and what the row had planned before it.
+struct Create {
+    index: usize,
+    step: String,
+    id: String,
+    plan_len: usize,
+    requests_len: usize,
+    reports: u64,
+}
+
+impl Planned {
+    /// Fails the row at its first create that an earlier row already made, dropping that
+    /// request and the ones after it from the plan.
+    fn check_duplicates(&mut self, duplicates: &Duplicates) {
+        let values = self.values.take().unwrap_or_default();
+        for create in std::mem::take(&mut self.creates) {
+            if let Err(failure) = duplicates.claim(
+                create.index,
+                &create.step,
+                &create.id,
+                self.result.row,
+                &values,
+            ) {
+                self.plan.truncate(create.plan_len);
+                self.requests.truncate(create.requests_len);
+                self.reports = create.reports;
+                failure.apply_to(&mut self.result);
+                self.failure = Some(failure);
+                return;
+            }
+        }
+    }
 }
 
 /// Runs the dry run over `rows`, writing the results CSV and the plan file.
@@ -120,7 +160,10 @@ where
     };
     let host = options.host.as_deref().unwrap_or("");
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut write = |planned: &Planned| -> Result<(), ExecError> {
+    let duplicates = Duplicates::new(manifest);
+    let creates = &duplicates;
+    let mut write = |planned: &mut Planned| -> Result<(), ExecError> {
+        planned.check_duplicates(&duplicates);
         merge(&mut summary, planned);
         plan.write_all(&planned.plan)
             .map_err(|e| output_error(&options.plan_path, &e))?;
@@ -133,9 +176,9 @@ where
         // a cycle or a row waiting for a rejected one is planned as the run would end it.
         let all: Vec<_> = rows.collect();
         let keyed = keyed_rows(manifest, &base, &all);
-        let mut planned = plan_batch(manifest, &base, host, all, workers);
+        let mut planned = plan_batch(manifest, &base, creates, host, all, workers);
         mark_waits(&mut planned, &keyed);
-        planned.iter().try_for_each(&mut write)?;
+        planned.iter_mut().try_for_each(&mut write)?;
     } else {
         std::thread::scope(|scope| {
             let (batches, receive) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
@@ -149,8 +192,8 @@ where
                 }
             });
             for batch in receive {
-                plan_batch(manifest, &base, host, batch, workers)
-                    .iter()
+                plan_batch(manifest, &base, creates, host, batch, workers)
+                    .iter_mut()
                     .try_for_each(&mut write)?;
             }
             Ok::<(), ExecError>(())
@@ -257,6 +300,7 @@ fn mark_waits(planned: &mut [Planned], keyed: &[(u64, Option<String>, Option<Str
 fn plan_batch(
     manifest: &Manifest,
     base: &BaseContext,
+    creates: &Duplicates,
     host: &str,
     batch: Vec<Result<Row, RowError>>,
     workers: usize,
@@ -268,13 +312,15 @@ fn plan_batch(
         };
         // A bug in one row's rendering fails that row, not the run (nor its other rows).
         let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match item {
-            Ok(row) => plan_row(manifest, base, row, host),
+            Ok(row) => plan_row(manifest, base, creates, row, host),
             Err(e) => Planned {
                 result: RowFailure::unreadable_row(&e),
                 plan: Vec::new(),
                 requests: Vec::new(),
                 reports: 0,
                 failure: Some(RowFailure::unreadable(&e)),
+                creates: Vec::new(),
+                values: None,
             },
         }));
         planned.unwrap_or_else(|panic| {
@@ -287,6 +333,8 @@ fn plan_batch(
                 requests: Vec::new(),
                 reports: 0,
                 failure: Some(failure),
+                creates: Vec::new(),
+                values: None,
             }
         })
     };
@@ -331,13 +379,21 @@ fn merge(summary: &mut PlanSummary, planned: &Planned) {
     }
 }
 
-fn plan_row(manifest: &Manifest, base: &BaseContext, row: Row, host: &str) -> Planned {
+fn plan_row(
+    manifest: &Manifest,
+    base: &BaseContext,
+    creates: &Duplicates,
+    row: Row,
+    host: &str,
+) -> Planned {
     let mut planned = Planned {
         result: RowResult::new(row.number, row.line, ResultKind::Planned),
         plan: Vec::new(),
         requests: Vec::new(),
         reports: 0,
         failure: None,
+        creates: Vec::new(),
+        values: None,
     };
     planned.result.keys = key_values(manifest, &row);
     let mut walk = match Walk::begin(manifest, base, row, &mut planned.result, true) {
@@ -350,6 +406,19 @@ fn plan_row(manifest: &Manifest, base: &BaseContext, row: Row, host: &str) -> Pl
             Ok(Next::Send(pending)) => {
                 let row = planned.result.row;
                 let (step, rendered) = (&pending.step.name, &pending.rendered);
+                if let Some(id) = creates.id_of(pending.index, rendered.body.as_ref()) {
+                    planned.creates.push(Create {
+                        index: pending.index,
+                        step: step.clone(),
+                        id,
+                        plan_len: planned.plan.len(),
+                        requests_len: planned.requests.len(),
+                        reports: planned.reports,
+                    });
+                    if planned.values.is_none() {
+                        planned.values = Some(walk.row_values().clone());
+                    }
+                }
                 write_plan_line(&mut planned.plan, row, step, host, rendered, None)
                     .expect("writing to memory cannot fail");
                 planned.requests.push(pending.index);
@@ -416,7 +485,7 @@ pub(super) fn capture_columns(manifest: &Manifest) -> Vec<String> {
         .collect()
 }
 
-fn step_counts(manifest: &Manifest) -> Vec<StepCount> {
+pub(super) fn step_counts(manifest: &Manifest) -> Vec<StepCount> {
     manifest
         .steps()
         .iter()
@@ -432,9 +501,15 @@ fn step_counts(manifest: &Manifest) -> Vec<StepCount> {
 }
 
 fn estimate(manifest: &Manifest, summary: &PlanSummary) -> f64 {
-    let default = summary.total_requests() - summary.report_requests;
+    estimate_of(manifest, summary.total_requests(), summary.report_requests)
+}
+
+/// Seconds `requests` take at the manifest's rate, `reports` of them at the reports
+/// class's rate: the offline and the online dry run both estimate so.
+pub(super) fn estimate_of(manifest: &Manifest, requests: u64, reports: u64) -> f64 {
+    let default = requests - reports;
     let per_minute = f64::from(RateClass::Reports.per_minute().unwrap_or(10));
-    default as f64 / manifest.per_second() + summary.report_requests as f64 * 60.0 / per_minute
+    default as f64 / manifest.per_second() + reports as f64 * 60.0 / per_minute
 }
 
 /// One line of the plan file.

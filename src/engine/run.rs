@@ -20,6 +20,7 @@ use minijinja::Value;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::client::{Client, Response, SendError};
+use super::duplicates::Duplicates;
 use super::error::ExecError;
 use super::event::{Event, Listener, RunSummary, Stop};
 use super::limiter::Limiter;
@@ -31,6 +32,7 @@ use super::send::{
 };
 use super::steps::{Next, Pending, Walk};
 use crate::catalog::Method;
+use crate::catalog::RateClass;
 use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Manifest, Step};
 use crate::output::{Emitted, Emitter, Sinks};
@@ -162,6 +164,10 @@ struct Stats {
     requests: AtomicU64,
     throttled: AtomicU64,
     retries: AtomicU64,
+    /// A dry run's requests per step index (sent reads and planned writes alike), and
+    /// how many of them are in the reports rate class.
+    planned: Mutex<Vec<u64>>,
+    planned_reports: AtomicU64,
 }
 
 /// Everything a row task needs, shared.
@@ -183,6 +189,8 @@ struct Shared {
     columns: Columns,
     /// Whether the API still answers.
     health: Mutex<Health>,
+    /// The resources created so far with a client-chosen `id`, to report duplicates.
+    duplicates: Duplicates,
 }
 
 /// A row's finished record plus its plan lines (dry run), tagged with its dispatch order.
@@ -285,6 +293,7 @@ where
         let sinks = Sinks::create(&emitter).map_err(ExecError::Output)?;
         (Some(Arc::new(emitter)), Some(sinks))
     };
+    let duplicates = Duplicates::new(&manifest);
     let shared = Arc::new(Shared {
         emitter: emitter.clone(),
         base,
@@ -302,6 +311,7 @@ where
             transit_rows: 0,
             last_answer: Instant::now(),
         }),
+        duplicates,
     });
     shared.listener.event(&Event::Started {
         total: shared.options.total,
@@ -327,6 +337,18 @@ where
     summary.requests = shared.stats.requests.load(Ordering::Relaxed);
     summary.throttled = shared.stats.throttled.load(Ordering::Relaxed);
     summary.retries = shared.stats.retries.load(Ordering::Relaxed);
+    if shared.options.plan_path.is_some() {
+        let planned = shared.stats.planned.lock().expect("stats");
+        let mut counts = super::plan::step_counts(&shared.manifest);
+        for (count, n) in counts.iter_mut().zip(planned.iter()) {
+            count.count = *n;
+        }
+        let total = counts.iter().map(|c| c.count).sum();
+        let reports = shared.stats.planned_reports.load(Ordering::Relaxed);
+        summary.estimate_secs = super::plan::estimate_of(&shared.manifest, total, reports);
+        summary.plan_requests = counts;
+        summary.per_second = shared.manifest.per_second();
+    }
     summary.elapsed = started.elapsed();
     summary
         .results_path
@@ -811,11 +833,34 @@ async fn drive<'m>(
             }
         };
         let write = pending.is_write();
+        if write
+            && let Some(id) = shared
+                .duplicates
+                .id_of(pending.index, pending.rendered.body.as_ref())
+        {
+            shared.duplicates.claim(
+                pending.index,
+                &pending.step.name,
+                &id,
+                result.row,
+                walk.row_values(),
+            )?;
+        }
         if planning {
             let host = shared.client.host();
             let (step, rendered) = (&pending.step.name, &pending.rendered);
             write_plan_line(plan, result.row, step, host, rendered, Some(!write))
                 .expect("writing to memory cannot fail");
+            {
+                let mut planned = shared.stats.planned.lock().expect("stats");
+                if planned.len() <= pending.index {
+                    planned.resize(pending.index + 1, 0);
+                }
+                planned[pending.index] += 1;
+            }
+            if pending.request.operation.rate_class == RateClass::Reports {
+                shared.stats.planned_reports.fetch_add(1, Ordering::Relaxed);
+            }
             if write {
                 next = walk.planned(&pending, result)?;
                 continue;

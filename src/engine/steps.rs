@@ -55,6 +55,11 @@ pub(crate) struct Walk<'m> {
 }
 
 impl<'m> Walk<'m> {
+    /// The row's cells.
+    pub(crate) fn row_values(&self) -> &serde_json::Map<String, serde_json::Value> {
+        self.ctx.row_map()
+    }
+
     /// Starts a row: checks its required columns and evaluates the manifest's `vars`.
     /// `result` is marked planned (a dry run) or done until a step says otherwise.
     pub(crate) fn begin(

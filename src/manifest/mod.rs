@@ -11,6 +11,7 @@ mod model;
 mod outputs;
 pub(crate) mod raw;
 mod request;
+mod schema;
 mod validate;
 pub(crate) mod yaml;
 
@@ -23,6 +24,7 @@ pub(crate) use model::{
     Action, Aggregate, ApiSource, Column, ColumnValue, InputFormat, Manifest, Measure, Output,
     OutputFormat, PathPart, Request, Rule, Step, StepKind,
 };
+pub(crate) use schema::json_schema;
 
 /// A manifest that passed validation, with any warnings found on the way.
 #[derive(Debug)]
@@ -183,58 +185,6 @@ impl Manifest {
     }
 }
 
-/// The manifest format as a JSON Schema (draft 2020-12), for editors and `runner schema`.
-pub(crate) fn json_schema() -> String {
-    let schema = schemars::schema_for!(raw::RawManifest);
-    let mut value = serde_json::to_value(&schema).expect("a schema serialises");
-    drop_null_types(&mut value);
-    value["required"] = serde_json::json!(["version", "name", "input"]);
-    // A job sends requests (`steps`) or converts rows (`outputs`, `aggregates`).
-    value["anyOf"] = serde_json::json!([
-        {"required": ["steps"]}, {"required": ["outputs"]}, {"required": ["aggregates"]}
-    ]);
-    let mut text = serde_json::to_string_pretty(&value).expect("a schema serialises");
-    text.push('\n');
-    text
-}
-
-/// Optional keys are simply absent in a manifest: `null` is not a value worth offering in
-/// an editor, so `["string", "null"]` becomes `"string"` and `anyOf [X, null]` becomes X.
-fn drop_null_types(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::Array(types)) = map.get_mut("type") {
-                types.retain(|t| t != "null");
-                if types.len() == 1 {
-                    let only = types.remove(0);
-                    map.insert("type".into(), only);
-                }
-            }
-            if let Some(Value::Array(options)) = map.get("anyOf") {
-                let kept: Vec<Value> = options
-                    .iter()
-                    .filter(|o| o.get("type") != Some(&Value::from("null")))
-                    .cloned()
-                    .collect();
-                if kept.len() == 1 {
-                    map.remove("anyOf");
-                    if let Value::Object(inner) = &kept[0] {
-                        for (k, v) in inner {
-                            map.insert(k.clone(), v.clone());
-                        }
-                    }
-                } else {
-                    map.insert("anyOf".into(), Value::Array(kept));
-                }
-            }
-            map.values_mut().for_each(drop_null_types);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_null_types),
-        _ => {}
-    }
-}
-
 /// The largest manifest read.
 pub(crate) const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 
@@ -262,68 +212,6 @@ fn text_of(bytes: &[u8]) -> Result<String, (Option<Span>, String)> {
                     bytes[e.valid_up_to()]
                 ),
             ))
-        }
-    }
-}
-
-#[cfg(test)]
-mod schema_tests {
-    use super::{json_schema, yaml};
-
-    fn as_json(text: &str) -> serde_json::Value {
-        yaml::parse(text).unwrap().unwrap().to_json()
-    }
-
-    /// Every shipped job and valid fixture passes the schema editors are given (read as
-    /// YAML 1.2, as the runner reads it: `on` is a key, not `true`).
-    #[test]
-    fn the_schema_accepts_every_shipped_job_and_valid_fixture() {
-        let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
-        let validator = jsonschema::validator_for(&schema).unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut checked = 0;
-        for dir in ["jobs", "tests/fixtures/valid"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                let path = entry.unwrap().path();
-                if path.extension().is_none_or(|e| e != "yaml") {
-                    continue;
-                }
-                let value = as_json(&std::fs::read_to_string(&path).unwrap());
-                let errors: Vec<String> = validator
-                    .iter_errors(&value)
-                    .map(|e| format!("{} at {}", e, e.instance_path()))
-                    .collect();
-                assert!(errors.is_empty(), "{}: {errors:?}", path.display());
-                checked += 1;
-            }
-        }
-        assert!(checked >= 20, "only {checked} manifests checked");
-    }
-
-    /// Structural mistakes `validate` refuses, the schema refuses too.
-    #[test]
-    fn the_schema_refuses_structural_mistakes() {
-        let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
-        let validator = jsonschema::validator_for(&schema).unwrap();
-        let base = "version: 1\nname: x\ninput: { csv: rows.csv }\n";
-        for (what, text) in [
-            ("no input", "version: 1\nname: x\nsteps: []\n".to_owned()),
-            ("nothing to do", base.to_owned()),
-            ("unknown top key", format!("{base}steps: []\nstpes: []\n")),
-            ("steps not a list", format!("{base}steps: {{ a: 1 }}\n")),
-            (
-                "unknown step key",
-                format!("{base}steps:\n  - name: s\n    reqest: GET /api/v1/agents\n"),
-            ),
-            (
-                "unknown input key",
-                "version: 1\nname: x\ninput: { cvs: rows.csv }\nsteps: []\n".to_owned(),
-            ),
-        ] {
-            assert!(
-                !validator.is_valid(&as_json(&text)),
-                "the schema accepts a manifest with {what}"
-            );
         }
     }
 }

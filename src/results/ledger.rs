@@ -369,6 +369,20 @@ fn identity_of(cells: &[String]) -> Option<String> {
     Some(format!("{}\u{1f}{}", cells[n - 2], cells[n - 1]))
 }
 
+/// The header and the current line of every row of a ledger (its journal folded in), in
+/// first-seen order. The caller holds the ledger's lock.
+pub(crate) fn current_lines(
+    results: &Path,
+) -> Result<(Vec<String>, Vec<Vec<String>>), LedgerError> {
+    let mut lines = read_lines(results)?;
+    let rows = lines
+        .order
+        .iter()
+        .filter_map(|id| lines.by_id.remove(id))
+        .collect();
+    Ok((lines.header, rows))
+}
+
 /// Reads a ledger's CSV (cutting a torn last line) and its journal.
 fn read_lines(results: &Path) -> Result<Lines, LedgerError> {
     truncate_torn_line(results).map_err(io_at(results))?;

@@ -8,6 +8,7 @@
 //! that make the file a run's durable state live in [`ledger`]. This module knows nothing
 //! about manifests or HTTP.
 
+pub(crate) mod failed;
 pub(crate) mod ledger;
 
 use std::fmt;
