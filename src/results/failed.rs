@@ -209,19 +209,21 @@ impl Sink {
     fn new(file: File, format: Format, columns: Option<&[String]>) -> Sink {
         match (format, columns) {
             (Format::Csv { delimiter }, Some(columns)) => Sink::Csv {
+                columns: Self::own_columns(columns),
                 out: Box::new(
                     csv::WriterBuilder::new()
                         .delimiter(delimiter)
                         .from_writer(BufWriter::new(file)),
                 ),
-                columns: columns.to_vec(),
                 wrote_header: false,
             },
             _ => Sink::Jsonl(BufWriter::new(file)),
         }
     }
 
-    /// The name of the error column: `error`, or `error_2`… when the input has one.
+    /// The name of the error column: `error`, or `error_2`… when the input has one. A
+    /// failed-rows file fed back as input ends with its `error` column: that one is
+    /// reused (see [`Sink::own_columns`]).
     fn error_column(columns: &[String]) -> String {
         let taken: HashSet<&str> = columns.iter().map(String::as_str).collect();
         // At most one more name than there are columns is ever needed.
@@ -229,6 +231,15 @@ impl Sink {
             .chain((2..=columns.len() + 1).map(|n| format!("{ERROR_COLUMN}_{n}")))
             .find(|name| !taken.contains(name.as_str()))
             .unwrap_or_default()
+    }
+
+    /// The input's columns, without the `error` column a failed-rows file fed back as
+    /// input ends with (it is written afresh).
+    fn own_columns(columns: &[String]) -> Vec<String> {
+        match columns.split_last() {
+            Some((last, rest)) if last == ERROR_COLUMN => rest.to_vec(),
+            _ => columns.to_vec(),
+        }
     }
 
     fn header(&mut self) -> io::Result<()> {
@@ -263,7 +274,11 @@ impl Sink {
             }
             Sink::Jsonl(out) => {
                 let mut object = values.clone();
-                let key = Self::error_column(&object.keys().cloned().collect::<Vec<_>>());
+                let keys: Vec<String> = object.keys().cloned().collect();
+                let key = match keys.last() {
+                    Some(last) if last == ERROR_COLUMN => last.clone(),
+                    _ => Self::error_column(&keys),
+                };
                 object.insert(key, Value::String(error.to_owned()));
                 serde_json::to_writer(&mut *out, &object)?;
                 out.write_all(b"\n")?;
@@ -289,6 +304,15 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_rows_file_fed_back_keeps_one_error_column() {
+        let columns = ["a".to_owned(), "error".to_owned()];
+        assert_eq!(Sink::own_columns(&columns), ["a"]);
+        let inner = ["error".to_owned(), "b".to_owned()];
+        assert_eq!(Sink::own_columns(&inner), inner);
+        assert_eq!(Sink::error_column(&inner), "error_2");
+    }
 
     #[test]
     fn the_error_column_never_takes_an_input_column() {

@@ -18,4 +18,5 @@ mod jobs_wfm;
 mod resume;
 mod sandbox;
 mod stub;
+mod surface;
 mod validate;
