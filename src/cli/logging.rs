@@ -7,7 +7,9 @@
 //! while one is shown ([`LogWriter`]). What gets logged, and that secrets never are, is the
 //! business of the code that logs, not of this module.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::progress::LogWriter;
 
@@ -28,25 +30,31 @@ pub(crate) enum LogFormat {
 /// number of `-v` otherwise. Does nothing if a subscriber is already installed.
 pub(crate) fn init(verbosity: i8, format: LogFormat) {
     let rust_log = std::env::var("RUST_LOG").ok();
-    let filter = match EnvFilter::try_new(directives(verbosity, rust_log.as_deref())) {
+    let filter: Targets = match directives(verbosity, rust_log.as_deref()).parse() {
         Ok(filter) => filter,
         Err(err) => {
             eprintln!("warning: ignoring `RUST_LOG`: {err}");
-            EnvFilter::new(directives(verbosity, None))
+            directives(verbosity, None)
+                .parse()
+                .expect("our own directives parse")
         }
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| LogWriter);
+    let layer = tracing_subscriber::fmt::layer().with_writer(|| LogWriter);
     // An error means a subscriber is already installed (a second `run` in one process).
     let _ = match format {
-        LogFormat::Text => builder.with_ansi(super::color::enabled()).try_init(),
-        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(layer.with_ansi(super::color::enabled()))
+            .with(filter)
+            .try_init(),
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(layer.json().with_ansi(false))
+            .with(filter)
+            .try_init(),
     };
 }
 
 /// The filter: every crate at `warn` (`error` with `-q`), ours at the asked verbosity,
-/// then `RUST_LOG`'s directives, which win for the targets they name.
+/// then `RUST_LOG`'s `target=level` directives, which win for the targets they name.
 fn directives(verbosity: i8, rust_log: Option<&str>) -> String {
     let (others, ours) = match verbosity {
         i8::MIN..=-1 => ("error", "error"),
@@ -66,7 +74,6 @@ fn directives(verbosity: i8, rust_log: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use tracing::Level;
-    use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
 
@@ -74,7 +81,8 @@ mod tests {
     /// A macro because `enabled!` needs the target and level as constants.
     macro_rules! enabled {
         ($filter:expr, $target:literal, $level:ident) => {{
-            let subscriber = tracing_subscriber::registry().with(EnvFilter::new(&$filter));
+            let filter: Targets = $filter.parse().unwrap();
+            let subscriber = tracing_subscriber::registry().with(filter);
             tracing::subscriber::with_default(subscriber, || {
                 tracing::enabled!(target: $target, Level::$level)
             })
