@@ -49,7 +49,8 @@ fn init_writes_a_manifest_that_validates_and_never_overwrites() {
     let schema = test.run_args(&["schema"]);
     schema.expect(0, &[]);
     assert_eq!(test.read("jobs/manifest.schema.json"), schema.stdout());
-    test.run_args(&["validate", "jobs/close.yaml"]).expect(0, &[]);
+    test.run_args(&["validate", "jobs/close.yaml"])
+        .expect(0, &[]);
 
     // A second init with the same name changes nothing.
     std::fs::write(test.dir().join("jobs/close.yaml"), "edited").unwrap();
@@ -78,7 +79,10 @@ fn init_writes_a_manifest_that_validates_and_never_overwrites() {
     test.run_args(&["validate", "mine/cc.yaml"]).expect(0, &[]);
 
     let wrong = test.run_args(&["init", "x.yaml", "--operation", "createCustomr"]);
-    wrong.expect(1, &["no operation `createCustomr` (did you mean `createCustomer`?)"]);
+    wrong.expect(
+        1,
+        &["no operation `createCustomr` (did you mean `createCustomer`?)"],
+    );
     let wrong = test.run_args(&["init", "x.yaml", "--from", "create-customer"]);
     wrong.expect(1, &["(did you mean `create-customers`?)"]);
     assert!(!test.dir().join("x.yaml").exists());
@@ -98,7 +102,12 @@ fn init_inside_the_repository_points_at_its_schema() {
         test.read("project/jobs/new.yaml")
             .starts_with("# yaml-language-server: $schema=../schemas/manifest.schema.json\n")
     );
-    assert!(!test.dir().join("project/jobs/manifest.schema.json").exists());
+    assert!(
+        !test
+            .dir()
+            .join("project/jobs/manifest.schema.json")
+            .exists()
+    );
     let list = test.run_args(&["init", "--list"]);
     list.expect(0, &[]);
     assert!(list.stdout().lines().count() >= 22, "{}", list.stdout());
@@ -122,7 +131,11 @@ fn duplicates_inside_one_input_are_named_and_never_sent() {
     let lines = csv_maps(&plan.read("results/customers.plan.csv"));
     assert_eq!(lines[2]["error_code"], "duplicate");
     let requests = plan.read("results/customers.plan.jsonl");
-    assert_eq!(requests.lines().count(), 3, "the duplicate is not in the plan");
+    assert_eq!(
+        requests.lines().count(),
+        3,
+        "the duplicate is not in the plan"
+    );
 
     let out = test.run_args(&["apply", "job.yaml"]);
     out.expect(3, &["row 3 (line 4): step `create`: same `email` as row 1"]);
@@ -145,14 +158,11 @@ fn duplicates_inside_one_input_are_named_and_never_sent() {
 #[test]
 fn failed_rows_come_back_with_their_errors_and_run_once_corrected() {
     let org = Org::start(SandboxOptions::unlimited());
-    let test = org
-        .env(Test::new())
-        .file("job.yaml", CUSTOMERS_JOB)
-        .file(
-            "rows.csv",
-            "name,email,other\nAnn,ann@example.com,\nCarl,carl@example.com,ann@example.com\n\
+    let test = org.env(Test::new()).file("job.yaml", CUSTOMERS_JOB).file(
+        "rows.csv",
+        "name,email,other\nAnn,ann@example.com,\nCarl,carl@example.com,ann@example.com\n\
              Dee,dee@example.com,\n",
-        );
+    );
     let out = test.run_args(&["apply", "job.yaml"]);
     out.expect(3, &["row 2 (line 3): step `create`:"]);
     assert!(
@@ -266,7 +276,10 @@ fn json_output_gives_scripts_the_summary() {
     let test = org
         .env(Test::new())
         .file("job.yaml", CUSTOMERS_JOB)
-        .file("bad.yaml", "version: 1\nname: x\ninput: { csv: rows.csv }\nstpes: []\n")
+        .file(
+            "bad.yaml",
+            "version: 1\nname: x\ninput: { csv: rows.csv }\nstpes: []\n",
+        )
         .file(
             "rows.csv",
             "name,email,other\nAnn,ann@example.com,\nAnn2,ann@example.com,\n",
@@ -313,7 +326,11 @@ fn colour_is_off_in_a_pipe_and_on_when_forced() {
     assert!(!plain.stderr().contains('\x1b'));
     let forced = test.run_args(&["validate", "bad.yaml", "--color", "always"]);
     assert_eq!(forced.code(), 2);
-    assert!(forced.stderr().contains("\x1b[1;31merror\x1b[0m"), "{}", forced.stderr());
+    assert!(
+        forced.stderr().contains("\x1b[1;31merror\x1b[0m"),
+        "{}",
+        forced.stderr()
+    );
     let never = Test::new()
         .file("bad.yaml", "version: 1\nname: x\nstpes: []\n")
         .env("NO_COLOR", "1");
@@ -343,7 +360,12 @@ fn completions_and_man_pages_cover_every_command() {
     assert!(man.stdout().contains(".TH runner 1"), "{}", man.stdout());
     let pages = test.run_args(&["man", "--dir", "man"]);
     pages.expect(0, &[]);
-    for page in ["runner.1", "runner-apply.1", "runner-init.1", "runner-failed.1"] {
+    for page in [
+        "runner.1",
+        "runner-apply.1",
+        "runner-init.1",
+        "runner-failed.1",
+    ] {
         let text = test.read(&format!("man/{page}"));
         assert!(text.contains(".SH"), "{page}");
     }
