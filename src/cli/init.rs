@@ -361,12 +361,28 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// The job's name: the file stem.
+/// The job's name: the file stem, as a manifest name must be (lowercase letters, digits,
+/// `-` and `_`; `My Job.yaml` gives `my-job`).
 fn job_name(file: &Path) -> String {
-    file.file_stem().map_or_else(
-        || "new-job".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    )
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut name = String::new();
+    for c in stem.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+            name.push(c);
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches('-');
+    if name.is_empty() {
+        "new-job".to_owned()
+    } else {
+        name.to_owned()
+    }
 }
 
 fn from_shipped(file: &Path, job: &Shipped) -> Plan {
@@ -626,6 +642,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn job_names_are_valid_manifest_names() {
+        assert_eq!(job_name(Path::new("jobs/My Job.yaml")), "my-job");
+        assert_eq!(job_name(Path::new("close_old.yaml")), "close_old");
+        assert_eq!(job_name(Path::new("jobs/ünï.yaml")), "n");
+        assert_eq!(job_name(Path::new("jobs/%%.yaml")), "new-job");
     }
 
     #[test]

@@ -3,34 +3,34 @@
 //! `id` to the same step, it is a duplicate of the first row in the input, reported as
 //! such ("same `email:1` as row 12") and never sent, instead of being answered 409 and
 //! taken for a resource an earlier run created. The real run and the dry run both ask.
+//!
+//! Memory is one 64-bit hash and one row number per created `id`. The columns a message
+//! names are found only for a duplicate, from the duplicate row alone: the cells whose
+//! blanking changes the `id` it renders.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::Mutex;
 
-use serde_json::{Map, Value};
+use minijinja::Value;
 
+use super::render::{BaseContext, RowContext};
 use crate::catalog::Method;
 use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Manifest, StepKind};
+use crate::template::BodyTemplate;
 
-/// The `id`s sent so far, per step, with the row that sent each first.
+/// The `id`s created so far, per step, with the row that sent each first.
 #[derive(Debug, Default)]
 pub(super) struct Duplicates {
     /// Per step index: whether the step creates with a client-chosen `id`.
     creates: Vec<bool>,
-    /// `(step index, id)` → the first row that sent it, and that row's cells.
-    claims: Mutex<HashMap<(usize, String), Claim>>,
+    /// Hash of `(step index, id)` → the first row that sent it.
+    claims: Mutex<HashMap<u64, u64>>,
 }
 
-#[derive(Debug)]
-struct Claim {
-    row: u64,
-    /// The row's non-empty cells, to name the ones a duplicate shares.
-    cells: Vec<(String, String)>,
-}
-
-/// Most cells named in a duplicate's message.
-const NAMED_CELLS: usize = 3;
+/// Most columns named in a duplicate's message.
+const NAMED_COLUMNS: usize = 3;
 
 impl Duplicates {
     pub(super) fn new(manifest: &Manifest) -> Self {
@@ -38,7 +38,9 @@ impl Duplicates {
             .steps()
             .iter()
             .map(|step| match &step.kind {
-                StepKind::Request(r) => r.method == Method::Post && r.operation.mutates,
+                StepKind::Request(r) => {
+                    r.method == Method::Post && r.operation.mutates && id_template(r).is_some()
+                }
                 StepKind::Decide(_) => false,
             })
             .collect();
@@ -50,75 +52,105 @@ impl Duplicates {
 
     /// The `id` a write of step `index` creates, when the step creates with a
     /// client-chosen one.
-    pub(super) fn id_of(&self, index: usize, body: Option<&Value>) -> Option<String> {
+    pub(super) fn id_of(&self, index: usize, body: Option<&serde_json::Value>) -> Option<String> {
         if !self.creates.get(index).copied().unwrap_or(false) {
             return None;
         }
-        body.and_then(|b| b.get("id")).and_then(id_text)
+        match body?.get("id")? {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
     }
 
-    /// Records that `row` creates `id` at step `index`; a failure when an earlier row of
-    /// this input already did.
-    pub(super) fn claim(
-        &self,
-        index: usize,
-        step: &str,
-        id: &str,
-        row: u64,
-        values: &Map<String, Value>,
-    ) -> Result<(), RowFailure> {
+    /// Records that `row` creates `id` at step `index`; the earlier row that already did,
+    /// if one did.
+    pub(super) fn claim(&self, index: usize, id: &str, row: u64) -> Result<(), u64> {
+        let key = BuildHasherDefault::<DefaultHasher>::default().hash_one((index, id));
         let mut claims = self.claims.lock().expect("claims");
-        let first = claims
-            .entry((index, id.to_owned()))
-            .or_insert_with(|| Claim {
-                row,
-                cells: values
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), cell(v)?)))
-                    .collect(),
-            });
-        if first.row == row {
-            return Ok(());
-        }
-        let shared: Vec<String> = first
-            .cells
-            .iter()
-            .filter(|(k, v)| values.get(k).and_then(cell).as_deref() == Some(v.as_str()))
-            .map(|(k, _)| format!("`{k}`"))
-            .collect();
-        let same = match shared.len() {
-            0 => "same `id`".to_owned(),
-            n if n == first.cells.len() && n == values.len() => "same content".to_owned(),
-            n if n > NAMED_CELLS => format!("same {}, …", shared[..NAMED_CELLS].join(", ")),
-            _ => format!("same {}", shared.join(", ")),
-        };
-        Err(RowFailure {
-            step: step.to_owned(),
-            code: FailureCode::Duplicate,
-            detail: format!(
-                "{same} as row {}: both create `id` {id} (a duplicate in the input; not sent)",
-                first.row
-            ),
-            span: None,
-        })
+        let first = *claims.entry(key).or_insert(row);
+        if first == row { Ok(()) } else { Err(first) }
     }
 }
 
-/// An `id` as text: a string, or a number written as one.
-fn id_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+/// The body's `id` template of a request, when it has one.
+fn id_template(request: &crate::manifest::Request) -> Option<&BodyTemplate> {
+    match request.body.as_ref()? {
+        BodyTemplate::Object(fields) => fields
+            .iter()
+            .find(|(k, _)| k == "id")
+            .map(|(_, t)| t)
+            .filter(|t| matches!(t, BodyTemplate::Template(_))),
         _ => None,
     }
 }
 
-/// A cell as text, `None` when blank.
-fn cell(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+/// The failure of a row whose create at step `index` repeats row `first`'s `id`. `row` is
+/// the row's value as templates see it; the message names the cells that make the `id`.
+pub(super) fn failure(
+    manifest: &Manifest,
+    base: &BaseContext,
+    index: usize,
+    id: &str,
+    first: u64,
+    row: &Value,
+) -> RowFailure {
+    let step = &manifest.steps()[index];
+    let columns = determinants(manifest, base, index, id, row);
+    let same = match columns.len() {
+        0 => "same `id`".to_owned(),
+        n if n > NAMED_COLUMNS => format!("same {}, …", columns[..NAMED_COLUMNS].join(", ")),
+        _ => format!("same {}", columns.join(", ")),
+    };
+    RowFailure {
+        step: step.name.clone(),
+        code: FailureCode::Duplicate,
+        detail: format!(
+            "{same} as row {first}: both create `id` {id} (a duplicate in the input; not sent)"
+        ),
+        span: None,
     }
+}
+
+/// The row's non-empty cells whose blanking changes the `id` step `index` renders, as
+/// `` `column` ``. Cells read only through captures of earlier steps are not found.
+fn determinants(
+    manifest: &Manifest,
+    base: &BaseContext,
+    index: usize,
+    id: &str,
+    row: &Value,
+) -> Vec<String> {
+    let Some(values) = crate::template::json_map_of(row) else {
+        return Vec::new();
+    };
+    let StepKind::Request(request) = &manifest.steps()[index].kind else {
+        return Vec::new();
+    };
+    let Some(template) = id_template(request) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (column, value) in values {
+        if value.as_str().is_some_and(|s| s.trim().is_empty()) || value.is_null() {
+            continue;
+        }
+        let mut blanked = values.clone();
+        blanked.insert(column.clone(), serde_json::Value::String(String::new()));
+        let mut ctx = RowContext::new(base, blanked);
+        if ctx.eval_vars(manifest).is_err() {
+            // The id cannot be made without this cell: it makes the id.
+            out.push(format!("`{column}`"));
+            continue;
+        }
+        let same = match template.render(&ctx.value()) {
+            Ok(Some(serde_json::Value::String(s))) => s == id,
+            Ok(Some(serde_json::Value::Number(n))) => n.to_string() == id,
+            _ => false,
+        };
+        if !same {
+            out.push(format!("`{column}`"));
+        }
+    }
+    out
 }

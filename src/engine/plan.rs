@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::duplicates::Duplicates;
+use super::duplicates::{self, Duplicates};
 use super::error::ExecError;
 use super::render::BaseContext;
 use super::steps::{Next, Walk};
@@ -96,14 +96,14 @@ struct Planned {
     /// The resources the row creates with a client-chosen `id`, checked for duplicates in
     /// input order when the row is written.
     creates: Vec<Create>,
-    /// The row's cells, kept only when it creates something (for a duplicate's message).
-    values: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The row as templates saw it, kept when it creates something (a shared value, for a
+    /// duplicate's message).
+    row: Option<minijinja::Value>,
 }
 
 /// A create planned for a row, and what the row had planned before it.
 struct Create {
     index: usize,
-    step: String,
     id: String,
     plan_len: usize,
     requests_len: usize,
@@ -113,16 +113,12 @@ struct Create {
 impl Planned {
     /// Fails the row at its first create that an earlier row already made, dropping that
     /// request and the ones after it from the plan.
-    fn check_duplicates(&mut self, duplicates: &Duplicates) {
-        let values = self.values.take().unwrap_or_default();
+    fn check_duplicates(&mut self, manifest: &Manifest, base: &BaseContext, dups: &Duplicates) {
+        let row = self.row.take().unwrap_or_default();
         for create in std::mem::take(&mut self.creates) {
-            if let Err(failure) = duplicates.claim(
-                create.index,
-                &create.step,
-                &create.id,
-                self.result.row,
-                &values,
-            ) {
+            if let Err(first) = dups.claim(create.index, &create.id, self.result.row) {
+                let failure =
+                    duplicates::failure(manifest, base, create.index, &create.id, first, &row);
                 self.plan.truncate(create.plan_len);
                 self.requests.truncate(create.requests_len);
                 self.reports = create.reports;
@@ -163,7 +159,7 @@ where
     let duplicates = Duplicates::new(manifest);
     let creates = &duplicates;
     let mut write = |planned: &mut Planned| -> Result<(), ExecError> {
-        planned.check_duplicates(&duplicates);
+        planned.check_duplicates(manifest, &base, &duplicates);
         merge(&mut summary, planned);
         plan.write_all(&planned.plan)
             .map_err(|e| output_error(&options.plan_path, &e))?;
@@ -320,7 +316,7 @@ fn plan_batch(
                 reports: 0,
                 failure: Some(RowFailure::unreadable(&e)),
                 creates: Vec::new(),
-                values: None,
+                row: None,
             },
         }));
         planned.unwrap_or_else(|panic| {
@@ -334,7 +330,7 @@ fn plan_batch(
                 reports: 0,
                 failure: Some(failure),
                 creates: Vec::new(),
-                values: None,
+                row: None,
             }
         })
     };
@@ -393,7 +389,7 @@ fn plan_row(
         reports: 0,
         failure: None,
         creates: Vec::new(),
-        values: None,
+        row: None,
     };
     planned.result.keys = key_values(manifest, &row);
     let mut walk = match Walk::begin(manifest, base, row, &mut planned.result, true) {
@@ -409,14 +405,13 @@ fn plan_row(
                 if let Some(id) = creates.id_of(pending.index, rendered.body.as_ref()) {
                     planned.creates.push(Create {
                         index: pending.index,
-                        step: step.clone(),
                         id,
                         plan_len: planned.plan.len(),
                         requests_len: planned.requests.len(),
                         reports: planned.reports,
                     });
-                    if planned.values.is_none() {
-                        planned.values = Some(walk.row_values().clone());
+                    if planned.row.is_none() {
+                        planned.row = Some(walk.row_value());
                     }
                 }
                 write_plan_line(&mut planned.plan, row, step, host, rendered, None)

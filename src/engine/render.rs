@@ -125,6 +125,11 @@ impl RowContext {
             .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new))
     }
 
+    /// The row as templates see it (`row`).
+    pub(super) fn row_value(&self) -> Value {
+        self.entries.get("row").cloned().unwrap_or_default()
+    }
+
     /// The context as a template value.
     pub(super) fn value(&self) -> Value {
         self.value.clone()

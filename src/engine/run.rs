@@ -837,14 +837,16 @@ async fn drive<'m>(
             && let Some(id) = shared
                 .duplicates
                 .id_of(pending.index, pending.rendered.body.as_ref())
+            && let Err(first) = shared.duplicates.claim(pending.index, &id, result.row)
         {
-            shared.duplicates.claim(
+            return Err(super::duplicates::failure(
+                &shared.manifest,
+                &shared.base,
                 pending.index,
-                &pending.step.name,
                 &id,
-                result.row,
-                walk.row_values(),
-            )?;
+                first,
+                &walk.row_value(),
+            ));
         }
         if planning {
             let host = shared.client.host();

@@ -55,9 +55,9 @@ pub(crate) struct Walk<'m> {
 }
 
 impl<'m> Walk<'m> {
-    /// The row's cells.
-    pub(crate) fn row_values(&self) -> &serde_json::Map<String, serde_json::Value> {
-        self.ctx.row_map()
+    /// The row as templates see it (a shared value: cloning it copies no cell).
+    pub(crate) fn row_value(&self) -> minijinja::Value {
+        self.ctx.row_value()
     }
 
     /// Starts a row: checks its required columns and evaluates the manifest's `vars`.
