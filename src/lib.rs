@@ -20,3 +20,4 @@ mod results;
 pub mod sandbox;
 mod source;
 mod template;
+mod ui;

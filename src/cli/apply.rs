@@ -76,6 +76,19 @@ pub(crate) struct ApplyArgs {
     /// shows no progress bar).
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
     output: super::OutputFormat,
+    /// How progress is shown on stderr: `auto` (a bar on a terminal, a line every five
+    /// seconds otherwise) or `json` (one JSON object per line, for programs).
+    #[arg(long, value_enum, default_value = "auto", value_name = "FORMAT")]
+    progress: ProgressFormat,
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProgressFormat {
+    /// A bar on a terminal, plain lines otherwise.
+    Auto,
+    /// JSON lines.
+    Json,
 }
 
 fn parse_set(text: &str) -> Result<(String, String), String> {
@@ -246,6 +259,8 @@ async fn run_job(args: &ApplyArgs, p: Prepared, kind: Kind, quiet: bool) -> Exit
     let progress = Arc::new(Progress::new(
         if kind == Kind::PlanOffline {
             Display::Quiet
+        } else if args.progress == ProgressFormat::Json {
+            Display::Json
         } else {
             Display::detect(quiet || json)
         },

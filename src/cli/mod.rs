@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod sandbox;
 mod schema;
+mod ui;
 mod validate;
 
 use std::process::ExitCode;
@@ -82,6 +83,8 @@ enum Command {
     Schema,
     /// Serve the built-in Gladly simulator.
     Sandbox(sandbox::SandboxArgs),
+    /// Serve the jobs of a folder as a local web page (check, plan, run, results).
+    Ui(ui::UiArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionsArgs),
     /// Print the man page (or write every page into a folder with --dir).
@@ -138,6 +141,7 @@ pub fn run() -> ExitCode {
         Command::Ops(args) => ops::run(&args),
         Command::Schema => schema::run(),
         Command::Sandbox(args) => sandbox::run(&args),
+        Command::Ui(args) => ui::run(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     };

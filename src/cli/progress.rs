@@ -22,6 +22,9 @@ use crate::results::ResultKind;
 /// How often plain progress lines may be written when stderr is not a terminal.
 const LINE_EVERY: Duration = Duration::from_secs(5);
 
+/// How often a JSON progress line is written.
+const JSON_EVERY: Duration = Duration::from_millis(500);
+
 /// `total` when the engine has not said (or does not know) how many rows there are.
 const UNKNOWN: u64 = u64::MAX;
 
@@ -38,6 +41,9 @@ pub(crate) enum Mode {
     Lines,
     /// Nothing (`-q`).
     Quiet,
+    /// One JSON object per line on stderr, twice a second and at the end, for programs
+    /// that show the run (`--progress json`; `runner ui` reads it).
+    Json,
 }
 
 impl Mode {
@@ -112,8 +118,10 @@ impl Progress {
             *ACTIVE_BAR.write().unwrap_or_else(PoisonError::into_inner) = None;
             bar.finish_and_clear();
         }
-        if self.mode == Mode::Lines {
-            eprintln!("{}", plain_line(&self.counts(), self.elapsed()));
+        match self.mode {
+            Mode::Lines => eprintln!("{}", plain_line(&self.counts(), self.elapsed())),
+            Mode::Json => eprintln!("{}", json_line(&self.counts(), self.elapsed(), true)),
+            Mode::Bar | Mode::Quiet => {}
         }
     }
 
@@ -155,12 +163,17 @@ impl Progress {
 
     /// Writes a plain line if none was written in the last five seconds.
     fn maybe_line(&self) {
-        if self.mode != Mode::Lines || self.finished.load(Ordering::Relaxed) {
+        let every = match self.mode {
+            Mode::Lines => LINE_EVERY,
+            Mode::Json => JSON_EVERY,
+            Mode::Bar | Mode::Quiet => return,
+        };
+        if self.finished.load(Ordering::Relaxed) {
             return;
         }
         let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
         let last = self.last_line_ms.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < u64::try_from(LINE_EVERY.as_millis()).unwrap_or(5000) {
+        if now.saturating_sub(last) < u64::try_from(every.as_millis()).unwrap_or(5000) {
             return;
         }
         // Only the task that moves the mark prints, so two tasks never print the same line.
@@ -169,7 +182,10 @@ impl Progress {
             .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()
         {
-            eprintln!("{}", plain_line(&self.counts(), self.elapsed()));
+            match self.mode {
+                Mode::Json => eprintln!("{}", json_line(&self.counts(), self.elapsed(), false)),
+                _ => eprintln!("{}", plain_line(&self.counts(), self.elapsed())),
+            }
         }
     }
 }
@@ -328,6 +344,26 @@ fn eta_text(secs: f64) -> String {
     }
 }
 
+/// `{"progress":{"done":1200,"total":50000,"rate":9.8,"eta_secs":…,"failed":3,…}}`.
+fn json_line(c: &Counts, elapsed: Duration, last: bool) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        c.done as f64 / secs
+    } else {
+        0.0
+    };
+    let eta = c
+        .total
+        .filter(|_| rate > 0.0)
+        .map(|t| t.saturating_sub(c.done) as f64 / rate);
+    serde_json::json!({ "progress": {
+        "done": c.done, "total": c.total, "rate": (rate * 10.0).round() / 10.0,
+        "eta_secs": eta.map(f64::round), "failed": c.failed, "retries": c.retries,
+        "throttled": c.throttled, "finished": last,
+    }})
+    .to_string()
+}
+
 /// `progress: 1200/50000 rows (2.4%), 9.8 rows/s, eta 1h 23m, not done 3, retries 2, 429s 0`
 /// (without the total, percentage and ETA when the total is unknown).
 fn plain_line(c: &Counts, elapsed: Duration) -> String {
@@ -379,7 +415,7 @@ pub(crate) fn print_summary(summary: &RunSummary, dry_run: bool) {
 /// The summary as one JSON object, for scripts (`--output json`): the same facts as the
 /// text, with counts by result and outcome, the files written and the re-run command.
 pub(crate) fn summary_json(summary: &RunSummary, mode: &str) -> serde_json::Value {
-    use serde_json::json;
+    use serde_json::{Value, json};
     let kinds = |map: &std::collections::BTreeMap<ResultKind, u64>| {
         map.iter()
             .map(|(k, n)| (k.as_str().to_owned(), json!(n)))
@@ -421,7 +457,11 @@ pub(crate) fn summary_json(summary: &RunSummary, mode: &str) -> serde_json::Valu
         });
     }
     if mode == "dry-run" {
+        // Named as the offline dry run names them: a dry run writes a plan, no results.
         value["plan"] = plan_json(&summary.plan_requests, summary.estimate_secs);
+        value["plan_path"] = json!(summary.results_path);
+        value["plan_requests_path"] = json!(summary.plan_path);
+        value["results_path"] = Value::Null;
     }
     value
 }

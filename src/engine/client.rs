@@ -79,6 +79,17 @@ impl Credentials {
     pub(crate) fn host(&self) -> &str {
         &self.host
     }
+
+    /// The API user's email.
+    pub(crate) fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The token, for handing to a child process's environment (`runner ui`); never
+    /// printed, logged or written.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
 }
 
 /// `https://user:token@host` → `https://***@host`: the part before `@` in the authority

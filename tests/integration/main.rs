@@ -19,4 +19,5 @@ mod resume;
 mod sandbox;
 mod stub;
 mod surface;
+mod ui;
 mod validate;
