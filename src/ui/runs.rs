@@ -257,10 +257,21 @@ pub(crate) async fn run(State(app): State<Arc<App>>, Json(form): Json<RunForm>) 
         other => return problem(StatusCode::BAD_REQUEST, format!("unknown mode `{other}`")),
     }
     if loaded.manifest.destructive() {
+        // The rows the run would take, counted as the run will read them.
+        let input = match &form.upload {
+            Some(id) => match upload_path(&app, id) {
+                Ok(p) => p,
+                Err(r) => return r.into_response(),
+            },
+            None => loaded.manifest.input().path.clone(),
+        };
+        let format = crate::source::Format::from_path(&input)
+            .unwrap_or(crate::source::Format::Csv { delimiter: b',' });
+        let rows = crate::source::open(&input, format).map_or(0, |r| r.count() as u64);
         let confirmed = form
             .confirm
             .as_ref()
-            .is_some_and(|c| c.host == connection.host && c.rows > 0);
+            .is_some_and(|c| c.host == connection.host && c.rows == rows);
         if !confirmed {
             return (
                 StatusCode::PRECONDITION_REQUIRED,
@@ -269,7 +280,7 @@ pub(crate) async fn run(State(app): State<Arc<App>>, Json(form): Json<RunForm>) 
                         "`{}` is destructive: confirm the host and the row count to run it",
                         loaded.manifest.name()
                     ),
-                    "confirm": { "host": connection.host },
+                    "confirm": { "host": connection.host, "rows": rows },
                 })),
             )
                 .into_response();

@@ -325,9 +325,16 @@ fn a_destructive_job_does_not_run_without_confirming_host_and_rows() {
     let (status, refused) = ui.call("POST", "/api/run", Some(form));
     assert_eq!(status, 428, "{refused}");
     let host = refused["confirm"]["host"].as_str().unwrap().to_owned();
+    assert_eq!(
+        refused["confirm"]["rows"], 1,
+        "the row count the run would take"
+    );
     let wrong = json!({ "job": "delete-customers.yaml", "upload": upload,
                         "confirm": { "host": "https://other.gladly.com", "rows": 1 } });
     assert_eq!(ui.call("POST", "/api/run", Some(wrong)).0, 428);
+    let miscounted = json!({ "job": "delete-customers.yaml", "upload": upload,
+                             "confirm": { "host": host, "rows": 7 } });
+    assert_eq!(ui.call("POST", "/api/run", Some(miscounted)).0, 428);
     assert_eq!(emails(&ui.org()), before, "nothing was deleted");
     let (_, runs) = ui.call("GET", "/api/runs", None);
     assert_eq!(runs, json!([]), "no run was started");
@@ -359,4 +366,124 @@ fn files_come_only_from_the_folder_and_the_servers_own_uploads() {
     assert_eq!(status, 404);
     let (status, _) = ui.call("POST", "/api/upload?format=exe", None);
     assert_eq!(status, 400);
+}
+
+/// The page in a real headless Chromium (`tests/e2e/drive.py`, over the `DevTools` protocol):
+/// connect to the sandbox, run create-customers from an uploaded CSV through check, plan
+/// and run, download the results, filter them; a destructive job asks and runs nothing.
+/// `BLESS=1` writes the screenshots README shows into docs/screenshots.
+#[test]
+fn the_page_in_a_real_chromium_checks_plans_and_runs() {
+    // `.ci/run` installs Chromium and sets RUNNER_E2E=1, so there its absence fails.
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .any(|b| {
+            Command::new("which")
+                .arg(b)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if !chromium && std::env::var_os("RUNNER_E2E").is_none() {
+        eprintln!("SKIPPED: no chromium here (apt-get install chromium); .ci/run runs this test");
+        return;
+    }
+    let ui = Ui::start();
+    let csv = ui.dir.path().join("upload.csv");
+    std::fs::write(
+        &csv,
+        "name,address,email,email:1\nAda Browser,,,ada.browser@example.test\n\
+         Bo Browser,1 Main St,,bo.browser@example.test\n,,,nobody.browser@example.test\n",
+    )
+    .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var_os("BLESS").is_some() {
+        root.join("docs/screenshots")
+    } else {
+        ui.dir.path().join("shots")
+    };
+    let out = Command::new("python3")
+        .arg(root.join("tests/e2e/drive.py"))
+        .arg(format!("{}/?t={}", ui.base, ui.token))
+        .arg(&csv)
+        .arg(&shots)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the browser run failed (is chromium installed? `apt-get install chromium`):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        seen["connection"].as_str().unwrap().ends_with("(sandbox)"),
+        "{seen}"
+    );
+    let groups: Vec<&str> = seen["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["Configuration exports", "Bulk changes"]);
+    assert_eq!(
+        seen["unlabelled_controls"],
+        json!([]),
+        "every control has a label"
+    );
+    let plan = seen["plan_text"].as_str().unwrap();
+    assert!(plan.contains("3 rows: 2 planned, 1 rejected"), "{plan}");
+    assert!(plan.contains("A real run would send 2 requests"), "{plan}");
+    assert!(
+        seen["run_text"]
+            .as_str()
+            .unwrap()
+            .contains("Finished (exit 3)"),
+        "{seen}"
+    );
+    assert_eq!(seen["results_rows"], 3);
+    assert_eq!(seen["rejected_rows"], 1);
+    let ledger =
+        std::fs::read_to_string(ui.dir.path().join("results/create-customers.csv")).unwrap();
+    assert_eq!(
+        seen["results_csv"].as_str().unwrap(),
+        ledger,
+        "the download is the ledger"
+    );
+    let (_, state) = ui.call("GET", "/api/state", None);
+    let host = state["connected"]["host"].as_str().unwrap();
+    let confirm = seen["confirm_text"].as_str().unwrap();
+    assert!(
+        confirm.contains("delete-customers is destructive"),
+        "{confirm}"
+    );
+    assert!(
+        confirm.contains(host),
+        "the confirmation names the host: {confirm}"
+    );
+    assert!(
+        confirm.contains("for 3 row(s)"),
+        "and the row count: {confirm}"
+    );
+    assert_eq!(
+        seen["focused"], "confirm-yes",
+        "the question takes the keyboard focus"
+    );
+    assert_eq!(
+        seen["runs_after_refusal"], 1,
+        "the refused job left no ledger"
+    );
+    let org = emails(&ui.org());
+    assert!(
+        org.contains(&"ada.browser@example.test".to_owned()),
+        "{org:?}"
+    );
+    assert!(
+        org.contains(&"bo.browser@example.test".to_owned()),
+        "nothing was deleted"
+    );
+    assert!(!org.contains(&"nobody.browser@example.test".to_owned()));
+    for shot in ["ui-plan.png", "ui-run.png", "ui-confirm.png"] {
+        let png = std::fs::read(shots.join(shot)).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{shot}");
+    }
 }
