@@ -222,7 +222,8 @@ pub(crate) async fn plan(State(app): State<Arc<App>>, Json(form): Json<RunForm>)
     let _ = finished.wait_for(|f| *f).await;
     let mut status = run.status(id);
     if let Some(plan) = run.summary_path(&app.jobs, "plan_path") {
-        status["table"] = table(&plan, None);
+        let requests = run.summary_path(&app.jobs, "plan_requests_path");
+        status["table"] = plan_table(&plan, requests.as_deref());
     }
     Json(status).into_response()
 }
@@ -375,6 +376,60 @@ pub(crate) async fn results(
         Some(path) => Json(table(&path, query.result.as_deref())).into_response(),
         None => problem(StatusCode::NOT_FOUND, "the run wrote no results"),
     }
+}
+
+/// The plan as the page shows it: per row, its steps with method and path (from the plan's
+/// requests), its result, outcome and reason.
+fn plan_table(plan: &Path, requests: Option<&Path>) -> Value {
+    let mut by_row: std::collections::HashMap<String, Vec<(String, String, String)>> =
+        std::collections::HashMap::new();
+    if let Some(text) = requests.and_then(|p| std::fs::read_to_string(p).ok()) {
+        for line in text.lines() {
+            let Ok(r) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            by_row.entry(r["row"].to_string()).or_default().push((
+                text("step"),
+                text("method"),
+                text("url"),
+            ));
+        }
+    }
+    let lines = table(plan, None);
+    let at = |name: &str| {
+        lines["columns"]
+            .as_array()
+            .and_then(|c| c.iter().position(|c| c == name))
+    };
+    let (row, result, outcome, detail) = (at("row"), at("result"), at("outcome"), at("detail"));
+    let cell =
+        |r: &Value, i: Option<usize>| i.and_then(|i| r[i].as_str()).unwrap_or_default().to_owned();
+    let rows: Vec<Value> = lines["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let sent = by_row.get(&cell(r, row)).cloned().unwrap_or_default();
+            let join = |f: fn(&(String, String, String)) -> &str| {
+                sent.iter().map(f).collect::<Vec<_>>().join("\n")
+            };
+            json!([
+                cell(r, row),
+                join(|s| &s.0),
+                join(|s| &s.1),
+                join(|s| &s.2),
+                cell(r, result),
+                cell(r, outcome),
+                cell(r, detail),
+            ])
+        })
+        .collect();
+    json!({
+        "columns": ["row", "steps", "method", "path", "result", "outcome", "reason"],
+        "rows": rows,
+        "total": lines["total"],
+    })
 }
 
 /// A CSV as `{ columns, rows, total }`, at most [`TABLE_ROWS`] rows, optionally only those

@@ -2,6 +2,7 @@
 //! sandbox; a test is the page's script, calling the same endpoints with the same headers,
 //! and looks at the sandbox's end state and at the files the runs wrote.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -263,7 +264,20 @@ fn create_customers_from_an_upload_goes_through_check_plan_and_run() {
     assert_eq!(plan["exit"], 3, "one row is rejected: {plan}");
     assert_eq!(plan["summary"]["plan"]["steps"][0]["requests"], 2);
     assert_eq!(plan["table"]["total"], 3);
+    assert_eq!(plan["table"]["columns"][3], "path");
+    assert_eq!(plan["table"]["rows"][0][1], "create");
+    assert_eq!(plan["table"]["rows"][0][2], "POST");
+    assert!(
+        plan["table"]["rows"][0][3]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/v1/customer-profiles")
+    );
     assert_eq!(plan["table"]["rows"][2][4], "rejected");
+    assert_eq!(
+        plan["table"]["rows"][2][6],
+        "required column `name` is empty"
+    );
     assert!(
         !emails(&ui.org()).contains(&"ada.upload@example.test".to_owned()),
         "a plan writes nothing"
@@ -348,6 +362,60 @@ fn a_destructive_job_does_not_run_without_confirming_host_and_rows() {
 }
 
 #[test]
+fn a_run_stops_like_ctrl_c_and_resumes_from_the_page() {
+    let ui = Ui::start();
+    // 80 rows at the job's 10 requests/second: about 8 s, stopped after the first second.
+    let mut rows = String::from("name,address,email:1\n");
+    for i in 0..80 {
+        let _ = writeln!(rows, "Stop {i},,stop{i}@example.test");
+    }
+    let upload = ui.upload(&rows);
+    let form = json!({ "job": "create-customers.yaml", "upload": upload });
+    let (_, started) = ui.call("POST", "/api/run", Some(form));
+    let id = started["id"].clone();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (status, _) = ui.call("POST", &format!("/api/runs/{id}/stop"), None);
+    assert_eq!(status, 200);
+    let stopped = ui.finish(&id);
+    assert_eq!(stopped["exit"], 130, "stopped as by Ctrl-C: {stopped}");
+    let done = stopped["summary"]["results"]["done"].as_u64().unwrap();
+    assert!(done > 0 && done < 80, "{stopped}");
+    let created_before = emails(&ui.org())
+        .iter()
+        .filter(|e| e.starts_with("stop"))
+        .count() as u64;
+    assert_eq!(created_before, done, "every finished row is recorded");
+    // Resumed from the page: the rest run, nothing twice.
+    let resume = json!({ "job": "create-customers.yaml", "upload": upload, "mode": "resume" });
+    let (_, resumed) = ui.call("POST", "/api/run", Some(resume));
+    let resumed = ui.finish(&resumed["id"]);
+    assert_eq!(resumed["exit"], 0, "{resumed}");
+    assert_eq!(resumed["summary"]["ledger"]["results"]["done"], 80);
+    let created = emails(&ui.org());
+    assert_eq!(created.iter().filter(|e| e.starts_with("stop")).count(), 80);
+}
+
+#[test]
+fn a_reading_job_offers_the_files_it_wrote() {
+    let ui = Ui::start();
+    let (_, started) = ui.call(
+        "POST",
+        "/api/run",
+        Some(json!({ "job": "export-topics.yaml" })),
+    );
+    let run = ui.finish(&started["id"]);
+    assert_eq!(run["exit"], 0, "{run}");
+    let id = &started["id"];
+    let (status, topics) = ui.call("GET", &format!("/api/runs/{id}/download/data-0"), None);
+    assert_eq!(status, 200);
+    let on_disk = std::fs::read_to_string(ui.dir.path().join("exports/topics.csv")).unwrap();
+    assert!(on_disk.starts_with("Id,Disabled,Name\n"));
+    assert_eq!(topics.as_str().unwrap(), on_disk);
+    let (status, _) = ui.call("GET", &format!("/api/runs/{id}/download/data-1"), None);
+    assert_eq!(status, 404, "only the files the run wrote");
+}
+
+#[test]
 fn files_come_only_from_the_folder_and_the_servers_own_uploads() {
     let ui = Ui::start();
     let (status, _) = ui.call(
@@ -366,6 +434,20 @@ fn files_come_only_from_the_folder_and_the_servers_own_uploads() {
     assert_eq!(status, 404);
     let (status, _) = ui.call("POST", "/api/upload?format=exe", None);
     assert_eq!(status, 400);
+    // An upload over the limit is refused and stored nowhere.
+    let big = "x".repeat(64 * 1024 * 1024 + 1);
+    let status = ui.runtime.block_on(async {
+        ui.client
+            .post(format!("{}/api/upload?format=csv", ui.base))
+            .header("x-runner-token", &ui.token)
+            .body(big)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 413);
 }
 
 /// The page in a real headless Chromium (`tests/e2e/drive.py`, over the `DevTools` protocol):
