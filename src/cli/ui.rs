@@ -53,7 +53,7 @@ pub(crate) fn run(args: &UiArgs) -> Exit {
             port: args.port,
             exe,
         };
-        let served = match start(options).await {
+        let mut served = match start(options).await {
             Ok(s) => s,
             Err(e) => {
                 report::error(&format!("cannot serve on 127.0.0.1:{}: {e}", args.port));
@@ -65,15 +65,28 @@ pub(crate) fn run(args: &UiArgs) -> Exit {
         let _ = writeln!(out, "runner ui: open {}", served.url);
         let _ = writeln!(
             out,
-            "(jobs from {}; only this machine can connect; Ctrl-C stops it)",
+            "(jobs from {}; only this machine can connect; Ctrl-C stops it and its runs)",
             args.jobs.display()
         );
         let _ = out.flush();
         drop(out);
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match terminate.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             () = served.wait() => {}
             _ = tokio::signal::ctrl_c() => {}
+            () = terminated => {}
         }
+        // Runs in flight stop as Ctrl-C stops them, and record their rows.
+        served.shutdown().await;
         Exit::Ok
     })
 }

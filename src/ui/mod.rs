@@ -78,12 +78,38 @@ pub(crate) struct Served {
     /// `http://127.0.0.1:PORT/?t=TOKEN`.
     pub url: String,
     task: tokio::task::JoinHandle<()>,
+    app: Arc<App>,
 }
 
 impl Served {
     /// Waits until the server stops (it runs until the process ends).
-    pub(crate) async fn wait(self) {
-        let _ = self.task.await;
+    pub(crate) async fn wait(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// Stops the runs in flight as Ctrl-C would (they record their rows and end), waits
+    /// for them, and removes the uploads.
+    pub(crate) async fn shutdown(self) {
+        self.task.abort();
+        let runs: Vec<Arc<Run>> = self
+            .app
+            .runs
+            .lock()
+            .expect("runs")
+            .values()
+            .cloned()
+            .collect();
+        for run in &runs {
+            run.terminate().await;
+        }
+        for run in &runs {
+            run.finished_within(std::time::Duration::from_secs(60))
+                .await;
+        }
+        let _ = std::fs::remove_dir_all(&self.app.uploads);
+        if let Some(sandbox) = self.app.sandbox.lock().await.take() {
+            sandbox.shutdown().await;
+        }
     }
 }
 
@@ -130,13 +156,14 @@ pub(crate) async fn start(options: UiOptions) -> std::io::Result<Served> {
         .route("/api/runs/{id}/download/{what}", get(runs::download))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), guard))
-        .with_state(app);
+        .with_state(Arc::clone(&app));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
     Ok(Served {
         url: format!("http://127.0.0.1:{}/?t={token}", addr.port()),
         task,
+        app,
     })
 }
 

@@ -54,6 +54,24 @@ impl Run {
         *self.finished.borrow()
     }
 
+    /// Sends SIGTERM (what Ctrl-C does to a run: rows in flight finish and are recorded).
+    pub(crate) async fn terminate(&self) -> bool {
+        let Some(pid) = self.pid.filter(|_| !self.is_finished()) else {
+            return false;
+        };
+        tokio::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Waits until the run has ended, at most `limit`.
+    pub(crate) async fn finished_within(&self, limit: Duration) {
+        let mut finished = self.finished.subscribe();
+        let _ = tokio::time::timeout(limit, finished.wait_for(|f| *f)).await;
+    }
+
     /// A file the run's summary names (results, plan, data files), resolved in the jobs
     /// folder.
     fn summary_path(&self, jobs: &Path, key: &str) -> Option<PathBuf> {
@@ -337,16 +355,10 @@ pub(crate) async fn stop(State(app): State<Arc<App>>, UrlPath(id): UrlPath<u64>)
     if run.is_finished() {
         return Json(run.status(id)).into_response();
     }
-    let Some(pid) = run.pid else {
-        return problem(StatusCode::CONFLICT, "the run has no process to stop");
-    };
-    let sent = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .await;
-    match sent {
-        Ok(s) if s.success() => Json(run.status(id)).into_response(),
-        _ => problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot signal the run"),
+    if run.terminate().await {
+        Json(run.status(id)).into_response()
+    } else {
+        problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot signal the run")
     }
 }
 

@@ -396,6 +396,52 @@ fn a_run_stops_like_ctrl_c_and_resumes_from_the_page() {
 }
 
 #[test]
+fn stopping_the_server_stops_its_runs_and_leaves_them_recorded() {
+    let mut ui = Ui::start();
+    let mut rows = String::from("name,address,email:1\n");
+    for i in 0..80 {
+        let _ = writeln!(rows, "Down {i},,down{i}@example.test");
+    }
+    let upload = ui.upload(&rows);
+    let (_, started) = ui.call(
+        "POST",
+        "/api/run",
+        Some(json!({ "job": "create-customers.yaml", "upload": upload })),
+    );
+    assert!(started["id"].is_u64(), "{started}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = ui.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = ui.child.wait().unwrap();
+    assert!(status.success(), "the server ends cleanly: {status:?}");
+    // The run was stopped, not orphaned: its ledger is complete and its lock is free.
+    let ledger =
+        std::fs::read_to_string(ui.dir.path().join("results/create-customers.csv")).unwrap();
+    let lines = crate::apply::csv_maps(&ledger);
+    let done = lines.iter().filter(|l| l["result"] == "done").count();
+    assert!(
+        done > 0 && lines.len() < 80,
+        "{done} done of {} lines",
+        lines.len()
+    );
+    // Every row it took is recorded, done or not attempted; the rest wait for a resume.
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["result"] == "done" || l["result"] == "not-attempted")
+    );
+    let lock =
+        std::fs::File::open(ui.dir.path().join("results/create-customers.csv.lock")).unwrap();
+    assert!(lock.try_lock().is_ok(), "no process holds the ledger");
+}
+
+#[test]
 fn a_reading_job_offers_the_files_it_wrote() {
     let ui = Ui::start();
     let (_, started) = ui.call(
