@@ -130,6 +130,8 @@ def main():
         b.wait("document.querySelector('#connect-section').hidden")
         b.wait("document.querySelector('#connection').textContent.startsWith('Connected to')")
         seen["connection"] = b.js("document.querySelector('#connection').textContent")
+        # The page's own origin without the token is refused too.
+        seen["without_token"] = b.js("fetch('/api/state').then(r => r.status)")
         seen["groups"] = b.js("[...document.querySelectorAll('#job-list h2')].map(h => h.textContent)")
         seen["unlabelled_controls"] = b.js(
             "[...document.querySelectorAll('input, select')].filter(i => i.type !== 'radio' && i.type !== 'hidden'"
