@@ -30,6 +30,9 @@ pub(crate) struct Spec {
     constants: Vec<Option<String>>,
     /// When open spans close, per column (`None`: the last row's time).
     until: Vec<Option<i64>>,
+    /// "column `HEADER`" per column, made once: error messages name the column, and
+    /// building the words for every row of a million cost an allocation per cell.
+    labels: Vec<String>,
 }
 
 /// What one row contributes to an aggregate.
@@ -98,7 +101,11 @@ fn text_of(
         }
         ColumnValue::Template(t) => {
             let v = t.eval(ctx).map_err(|e| RowFailure::template(what, &e))?;
-            cell_text(&template::to_json(&v), &mut out);
+            // Most cells are strings: written as they are, without a JSON value between.
+            match v.as_str() {
+                Some(s) if !template::is_omit(&v) && !template::is_unknown(&v) => out.push_str(s),
+                _ => cell_text(&template::to_json(&v), &mut out),
+            }
         }
         ColumnValue::AllInput => {}
     }
@@ -163,6 +170,11 @@ impl Spec {
                 .map(|i| i64::from(i.minutes) * 60_000),
             constants,
             until,
+            labels: aggregate
+                .columns
+                .iter()
+                .map(|c| format!("column `{}`", c.header))
+                .collect(),
         })
     }
 
@@ -197,41 +209,40 @@ impl Spec {
         };
         let mut groups = Vec::new();
         let mut parts = Vec::with_capacity(a.columns.len());
-        for column in &a.columns {
-            let what = format!("column `{}`", column.header);
+        for (column, what) in a.columns.iter().zip(&self.labels) {
+            let what = what.as_str();
             parts.push(match &column.measure {
                 Measure::Group(value) => {
-                    groups.push(text_of(value, ctx, row, &what)?);
+                    groups.push(text_of(value, ctx, row, what)?);
                     Part::None
                 }
                 Measure::Interval { .. } | Measure::Value(_) => Part::None,
                 Measure::Count(None) => Part::Count(true),
-                Measure::Count(Some(t)) => Part::Count(
-                    t.is_true(ctx)
-                        .map_err(|e| RowFailure::template(&what, &e))?,
-                ),
+                Measure::Count(Some(t)) => {
+                    Part::Count(t.is_true(ctx).map_err(|e| RowFailure::template(what, &e))?)
+                }
                 Measure::Sum(value) => {
-                    let text = text_of(value, ctx, row, &what)?;
+                    let text = text_of(value, ctx, row, what)?;
                     let text = text.trim();
                     if text.is_empty() {
                         Part::Sum(None)
                     } else {
                         let n = text.parse::<f64>().ok().filter(|n| n.is_finite());
                         Part::Sum(Some(n.ok_or_else(|| {
-                            fail(&what, &format!("`{text}` is not a number"))
+                            fail(what, &format!("`{text}` is not a number"))
                         })?))
                     }
                 }
                 Measure::Span(span) => Part::Span {
-                    key: text_of(&span.key, ctx, row, &what)?,
+                    key: text_of(&span.key, ctx, row, what)?,
                     end: span
                         .end
                         .is_true(ctx)
-                        .map_err(|e| RowFailure::template(&what, &e))?,
+                        .map_err(|e| RowFailure::template(what, &e))?,
                     start: span
                         .start
                         .is_true(ctx)
-                        .map_err(|e| RowFailure::template(&what, &e))?,
+                        .map_err(|e| RowFailure::template(what, &e))?,
                 },
             });
         }

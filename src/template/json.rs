@@ -20,7 +20,9 @@ impl Object for JsonMap {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.0.get(key.as_str()?).map(from_json)
+        let key = key.as_str()?;
+        let value = self.0.get(key)?;
+        Some(node(self, &|| vec![Step::Key(key.to_owned())], value))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -32,14 +34,114 @@ impl Object for JsonMap {
     }
 }
 
+/// One step from a root object down to a nested value.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// An object nested in a root [`JsonMap`] (`row.content`), read in place: reaching it
+/// copies nothing but its path, where converting it would copy the whole object on every
+/// access (a template reading `row.content.agentId` and `row.content.type` reads it twice).
+#[derive(Debug)]
+struct Nested {
+    root: Arc<JsonMap>,
+    path: Vec<Step>,
+}
+
+impl Nested {
+    fn map(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        let mut steps = self.path.iter();
+        let mut current = match steps.next()? {
+            Step::Key(k) => self.root.0.get(k)?,
+            Step::Index(_) => return None,
+        };
+        for step in steps {
+            current = match step {
+                Step::Key(k) => current.as_object()?.get(k)?,
+                Step::Index(i) => current.as_array()?.get(*i)?,
+            };
+        }
+        current.as_object()
+    }
+}
+
+impl Object for Nested {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        let value = self.map()?.get(key)?;
+        Some(node(
+            &self.root,
+            &|| {
+                let mut path = self.path.clone();
+                path.push(Step::Key(key.to_owned()));
+                path
+            },
+            value,
+        ))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        self.mapped_enumerator(|this| match this.map() {
+            Some(map) => Box::new(map.keys().map(|k| Value::from(k.as_str()))),
+            None => Box::new(std::iter::empty()),
+        })
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.map().map_or(0, serde_json::Map::len))
+    }
+}
+
+/// The template value of `value`, found at `path` below `root`: objects (also inside
+/// lists) stay in place, everything else is converted.
+fn node(root: &Arc<JsonMap>, path: &dyn Fn() -> Vec<Step>, value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Object(_) => Value::from_object(Nested {
+            root: Arc::clone(root),
+            path: path(),
+        }),
+        serde_json::Value::Array(items) if items.iter().any(serde_json::Value::is_object) => {
+            let base = path();
+            Value::from(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        node(
+                            root,
+                            &|| {
+                                let mut p = base.clone();
+                                p.push(Step::Index(i));
+                                p
+                            },
+                            item,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+        other => from_json(other),
+    }
+}
+
 /// A JSON object as a template value, without copying or converting its entries.
 pub(crate) fn from_json_map(map: serde_json::Map<String, serde_json::Value>) -> Value {
     Value::from_object(JsonMap(map))
 }
 
-/// The JSON object behind a value made by [`from_json_map`], read without converting it.
+/// The JSON object behind a value made by [`from_json_map`] (or an object nested in one),
+/// read without converting it.
 pub(crate) fn json_map_of(value: &Value) -> Option<&serde_json::Map<String, serde_json::Value>> {
-    value.downcast_object_ref::<JsonMap>().map(|m| &m.0)
+    match value.downcast_object_ref::<JsonMap>() {
+        Some(m) => Some(&m.0),
+        None => value.downcast_object_ref::<Nested>().and_then(Nested::map),
+    }
 }
 
 /// Converts a rendered value to JSON. Strings stay strings; undefined and `omit` become

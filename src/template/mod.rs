@@ -312,6 +312,41 @@ mod tests {
         );
     }
 
+    /// Objects nested in a row are read in place, and read like any map: attributes,
+    /// items in lists, keys, `in`, length, JSON.
+    #[test]
+    fn nested_objects_read_like_maps() {
+        let row = serde_json::json!({
+            "type": "CONTACT/STARTED",
+            "content": { "agentId": "a1", "tags": ["x"], "deep": { "n": 2 } },
+            "items": [{ "id": "i0" }, { "id": "i1", "more": { "k": "v" } }],
+        });
+        let serde_json::Value::Object(map) = row.clone() else {
+            unreachable!()
+        };
+        let ctx = context! { row => from_json_map(map) };
+        let eval = |src: &str| to_json(&t(src).eval(&ctx).unwrap());
+        assert_eq!(eval("{{ row.content.agentId }}"), "a1");
+        assert_eq!(eval("{{ row.content.deep.n * 3 }}"), 6);
+        assert_eq!(eval("{{ row.items[1].more.k }}"), "v");
+        assert_eq!(
+            eval("{{ row.items | map(attribute='id') | join(',') }}"),
+            "i0,i1"
+        );
+        assert_eq!(eval("{{ 'x' in row.content.tags }}"), true);
+        assert_eq!(eval("{{ 'deep' in row.content }}"), true);
+        assert_eq!(eval("{{ row.content | length }}"), 3);
+        assert_eq!(eval("{{ row.content.missing is undefined }}"), true);
+        assert_eq!(eval("{{ row.content }}"), row["content"]);
+        assert_eq!(eval("{{ row.items }}"), row["items"]);
+        let nested = t("{{ row.items[1] }}").eval(&ctx).unwrap();
+        assert_eq!(
+            json_map_of(&nested).map(|m| m.len()),
+            Some(2),
+            "a nested object is still read without converting it"
+        );
+    }
+
     #[test]
     fn mixed_text_renders_as_string() {
         let ctx = context! { row => context! { n => 3 } };
