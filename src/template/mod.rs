@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(eval("{{ row.items }}"), row["items"]);
         let nested = t("{{ row.items[1] }}").eval(&ctx).unwrap();
         assert_eq!(
-            json_map_of(&nested).map(|m| m.len()),
+            json_map_of(&nested).map(serde_json::Map::len),
             Some(2),
             "a nested object is still read without converting it"
         );
