@@ -21,6 +21,6 @@ for n in "${sizes[@]}"; do
   rss=$(grep 'Maximum resident set size' "$work/time-$n.txt" | awk '{print $NF}')
   secs=$(python3 -c "import sys; p='$wall'.split(':'); print(sum(float(x)*60**i for i,x in enumerate(reversed(p))))")
   rate=$(python3 -c "print(round($n / $secs))")
-  lines=$(($(wc -l < "$work/results-$n.csv") - 1))
-  echo "rows=$n wall=${secs}s rows_per_sec=$rate peak_rss_mb=$((rss / 1024)) results_lines=$lines plan_mb=$(( $(stat -c %s "$work/results-$n.plan.jsonl") / 1048576 ))"
+  lines=$(($(wc -l < "$work/results-$n.plan.csv") - 1))
+  echo "rows=$n wall=${secs}s rows_per_sec=$rate peak_rss_mb=$((rss / 1024)) plan_lines=$lines plan_mb=$(( $(stat -c %s "$work/results-$n.plan.jsonl") / 1048576 ))"
 done
