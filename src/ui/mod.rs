@@ -121,7 +121,9 @@ pub(crate) async fn start(options: UiOptions) -> std::io::Result<Served> {
     let token = hex_token();
     let uploads =
         std::env::temp_dir().join(format!("runner-ui-{}-{}", std::process::id(), &token[..8]));
-    std::fs::create_dir_all(&uploads)?;
+    // Uploads hold customer data: only this user may read them.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&uploads)?;
     let app = Arc::new(App {
         token: token.clone(),
         hosts: vec![

@@ -480,6 +480,16 @@ fn files_come_only_from_the_folder_and_the_servers_own_uploads() {
     assert_eq!(status, 404);
     let (status, _) = ui.call("POST", "/api/upload?format=exe", None);
     assert_eq!(status, 400);
+    // Uploads are stored where only this user can read them.
+    ui.upload("name,address,email:1\nA,,a@example.test\n");
+    let prefix = format!("runner-ui-{}-", ui.child.id());
+    let dir = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .expect("the uploads folder");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&dir.metadata().unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o700);
     // An upload over the limit is refused and stored nowhere.
     let big = "x".repeat(64 * 1024 * 1024 + 1);
     let status = ui.runtime.block_on(async {
