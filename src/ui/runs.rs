@@ -395,11 +395,23 @@ pub(crate) async fn results(
 fn plan_table(plan: &Path, requests: Option<&Path>) -> Value {
     let mut by_row: std::collections::HashMap<String, Vec<(String, String, String)>> =
         std::collections::HashMap::new();
-    if let Some(text) = requests.and_then(|p| std::fs::read_to_string(p).ok()) {
-        for line in text.lines() {
-            let Ok(r) = serde_json::from_str::<Value>(line) else {
+    let lines = table(plan, None);
+    // The rows the table shows; the plan's requests are in row order, so reading stops
+    // past the last of them (a million-row plan's requests are hundreds of megabytes).
+    let last_shown: u64 = lines["rows"]
+        .as_array()
+        .and_then(|r| r.last())
+        .and_then(|r| r[0].as_str())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if let Some(file) = requests.and_then(|p| std::fs::File::open(p).ok()) {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(file)).map_while(Result::ok) {
+            let Ok(r) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
+            if r["row"].as_u64().is_some_and(|n| n > last_shown) {
+                break;
+            }
             let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
             by_row.entry(r["row"].to_string()).or_default().push((
                 text("step"),
@@ -408,7 +420,6 @@ fn plan_table(plan: &Path, requests: Option<&Path>) -> Value {
             ));
         }
     }
-    let lines = table(plan, None);
     let at = |name: &str| {
         lines["columns"]
             .as_array()
@@ -442,6 +453,27 @@ fn plan_table(plan: &Path, requests: Option<&Path>) -> Value {
         "rows": rows,
         "total": lines["total"],
     })
+}
+
+/// Lines of a ledger and their count per `result`, every line read (the table the page
+/// shows stops at [`TABLE_ROWS`]; counts must not).
+fn result_counts(path: &Path) -> (u64, std::collections::BTreeMap<String, u64>) {
+    let mut counts = std::collections::BTreeMap::new();
+    let mut total = 0;
+    let Ok(mut reader) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
+        return (0, counts);
+    };
+    let at = reader
+        .headers()
+        .ok()
+        .and_then(|h| h.iter().position(|c| c == "result"));
+    for record in reader.records().flatten() {
+        total += 1;
+        if let Some(r) = at.and_then(|at| record.get(at)) {
+            *counts.entry(r.to_owned()).or_default() += 1;
+        }
+    }
+    (total, counts)
 }
 
 /// A CSV as `{ columns, rows, total }`, at most [`TABLE_ROWS`] rows, optionally only those
@@ -588,16 +620,7 @@ pub(crate) async fn history(State(app): State<Arc<App>>) -> Json<Value> {
                     .ok()
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or_default();
-                let mut counts = std::collections::BTreeMap::<String, u64>::new();
-                let t = table(&results, None);
-                let at = t["columns"]
-                    .as_array()
-                    .and_then(|c| c.iter().position(|c| c == "result"));
-                for row in t["rows"].as_array().into_iter().flatten() {
-                    if let Some(r) = at.and_then(|at| row[at].as_str()) {
-                        *counts.entry(r.to_owned()).or_default() += 1;
-                    }
-                }
+                let (rows, counts) = result_counts(&results);
                 let modified = std::fs::metadata(&results)
                     .and_then(|m| m.modified())
                     .ok()
@@ -605,7 +628,7 @@ pub(crate) async fn history(State(app): State<Arc<App>>) -> Json<Value> {
                 found.push(json!({
                     "job": meta["job"],
                     "results": results.strip_prefix(&app.jobs).unwrap_or(&results).display().to_string(),
-                    "rows": t["total"],
+                    "rows": rows,
                     "counts": counts,
                     "modified": modified,
                 }));
@@ -614,4 +637,31 @@ pub(crate) async fn history(State(app): State<Arc<App>>) -> Json<Value> {
     }
     found.sort_by(|a, b| b["modified"].as_str().cmp(&a["modified"].as_str()));
     Json(Value::Array(found))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    /// Past runs count every line, not only the ones the page's table shows.
+    #[test]
+    fn counts_read_the_whole_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let mut text = String::from("row,result\n");
+        for i in 0..TABLE_ROWS + 500 {
+            let result = if i % 2 == 0 { "done" } else { "rejected" };
+            let _ = writeln!(text, "{i},{result}");
+        }
+        std::fs::write(&path, text).unwrap();
+        let (total, counts) = result_counts(&path);
+        assert_eq!(total, (TABLE_ROWS + 500) as u64);
+        assert_eq!(counts["done"] + counts["rejected"], total);
+        assert_eq!(
+            table(&path, None)["rows"].as_array().unwrap().len(),
+            TABLE_ROWS
+        );
+    }
 }
