@@ -511,23 +511,18 @@ fn identify(
     item: &Result<Row, RowError>,
     seen: &mut HashMap<u64, u32>,
 ) -> Identity {
-    let (key, content) = match item {
-        Ok(row) => {
-            let key = match &shared.manifest.input().key {
-                Some(_) => row_key(shared, row).unwrap_or_default(),
-                None => key_values(&shared.manifest, row).join("\u{1f}"),
-            };
-            (key, serde_json::to_vec(&row.values).unwrap_or_default())
-        }
+    let key = match item {
+        Ok(row) => match &shared.manifest.input().key {
+            Some(_) => row_key(shared, row).unwrap_or_default(),
+            None => key_values(&shared.manifest, row).join("\u{1f}"),
+        },
         // A line that could not be read is known by its place and text.
-        Err(e) => (String::new(), format!("{}:{e}", e.line).into_bytes()),
+        Err(_) => String::new(),
     };
-    let hash = crate::results::ledger::content_hash(&content);
-    let n = seen.entry(hash).or_insert(0);
-    *n += 1;
+    let fingerprint = crate::results::ledger::row_fingerprint(item, seen);
     Identity {
         key: escape_cell(&key).into_owned(),
-        fingerprint: crate::results::ledger::fingerprint_of(hash, *n),
+        fingerprint,
         keys: match item {
             Ok(row) => key_values(&shared.manifest, row),
             Err(_) => Vec::new(),

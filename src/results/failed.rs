@@ -96,15 +96,7 @@ pub(crate) fn write(
     let mut seen: HashMap<u64, u32> = HashMap::new();
     let result = (|| -> Result<(), FailedError> {
         for item in reader {
-            // The identity the run recorded: see `engine::run::identify`.
-            let content = match &item {
-                Ok(row) => serde_json::to_vec(&row.values).unwrap_or_default(),
-                Err(e) => format!("{}:{e}", e.line).into_bytes(),
-            };
-            let hash = ledger::content_hash(&content);
-            let n = seen.entry(hash).or_insert(0);
-            *n += 1;
-            let fingerprint = ledger::fingerprint_of(hash, *n);
+            let fingerprint = ledger::row_fingerprint(&item, &mut seen);
             let Some(error) = failed.by_fingerprint.remove(&fingerprint) else {
                 continue;
             };

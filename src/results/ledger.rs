@@ -118,6 +118,23 @@ pub(crate) fn content_hash(content: &[u8]) -> u64 {
     u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 32 bytes"))
 }
 
+/// The content fingerprint of an input row as the ledger records it: the hash of its
+/// values (of its place and text for a line that could not be read), with the occurrence
+/// counted in `seen` for repeated content. The run and `runner failed` both call this.
+pub(crate) fn row_fingerprint(
+    item: &Result<crate::source::Row, crate::source::RowError>,
+    seen: &mut std::collections::HashMap<u64, u32>,
+) -> String {
+    let content = match item {
+        Ok(row) => serde_json::to_vec(&row.values).unwrap_or_default(),
+        Err(e) => format!("{}:{e}", e.line).into_bytes(),
+    };
+    let hash = content_hash(&content);
+    let n = seen.entry(hash).or_insert(0);
+    *n += 1;
+    fingerprint_of(hash, *n)
+}
+
 /// The fingerprint of the `occurrence`-th row with this content hash.
 pub(crate) fn fingerprint_of(hash: u64, occurrence: u32) -> String {
     let mut fp = format!("{hash:016x}");
