@@ -22,7 +22,7 @@ use crate::failure::RowFailure;
 use crate::manifest::Manifest;
 use crate::output::{Emitted, Emitter, Sinks};
 use crate::results::{Columns, ResultKind, ResultsWriter, RowResult};
-use crate::source::{Packed, Row, RowError, RowErrorKind};
+use crate::source::{Packed, Projection, Row, RowError, RowErrorKind};
 
 /// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]).
 pub(super) const BATCH_ROWS: usize = 512;
@@ -66,6 +66,8 @@ where
     let output = |e: std::io::Error| {
         ExecError::Output(format!("cannot write `{}`: {e}", results_path.display()))
     };
+    let projection = projection(manifest, &emitter);
+    let projection = projection.as_ref();
     let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let mut summary = RunSummary::default();
     listener.event(&Event::Started { total: None });
@@ -84,7 +86,7 @@ where
             let rx = Arc::clone(&batch_rx);
             let tx = done_tx.clone();
             let emitter = &emitter;
-            scope.spawn(move || worker(&rx, &tx, manifest, base, emitter));
+            scope.spawn(move || worker(&rx, &tx, manifest, base, emitter, projection));
         }
         drop(done_tx);
         let mut pending: BTreeMap<u64, Converted> = BTreeMap::new();
@@ -156,12 +158,33 @@ where
     Ok(summary)
 }
 
+/// What of each JSON row the run reads, when that is known before reading: the outputs'
+/// and aggregates' paths, the required columns and the results' key columns.
+fn projection(manifest: &Manifest, emitter: &Emitter) -> Option<Projection> {
+    if !manifest.vars().is_empty() {
+        return None;
+    }
+    let mut paths = emitter.row_paths()?;
+    for key in manifest
+        .results()
+        .columns
+        .iter()
+        .chain(&manifest.input().require)
+    {
+        paths.push(vec![key.clone()]);
+    }
+    let projection = Projection::new(&paths);
+    tracing::debug!(?paths, "rows read in part");
+    (!projection.is_whole()).then_some(projection)
+}
+
 fn worker(
     rx: &Mutex<Receiver<(u64, Packed)>>,
     tx: &std::sync::mpsc::SyncSender<(u64, Converted)>,
     manifest: &Manifest,
     base: &BaseContext,
     emitter: &Emitter,
+    projection: Option<&Projection>,
 ) {
     let shared = base.shared();
     let scope = Scope {
@@ -174,7 +197,7 @@ fn worker(
         let next = rx.lock().expect("batch lock").recv();
         let Ok((seq, batch)) = next else { return };
         let mut converted = Converted::default();
-        for item in batch.rows() {
+        for item in batch.rows_projected(projection) {
             converted.rows += 1;
             if let Err(e) = &item
                 && matches!(e.kind, RowErrorKind::Io(_))

@@ -89,17 +89,21 @@ pub(crate) fn parse_instant(text: &str, zone: Tz) -> Option<i64> {
 fn text_of(
     value: &ColumnValue,
     ctx: &Value,
-    row: &serde_json::Map<String, serde_json::Value>,
+    env: &template::Env<'_>,
     what: &str,
 ) -> Result<String, RowFailure> {
     let mut out = String::new();
     match value {
         ColumnValue::Path(path) => {
-            if let Some(v) = value_at(row, path) {
+            if let Some(v) = value_at(env.row, path) {
                 cell_text(v, &mut out);
             }
         }
         ColumnValue::Template(t) => {
+            if let Some(text) = t.native_text(env) {
+                out.push_str(text);
+                return Ok(out);
+            }
             let v = t.eval(ctx).map_err(|e| RowFailure::template(what, &e))?;
             // Most cells are strings: written as they are, without a JSON value between.
             match v.as_str() {
@@ -188,18 +192,18 @@ impl Spec {
         &self,
         a: &Aggregate,
         ctx: &Value,
-        row: &serde_json::Map<String, serde_json::Value>,
+        env: &template::Env<'_>,
     ) -> Result<Option<Fact>, RowFailure> {
         if let Some(filter) = &a.filter
             && !filter
-                .is_true(ctx)
+                .is_true_in(ctx, env)
                 .map_err(|e| RowFailure::template("where", &e))?
         {
             return Ok(None);
         }
         let time = match &a.time {
             Some(value) => {
-                let text = text_of(value, ctx, row, "time")?;
+                let text = text_of(value, ctx, env, "time")?;
                 Some(
                     parse_instant(&text, self.zone)
                         .ok_or_else(|| fail("time", &format!("`{text}` is not a date-time")))?,
@@ -213,16 +217,17 @@ impl Spec {
             let what = what.as_str();
             parts.push(match &column.measure {
                 Measure::Group(value) => {
-                    groups.push(text_of(value, ctx, row, what)?);
+                    groups.push(text_of(value, ctx, env, what)?);
                     Part::None
                 }
                 Measure::Interval { .. } | Measure::Value(_) => Part::None,
                 Measure::Count(None) => Part::Count(true),
-                Measure::Count(Some(t)) => {
-                    Part::Count(t.is_true(ctx).map_err(|e| RowFailure::template(what, &e))?)
-                }
+                Measure::Count(Some(t)) => Part::Count(
+                    t.is_true_in(ctx, env)
+                        .map_err(|e| RowFailure::template(what, &e))?,
+                ),
                 Measure::Sum(value) => {
-                    let text = text_of(value, ctx, row, what)?;
+                    let text = text_of(value, ctx, env, what)?;
                     let text = text.trim();
                     if text.is_empty() {
                         Part::Sum(None)
@@ -234,14 +239,14 @@ impl Spec {
                     }
                 }
                 Measure::Span(span) => Part::Span {
-                    key: text_of(&span.key, ctx, row, what)?,
+                    key: text_of(&span.key, ctx, env, what)?,
                     end: span
                         .end
-                        .is_true(ctx)
+                        .is_true_in(ctx, env)
                         .map_err(|e| RowFailure::template(what, &e))?,
                     start: span
                         .start
-                        .is_true(ctx)
+                        .is_true_in(ctx, env)
                         .map_err(|e| RowFailure::template(what, &e))?,
                 },
             });
@@ -473,7 +478,12 @@ mod tests {
                 "row".to_owned(),
                 template::from_json_map(map.clone()),
             )]));
-            if let Some(fact) = spec.fact(a, &ctx, &map).unwrap() {
+            let globals = serde_json::Map::new();
+            let env = template::Env {
+                row: &map,
+                globals: &globals,
+            };
+            if let Some(fact) = spec.fact(a, &ctx, &env).unwrap() {
                 folder.add(a, &spec, &fact);
             }
         }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use crate::failure::{FailureCode, RowFailure};
-use crate::manifest::{Column, ColumnValue, Manifest, Output, OutputFormat};
+use crate::manifest::{Column, ColumnValue, Manifest, Measure, Output, OutputFormat};
 use crate::template::{self, Template};
 
 pub(crate) use aggregate::{Fact, Folder};
@@ -140,6 +140,8 @@ pub(crate) struct Emitter {
     /// The CSV input's columns (for `*`).
     input_columns: Vec<String>,
     folder_specs: Vec<aggregate::Spec>,
+    /// `params` and `job` as JSON, for templates evaluated natively ([`template::Env`]).
+    globals: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Renders a path template (params, `job.name`) against the manifest's folder.
@@ -286,7 +288,71 @@ impl Emitter {
             resolved,
             input_columns,
             folder_specs,
+            globals: globals_of(base),
         })
+    }
+
+    /// The row paths every output and aggregate of this run reads, when all of them can
+    /// be known before reading a row: columns that are paths, and templates that native
+    /// evaluation answers in full once the run's params are in. `None` when one needs the
+    /// whole row (`*`, a record written whole, `each`, a filter or function over the row).
+    pub(crate) fn row_paths(&self) -> Option<Vec<Vec<String>>> {
+        let mut paths = Vec::new();
+        for resolved in &self.resolved {
+            let output = &self.manifest.outputs()[resolved.index];
+            if output.each.is_some() || output.columns.is_empty() {
+                return None;
+            }
+            if let Some(filter) = &output.filter {
+                self.template_paths(filter, &mut paths)?;
+            }
+            for column in &output.columns {
+                self.value_paths(&column.value, &mut paths)?;
+            }
+        }
+        for aggregate in self.manifest.aggregates() {
+            if let Some(filter) = &aggregate.filter {
+                self.template_paths(filter, &mut paths)?;
+            }
+            if let Some(time) = &aggregate.time {
+                self.value_paths(time, &mut paths)?;
+            }
+            for column in &aggregate.columns {
+                match &column.measure {
+                    Measure::Group(v) | Measure::Sum(v) => self.value_paths(v, &mut paths)?,
+                    Measure::Count(Some(t)) => self.template_paths(t, &mut paths)?,
+                    Measure::Span(span) => {
+                        self.value_paths(&span.key, &mut paths)?;
+                        self.template_paths(&span.start, &mut paths)?;
+                        self.template_paths(&span.end, &mut paths)?;
+                    }
+                    Measure::Count(None) | Measure::Interval { .. } | Measure::Value(_) => {}
+                }
+            }
+        }
+        Some(paths)
+    }
+
+    fn value_paths(&self, value: &ColumnValue, paths: &mut Vec<Vec<String>>) -> Option<()> {
+        match value {
+            ColumnValue::Path(path) => {
+                paths.push(path.clone());
+                Some(())
+            }
+            ColumnValue::Template(t) => self.template_paths(t, paths),
+            ColumnValue::AllInput => None,
+        }
+    }
+
+    fn template_paths(&self, t: &Template, paths: &mut Vec<Vec<String>>) -> Option<()> {
+        if !t.reads("row") {
+            return Some(());
+        }
+        let folded = t.native()?.fold(&self.globals);
+        if !folded.is_closed() {
+            return None;
+        }
+        folded.row_paths(paths)
     }
 
     /// True when some template reads the row's context (filters, lists, template columns,
@@ -348,13 +414,17 @@ impl Emitter {
         row: &serde_json::Map<String, serde_json::Value>,
         emitted: &mut Emitted,
     ) -> Result<(), RowFailure> {
+        let env = template::Env {
+            row,
+            globals: &self.globals,
+        };
         for (slot, resolved) in self.resolved.iter().enumerate() {
             let output = &self.manifest.outputs()[resolved.index];
             let (buf, count) = &mut emitted.files[slot];
             match &output.each {
                 None => {
-                    if Self::keep(output, ctx)? {
-                        self.record(output, resolved, ctx, row, buf)?;
+                    if Self::keep(output, ctx, Some(&env))? {
+                        self.record(output, resolved, ctx, Some(&env), row, buf)?;
                         *count += 1;
                     }
                 }
@@ -373,7 +443,7 @@ impl Emitter {
                     })?;
                     for item in items {
                         let scope = with_item(ctx, &item);
-                        if !Self::keep(output, &scope)? {
+                        if !Self::keep(output, &scope, None)? {
                             continue;
                         }
                         let owned;
@@ -390,25 +460,31 @@ impl Emitter {
                             };
                             &owned
                         };
-                        self.record(output, resolved, &scope, map, buf)?;
+                        self.record(output, resolved, &scope, None, map, buf)?;
                         *count += 1;
                     }
                 }
             }
         }
         for (spec, a) in self.folder_specs.iter().zip(self.manifest.aggregates()) {
-            emitted.facts.push(spec.fact(a, ctx, row)?);
+            emitted.facts.push(spec.fact(a, ctx, &env)?);
         }
         Ok(())
     }
 
-    fn keep(output: &Output, ctx: &Value) -> Result<bool, RowFailure> {
-        match &output.filter {
-            None => Ok(true),
-            Some(t) => t
-                .is_true(ctx)
-                .map_err(|e| RowFailure::template("where", &e)),
-        }
+    /// Whether the output's `where` keeps the row; `env` is the row's, when the output
+    /// reads the row itself (not a list item).
+    fn keep(
+        output: &Output,
+        ctx: &Value,
+        env: Option<&template::Env<'_>>,
+    ) -> Result<bool, RowFailure> {
+        let filtered = match (&output.filter, env) {
+            (None, _) => Ok(true),
+            (Some(t), Some(env)) => t.is_true_in(ctx, env),
+            (Some(t), None) => t.is_true(ctx),
+        };
+        filtered.map_err(|e| RowFailure::template("where", &e))
     }
 
     /// Formats one record into `buf`.
@@ -417,6 +493,7 @@ impl Emitter {
         output: &Output,
         resolved: &Resolved,
         ctx: &Value,
+        env: Option<&template::Env<'_>>,
         record: &serde_json::Map<String, serde_json::Value>,
         buf: &mut Vec<u8>,
     ) -> Result<(), RowFailure> {
@@ -437,7 +514,7 @@ impl Emitter {
                         continue;
                     }
                     cell.clear();
-                    column_text(column, ctx, record, &mut cell)?;
+                    column_text(column, ctx, env, record, &mut cell)?;
                     push_sep(buf, &mut first);
                     push_csv_field(buf, &cell);
                 }
@@ -493,6 +570,7 @@ fn push_sep(buf: &mut Vec<u8>, first: &mut bool) {
 fn column_text(
     column: &Column,
     ctx: &Value,
+    env: Option<&template::Env<'_>>,
     record: &serde_json::Map<String, serde_json::Value>,
     out: &mut String,
 ) -> Result<(), RowFailure> {
@@ -503,6 +581,10 @@ fn column_text(
             }
         }
         ColumnValue::Template(t) => {
+            if let Some(text) = env.and_then(|env| t.native_text(env)) {
+                out.push_str(text);
+                return Ok(());
+            }
             let v = t
                 .eval(ctx)
                 .map_err(|e| RowFailure::template(&format!("column `{}`", column.header), &e))?;
@@ -511,6 +593,18 @@ fn column_text(
         ColumnValue::AllInput => {}
     }
     Ok(())
+}
+
+/// `params` and `job` of a run's context, as JSON: what native evaluation reads besides
+/// the row.
+fn globals_of(base: &Value) -> serde_json::Map<String, serde_json::Value> {
+    ["params", "job"]
+        .into_iter()
+        .filter_map(|name| {
+            let v = base.get_attr(name).ok().filter(|v| !v.is_undefined())?;
+            Some((name.to_owned(), template::to_json(&v)))
+        })
+        .collect()
 }
 
 /// The row's context with `item` added.

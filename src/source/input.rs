@@ -8,7 +8,7 @@
 use std::io::{self, BufRead, BufReader, Read};
 
 /// Bytes read from the underlying reader per refill; big enough that a refill is rare.
-const BUFFER_BYTES: usize = 64 * 1024;
+const BUFFER_BYTES: usize = 256 * 1024;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -58,7 +58,7 @@ impl Input {
     /// Marks the first `n` buffered bytes as read, counting the line breaks among them.
     pub(super) fn consume(&mut self, n: usize) {
         let consumed = &self.reader.buffer()[..n];
-        if let Some(last) = consumed.iter().rposition(|&b| b == b'\n') {
+        if let Some(last) = memchr::memrchr(b'\n', consumed) {
             self.line += count_newlines(consumed);
             self.line_start = self.offset + last as u64 + 1;
         }
@@ -101,12 +101,8 @@ impl Input {
     }
 }
 
-#[expect(
-    clippy::naive_bytecount,
-    reason = "it runs over one record at a time and vectorises; not worth a dependency"
-)]
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 #[cfg(test)]

@@ -11,10 +11,14 @@ use super::{
     Row,
     error::{RowError, RowErrorKind},
     input::Input,
+    projection::Projection,
 };
 
 /// A line's row number, file line, and its bytes or why it cannot be a row.
 type NextLine<'a> = (u64, u64, Result<&'a [u8], RowErrorKind>);
+
+/// Like [`NextLine`], with where the line's bytes end in the buffer they were read into.
+type NextLineEnd = (u64, u64, Result<usize, RowErrorKind>);
 
 /// Streams the rows of one JSON Lines source, reusing one line buffer.
 pub(super) struct JsonlRows {
@@ -39,51 +43,31 @@ impl JsonlRows {
         }
     }
 
-    /// Reads the next line (with its `\n`) into `self.line`. Returns `None` at the end,
-    /// `Some(true)` when the line was over the cap and was dropped rather than kept.
-    fn read_line(&mut self) -> std::io::Result<Option<bool>> {
-        self.line.clear();
-        let (mut any, mut oversized) = (false, false);
-        loop {
-            let buf = self.input.fill_buf()?;
-            if buf.is_empty() {
-                return Ok(any.then_some(oversized));
-            }
-            let (take, ends) = match buf.iter().position(|&b| b == b'\n') {
-                Some(at) => (at + 1, true),
-                None => (buf.len(), false),
-            };
-            if !oversized && self.line.len() + take <= self.max_row_bytes {
-                self.line.extend_from_slice(&buf[..take]);
-            } else {
-                oversized = true;
-                self.line.clear();
-            }
-            self.input.consume(take);
-            any = true;
-            if ends {
-                return Ok(Some(oversized));
-            }
-        }
-    }
-
-    /// Reads up to the next non-blank line: its row number, file line, and its bytes
-    /// (without the line break), or why it cannot be a row.
-    fn next_line(&mut self) -> std::io::Result<Option<NextLine<'_>>> {
+    /// Reads up to the next non-blank line into `out` (after `out`'s first `start` bytes,
+    /// without the line break): its row number and file line, and `Ok` with its end, or
+    /// why it cannot be a row (nothing of it is kept then). `None` at the end.
+    fn next_line_into(
+        &mut self,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> std::io::Result<Option<NextLineEnd>> {
         if !self.started {
             self.started = true;
             self.input.skip_bom()?;
         }
         loop {
             let line = self.input.line();
-            let Some(oversized) = self.read_line()? else {
+            out.truncate(start);
+            let Some(oversized) = read_line(&mut self.input, out, start, self.max_row_bytes)?
+            else {
                 return Ok(None);
             };
-            if !oversized && self.line.iter().all(u8::is_ascii_whitespace) {
+            if !oversized && out[start..].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             self.number += 1;
             if oversized {
+                out.truncate(start);
                 let limit = self.max_row_bytes;
                 return Ok(Some((
                     self.number,
@@ -92,9 +76,20 @@ impl JsonlRows {
                 )));
             }
             // Without its line break, so an error at the end points at this line.
-            let text = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
-            return Ok(Some((self.number, line, Ok(text))));
+            if out.last() == Some(&b'\n') {
+                out.pop();
+            }
+            return Ok(Some((self.number, line, Ok(out.len()))));
         }
+    }
+
+    /// Reads up to the next non-blank line: its row number, file line, and its bytes
+    /// (without the line break), or why it cannot be a row.
+    fn next_line(&mut self) -> std::io::Result<Option<NextLine<'_>>> {
+        let mut line = std::mem::take(&mut self.line);
+        let next = self.next_line_into(&mut line, 0);
+        self.line = line;
+        Ok(next?.map(|(number, at, end)| (number, at, end.map(|end| &self.line[..end]))))
     }
 
     /// Reads up to the next non-blank line and makes it a row.
@@ -112,13 +107,10 @@ impl JsonlRows {
                 return false;
             }
             let at = self.input.line();
-            match self.next_line() {
-                Ok(Some((number, line, Ok(text)))) => {
-                    let start = batch.bytes.len();
-                    batch.bytes.extend_from_slice(text);
-                    batch
-                        .items
-                        .push(Packed::line(number, line, start, batch.bytes.len()));
+            let start = batch.bytes.len();
+            match self.next_line_into(&mut batch.bytes, start) {
+                Ok(Some((number, line, Ok(end)))) => {
+                    batch.items.push(Packed::line(number, line, start, end));
                 }
                 Ok(Some((number, line, Err(kind)))) => {
                     batch.items.push(PackedItem::Ready(Err(RowError {
@@ -129,10 +121,12 @@ impl JsonlRows {
                     })));
                 }
                 Ok(None) => {
+                    batch.bytes.truncate(start);
                     self.done = true;
                     return false;
                 }
                 Err(err) => {
+                    batch.bytes.truncate(start);
                     self.done = true;
                     batch.items.push(PackedItem::Ready(Err(RowError {
                         number: self.number + 1,
@@ -175,8 +169,54 @@ impl Iterator for JsonlRows {
     }
 }
 
+/// Appends the next line of `input` (with its `\n`) to `out`, which holds `start` bytes of
+/// other lines before it. Returns `None` at the end, `Some(true)` when the line was over
+/// `max` bytes and was dropped rather than kept.
+fn read_line(
+    input: &mut Input,
+    out: &mut Vec<u8>,
+    start: usize,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    let (mut any, mut oversized) = (false, false);
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(any.then_some(oversized));
+        }
+        let (take, ends) = match memchr::memchr(b'\n', buf) {
+            Some(at) => (at + 1, true),
+            None => (buf.len(), false),
+        };
+        if !oversized && out.len() - start + take <= max {
+            out.extend_from_slice(&buf[..take]);
+        } else {
+            oversized = true;
+            out.truncate(start);
+        }
+        input.consume(take);
+        any = true;
+        if ends {
+            return Ok(Some(oversized));
+        }
+    }
+}
+
 fn parse_line(number: u64, line: u64, text: Result<&[u8], RowErrorKind>) -> Result<Row, RowError> {
     Row::or_error(number, line, text.and_then(|t| parse_object(t, line, 1)))
+}
+
+fn parse_line_projected(
+    number: u64,
+    line: u64,
+    text: &[u8],
+    projection: &Projection,
+) -> Result<Row, RowError> {
+    let parsed = projection
+        .parse(text)
+        .map_err(|err| invalid_json(&err, line, 1))
+        .and_then(object);
+    Row::or_error(number, line, parsed)
 }
 
 /// A batch of rows read but not parsed yet: JSON Lines lines share one buffer, so a batch
@@ -223,8 +263,11 @@ impl Packed {
         self.items.is_empty()
     }
 
-    /// The rows, parsed now, in order.
-    pub(crate) fn rows(self) -> impl Iterator<Item = Result<Row, RowError>> {
+    /// The rows, parsed now, in order; JSON Lines rows keep only what `projection` keeps.
+    pub(crate) fn rows_projected(
+        self,
+        projection: Option<&Projection>,
+    ) -> impl Iterator<Item = Result<Row, RowError>> {
         let bytes = self.bytes;
         self.items.into_iter().map(move |item| match item {
             PackedItem::Ready(row) => row,
@@ -233,7 +276,10 @@ impl Packed {
                 line,
                 start,
                 end,
-            } => parse_line(number, line, Ok(&bytes[start..end])),
+            } => match projection {
+                Some(p) => parse_line_projected(number, line, &bytes[start..end], p),
+                None => parse_line(number, line, Ok(&bytes[start..end])),
+            },
         })
     }
 }
@@ -245,12 +291,18 @@ pub(super) fn parse_object(
     line: u64,
     column: u64,
 ) -> Result<Map<String, Value>, RowErrorKind> {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(values)) => Ok(values),
-        Ok(other) => Err(RowErrorKind::NotAnObject {
+    serde_json::from_slice::<Value>(bytes)
+        .map_err(|err| invalid_json(&err, line, column))
+        .and_then(object)
+}
+
+/// The object a row must be.
+fn object(value: Value) -> Result<Map<String, Value>, RowErrorKind> {
+    match value {
+        Value::Object(values) => Ok(values),
+        other => Err(RowErrorKind::NotAnObject {
             found: describe(&other),
         }),
-        Err(err) => Err(invalid_json(&err, line, column)),
     }
 }
 

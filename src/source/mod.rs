@@ -14,6 +14,7 @@ mod error;
 mod input;
 mod json_array;
 mod jsonl;
+mod projection;
 
 use std::{fs::File, io::Read, iter::FusedIterator, path::Path};
 
@@ -21,6 +22,7 @@ use serde_json::{Map, Value};
 
 pub(crate) use error::{RowError, RowErrorKind, SourceError, SourceErrorKind};
 pub(crate) use jsonl::Packed;
+pub(crate) use projection::Projection;
 
 use self::{csv::CsvRows, input::Input, json_array::JsonArrayRows, jsonl::JsonlRows};
 

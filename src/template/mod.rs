@@ -12,6 +12,7 @@ mod error;
 mod functions;
 mod json;
 mod names;
+mod native;
 
 use std::sync::LazyLock;
 
@@ -23,6 +24,7 @@ pub(crate) use body::BodyTemplate;
 pub(crate) use error::{TemplateError, TemplateErrorKind};
 pub(crate) use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, unknown};
 pub(crate) use json::{from_json, from_json_map, json_map_of, to_json};
+pub(crate) use native::{Env, Expr, Val};
 
 /// The one environment all templates compile against; it lives for the whole process so
 /// compiled templates can be shared by every row and worker without lifetimes.
@@ -70,6 +72,8 @@ pub(crate) struct Template {
     kind: Kind,
     /// The variables it reads (`row.email`), found once at compile time.
     names: Vec<String>,
+    /// A single expression parsed for [`native`] evaluation, when any part of it can be.
+    native: Option<Box<Expr>>,
 }
 
 #[derive(Debug)]
@@ -122,11 +126,19 @@ impl Template {
         names.retain(|n| !names::is_global(n.split('.').next().unwrap_or_default()));
         names.sort();
         names.dedup();
+        let native = match &kind {
+            Kind::Native(_) => single_expression(source)
+                .and_then(native::parse)
+                .filter(|e| *e != Expr::Opaque)
+                .map(Box::new),
+            _ => None,
+        };
         Ok(Template {
             source: source.to_owned(),
             span,
             kind,
             names,
+            native,
         })
     }
 
@@ -229,6 +241,40 @@ impl Template {
     pub(crate) fn is_true(&self, ctx: &Value) -> Result<bool, TemplateError> {
         let value = self.eval(ctx)?;
         Ok(!is_omit(&value) && value.is_true())
+    }
+
+    /// The expression, parsed for native evaluation, when part of it can be.
+    pub(crate) fn native(&self) -> Option<&Expr> {
+        self.native.as_deref()
+    }
+
+    /// The native value over `env`, when native evaluation gives the engine's answer
+    /// without it: a defined value, not too large.
+    fn native_val<'a>(&'a self, env: &Env<'a>) -> Option<Val<'a>> {
+        match self.native.as_ref()?.eval(env) {
+            Ok(Val::Undef) | Err(native::Fallback) => None,
+            Ok(Val::Json(serde_json::Value::String(s))) if s.len() > MAX_RENDERED_BYTES => None,
+            Ok(v) => Some(v),
+        }
+    }
+
+    /// [`Template::is_true`], evaluated natively over `env` when it can be (`ctx` is the
+    /// same row's template context, used otherwise).
+    pub(crate) fn is_true_in(&self, ctx: &Value, env: &Env<'_>) -> Result<bool, TemplateError> {
+        match self.native_val(env) {
+            Some(v) => Ok(v.truthy()),
+            None => self.is_true(ctx),
+        }
+    }
+
+    /// The text a cell shows for this template's value over `env`, when native evaluation
+    /// knows it: a string as it is, none as empty.
+    pub(crate) fn native_text<'a>(&'a self, env: &Env<'a>) -> Option<&'a str> {
+        match self.native_val(env)? {
+            Val::Json(serde_json::Value::String(s)) => Some(s),
+            Val::Json(serde_json::Value::Null) => Some(""),
+            _ => None,
+        }
     }
 
     /// Evaluates a condition that may read values only a real run would know (a dry run's
