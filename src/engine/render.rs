@@ -16,6 +16,8 @@ use crate::template::{self, LOOKUPS_KEY, OFFLINE_KEY, Template, TemplateError};
 #[derive(Debug, Clone)]
 pub(super) struct BaseContext {
     entries: BTreeMap<String, Value>,
+    /// `params` and `job` as JSON, for templates evaluated natively.
+    globals: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl BaseContext {
@@ -30,6 +32,10 @@ impl BaseContext {
         entries.insert("params".to_owned(), Value::from(params.clone()));
         let job: BTreeMap<String, String> =
             [("name".to_owned(), manifest.name().to_owned())].into();
+        let globals = serde_json::json!({ "params": params, "job": job });
+        let serde_json::Value::Object(globals) = globals else {
+            unreachable!("a JSON object literal")
+        };
         entries.insert("job".to_owned(), Value::from(job));
         match lookups {
             Some(tables) => {
@@ -39,7 +45,10 @@ impl BaseContext {
                 entries.insert(OFFLINE_KEY.to_owned(), Value::from(true));
             }
         }
-        BaseContext { entries }
+        BaseContext {
+            entries,
+            globals: std::sync::Arc::new(globals),
+        }
     }
 }
 
@@ -98,6 +107,7 @@ impl BaseContext {
 #[derive(Debug)]
 pub(super) struct RowContext {
     entries: BTreeMap<String, Value>,
+    globals: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,
     /// `entries` as one template value, rebuilt only when an entry changes (every
     /// template of every step reads it).
     value: Value,
@@ -112,7 +122,19 @@ impl RowContext {
         let mut entries = base.entries.clone();
         entries.insert("row".to_owned(), template::from_json_map(values));
         let value = Value::from(entries.clone());
-        RowContext { entries, value }
+        RowContext {
+            entries,
+            globals: std::sync::Arc::clone(&base.globals),
+            value,
+        }
+    }
+
+    /// What native evaluation of a template reads: the row and the globals.
+    pub(super) fn env(&self) -> template::Env<'_> {
+        template::Env {
+            row: self.row_map(),
+            globals: &self.globals,
+        }
     }
 
     /// The row's values, as read.
@@ -260,7 +282,9 @@ pub(super) fn render_request(
         headers.push((name.clone(), t.render(&value).map_err(|e| fail(&e))?));
     }
     let body = match &request.body {
-        Some(b) => b.render(&value).map_err(|e| fail(&e))?,
+        Some(b) => b
+            .render_in(&value, Some(&ctx.env()))
+            .map_err(|e| fail(&e))?,
         None => None,
     };
     let problems = request.operation.check_body(body.as_ref());

@@ -311,8 +311,9 @@ fn response_value(response: &Response) -> Value {
 fn captures(step: &Step, request: &Request, ctx: &RowContext) -> Result<Value, RowFailure> {
     let mut values = BTreeMap::new();
     let scope = ctx.value();
+    let env = ctx.env();
     for (name, t) in &request.capture {
-        let value = t.eval(&scope).map_err(|e| RowFailure {
+        let value = t.eval_in(&scope, &env).map_err(|e| RowFailure {
             step: step.name.clone(),
             code: FailureCode::Capture,
             detail: format!("capture `{name}`: {}", e.reason()),
@@ -328,11 +329,12 @@ fn captures(step: &Step, request: &Request, ctx: &RowContext) -> Result<Value, R
 fn planned_captures(step: &str, request: &Request, ctx: &RowContext) -> Value {
     let mut known = BTreeMap::new();
     let value = ctx.value();
+    let env = ctx.env();
     for (name, template) in &request.capture {
         let captured = if template.reads("response") {
             None
         } else {
-            template.eval(&value).ok()
+            template.eval_in(&value, &env).ok()
         };
         known.insert(
             name.clone(),

@@ -2,7 +2,7 @@
 
 use minijinja::Value;
 
-use super::{Template, TemplateError, functions::is_omit, to_json};
+use super::{Env, Template, TemplateError, functions::is_omit, to_json};
 use crate::diagnostic::Span;
 
 /// A JSON value whose strings may be templates.
@@ -21,9 +21,22 @@ pub(crate) enum BodyTemplate {
 impl BodyTemplate {
     /// Renders to JSON. `None` means the whole value was omitted.
     pub(crate) fn render(&self, ctx: &Value) -> Result<Option<serde_json::Value>, TemplateError> {
+        self.render_in(ctx, None)
+    }
+
+    /// Like [`BodyTemplate::render`], evaluating templates natively over `env` where they
+    /// can be (`ctx` is the same row's template context, used for the rest).
+    pub(crate) fn render_in(
+        &self,
+        ctx: &Value,
+        env: Option<&Env<'_>>,
+    ) -> Result<Option<serde_json::Value>, TemplateError> {
         Ok(match self {
             BodyTemplate::Static(v) => Some(v.clone()),
             BodyTemplate::Template(t) => {
+                if let Some(Ok(body)) = env.map(|env| t.native_body(env)) {
+                    return Ok(body);
+                }
                 let value = t.eval(ctx)?;
                 if is_omit(&value) {
                     None
@@ -34,7 +47,7 @@ impl BodyTemplate {
             BodyTemplate::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    if let Some(v) = item.render(ctx)? {
+                    if let Some(v) = item.render_in(ctx, env)? {
                         out.push(v);
                     }
                 }
@@ -43,7 +56,7 @@ impl BodyTemplate {
             BodyTemplate::Object(entries) => {
                 let mut out = serde_json::Map::with_capacity(entries.len());
                 for (key, value) in entries {
-                    if let Some(v) = value.render(ctx)? {
+                    if let Some(v) = value.render_in(ctx, env)? {
                         out.insert(key.clone(), v);
                     }
                 }

@@ -254,6 +254,7 @@ impl Template {
         match self.native.as_ref()?.eval(env) {
             Ok(Val::Undef) | Err(native::Fallback) => None,
             Ok(Val::Json(serde_json::Value::String(s))) if s.len() > MAX_RENDERED_BYTES => None,
+            Ok(Val::Owned(serde_json::Value::String(s))) if s.len() > MAX_RENDERED_BYTES => None,
             Ok(v) => Some(v),
         }
     }
@@ -262,9 +263,34 @@ impl Template {
     /// same row's template context, used otherwise).
     pub(crate) fn is_true_in(&self, ctx: &Value, env: &Env<'_>) -> Result<bool, TemplateError> {
         match self.native_val(env) {
+            Some(Val::Omit) | None => self.is_true(ctx),
             Some(v) => Ok(v.truthy()),
-            None => self.is_true(ctx),
         }
+    }
+
+    /// [`Template::eval`], evaluated natively over `env` when the value is text, a
+    /// boolean or none (`ctx` is the same row's template context, used otherwise).
+    pub(crate) fn eval_in(&self, ctx: &Value, env: &Env<'_>) -> Result<Value, TemplateError> {
+        match self.native_val(env) {
+            Some(Val::Json(serde_json::Value::String(s))) => Ok(Value::from(s.as_str())),
+            Some(Val::Owned(serde_json::Value::String(s))) => Ok(Value::from(s)),
+            Some(Val::Json(serde_json::Value::Bool(b))) => Ok(Value::from(*b)),
+            Some(Val::Bool(b)) => Ok(Value::from(b)),
+            Some(Val::Json(serde_json::Value::Null)) => Ok(Value::from(())),
+            _ => self.eval(ctx),
+        }
+    }
+
+    /// The JSON a request body holds for this template over `env`, when native evaluation
+    /// knows it (`Ok(None)`: omitted).
+    ///
+    /// # Errors
+    /// [`native::Fallback`] when the engine must evaluate it.
+    pub(crate) fn native_body(
+        &self,
+        env: &Env<'_>,
+    ) -> Result<Option<serde_json::Value>, native::Fallback> {
+        self.native_val(env).ok_or(native::Fallback)?.into_body()
     }
 
     /// The text a cell shows for this template's value over `env`, when native evaluation

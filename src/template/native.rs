@@ -28,8 +28,24 @@ pub(crate) enum Expr {
     Eq(Box<Expr>, Box<Expr>, bool),
     /// `a in b` (`true`) or `a not in b` (`false`).
     In(Box<Expr>, Box<Expr>, bool),
+    /// `omit`: the body key is left out.
+    Omit,
+    /// The whole row, as the input of a filter below.
+    Row,
+    /// `input | name(args)` for the filters evaluated here.
+    Filter(Filter, Box<Expr>, Vec<Expr>),
+    /// `stable_id(args)`.
+    StableId(Vec<Expr>),
     /// What this module does not evaluate.
     Opaque,
+}
+
+/// The filters evaluated natively (the engine's versions live in `functions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filter {
+    Prefixed,
+    PrefixedMap,
+    ToObjects,
 }
 
 /// One step of a path.
@@ -50,8 +66,11 @@ pub(crate) struct Fallback;
 pub(crate) enum Val<'a> {
     Undef,
     Json(&'a Json),
+    /// A value made here (by a filter or function).
+    Owned(Json),
     Bool(bool),
     List(Vec<Val<'a>>),
+    Omit,
 }
 
 /// What an expression reads: the row, and the globals (`params`, `job`) as JSON.
@@ -64,33 +83,63 @@ impl Val<'_> {
     /// The engine's truthiness: empty text, lists and objects, zero, none and undefined
     /// are false.
     pub(crate) fn truthy(&self) -> bool {
-        match self {
+        match *self {
             Val::Undef => false,
-            Val::Bool(b) => *b,
-            Val::List(items) => !items.is_empty(),
-            Val::Json(j) => match j {
-                Json::Null => false,
-                Json::Bool(b) => *b,
-                Json::Number(n) => {
-                    if let Some(i) = n.as_i64() {
-                        i != 0
-                    } else if let Some(u) = n.as_u64() {
-                        u != 0
-                    } else {
-                        n.as_f64().is_none_or(|f| f != 0.0)
-                    }
-                }
-                Json::String(s) => !s.is_empty(),
-                Json::Array(a) => !a.is_empty(),
-                Json::Object(o) => !o.is_empty(),
-            },
+            Val::Bool(b) => b,
+            Val::List(ref items) => !items.is_empty(),
+            // `omit` is an object without entries to count: the engine calls it true.
+            Val::Omit => true,
+            Val::Json(_) | Val::Owned(_) => self.as_json().is_some_and(json_truthy),
+        }
+    }
+}
+
+/// The engine's truthiness of a JSON value.
+fn json_truthy(j: &Json) -> bool {
+    match j {
+        Json::Null => false,
+        Json::Bool(b) => *b,
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i != 0
+            } else if let Some(u) = n.as_u64() {
+                u != 0
+            } else {
+                n.as_f64().is_none_or(|f| f != 0.0)
+            }
+        }
+        Json::String(s) => !s.is_empty(),
+        Json::Array(a) => !a.is_empty(),
+        Json::Object(o) => !o.is_empty(),
+    }
+}
+
+impl Val<'_> {
+    fn as_json(&self) -> Option<&Json> {
+        match self {
+            Val::Json(j) => Some(*j),
+            Val::Owned(j) => Some(j),
+            _ => None,
         }
     }
 
     fn as_str(&self) -> Option<&str> {
         match self {
-            Val::Json(Json::String(s)) => Some(s),
+            Val::Json(Json::String(s)) | Val::Owned(Json::String(s)) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The value as JSON for a request body, when it converts exactly as the engine's
+    /// value would: text, none, booleans and what the filters here made. `Ok(None)` is
+    /// `omit`.
+    pub(crate) fn into_body(self) -> Result<Option<Json>, Fallback> {
+        match self {
+            Val::Json(j @ (Json::String(_) | Json::Null | Json::Bool(_))) => Ok(Some(j.clone())),
+            Val::Owned(j) => Ok(Some(j)),
+            Val::Bool(b) => Ok(Some(Json::Bool(b))),
+            Val::Omit => Ok(None),
+            _ => Err(Fallback),
         }
     }
 }
@@ -144,14 +193,36 @@ impl Expr {
                     })
                     .collect::<Result<_, _>>()?,
             )),
-            Expr::Not(e) => Ok(Val::Bool(!e.eval(env)?.truthy())),
+            Expr::Not(e) => Ok(Val::Bool(!plain(e.eval(env)?)?.truthy())),
             Expr::And(a, b) => {
-                let left = a.eval(env)?;
+                let left = plain(a.eval(env)?)?;
                 if left.truthy() { b.eval(env) } else { Ok(left) }
             }
             Expr::Or(a, b) => {
-                let left = a.eval(env)?;
+                let left = plain(a.eval(env)?)?;
                 if left.truthy() { Ok(left) } else { b.eval(env) }
+            }
+            Expr::Omit => Ok(Val::Omit),
+            Expr::Filter(filter, input, args) => filter_of(*filter, input, args, env),
+            Expr::StableId(args) => {
+                let mut parts = Vec::with_capacity(args.len());
+                for arg in args {
+                    match arg.eval(env)? {
+                        Val::Json(Json::String(s)) => {
+                            parts.push(std::borrow::Cow::Borrowed(s.as_str()));
+                        }
+                        Val::Owned(Json::String(s)) => parts.push(std::borrow::Cow::Owned(s)),
+                        _ => return Err(Fallback),
+                    }
+                }
+                // No part, or only empty ones, is the engine's error to give.
+                if parts.iter().all(|p| p.is_empty()) {
+                    return Err(Fallback);
+                }
+                let parts: Vec<&str> = parts.iter().map(AsRef::as_ref).collect();
+                Ok(Val::Owned(Json::String(super::functions::stable_id(
+                    &parts,
+                ))))
             }
             Expr::Eq(a, b, same) => Ok(Val::Bool(equal(&a.eval(env)?, &b.eval(env)?)? == *same)),
             Expr::In(a, b, yes) => {
@@ -170,15 +241,17 @@ impl Expr {
                 };
                 Ok(Val::Bool(found == *yes))
             }
-            Expr::Opaque => Err(Fallback),
+            Expr::Row | Expr::Opaque => Err(Fallback),
         }
     }
 
     /// True when no part of it is [`Expr::Opaque`].
     pub(crate) fn is_closed(&self) -> bool {
         match self {
-            Expr::Lit(_) => true,
-            Expr::Opaque => false,
+            Expr::Lit(_) | Expr::Omit => true,
+            Expr::Opaque | Expr::Row => false,
+            Expr::Filter(_, input, args) => input.is_closed() && args.iter().all(Expr::is_closed),
+            Expr::StableId(args) => args.iter().all(Expr::is_closed),
             Expr::Path(_, segs) => segs.iter().all(|s| match s {
                 Seg::Dynamic(e) => e.is_closed(),
                 _ => true,
@@ -194,7 +267,19 @@ impl Expr {
     /// The row paths it reads (`["content", "agentId"]`); `None` when one is computed.
     pub(crate) fn row_paths(&self, out: &mut Vec<Vec<String>>) -> Option<()> {
         match self {
-            Expr::Lit(_) | Expr::Opaque => {}
+            Expr::Lit(_) | Expr::Opaque | Expr::Omit => {}
+            Expr::Row => return None,
+            Expr::Filter(_, input, args) => {
+                input.row_paths(out)?;
+                for e in args {
+                    e.row_paths(out)?;
+                }
+            }
+            Expr::StableId(args) => {
+                for e in args {
+                    e.row_paths(out)?;
+                }
+            }
             Expr::Path(root, segs) => {
                 for s in segs {
                     if let Seg::Dynamic(e) = s {
@@ -244,7 +329,7 @@ impl Expr {
             match e.eval(&env).ok()? {
                 Val::Json(j) => Some(j.clone()),
                 Val::Bool(b) => Some(Json::Bool(b)),
-                Val::Undef | Val::List(_) => None,
+                Val::Owned(_) | Val::Undef | Val::List(_) | Val::Omit => None,
             }
         };
         let folded = match self {
@@ -283,6 +368,97 @@ impl Expr {
     fn reads_row(&self) -> bool {
         let mut paths = Vec::new();
         self.row_paths(&mut paths).is_none() || !paths.is_empty()
+    }
+}
+
+/// `omit` takes part in no operation here: what the engine makes of `omit and x` is its
+/// own business.
+fn plain(v: Val<'_>) -> Result<Val<'_>, Fallback> {
+    match v {
+        Val::Omit => Err(Fallback),
+        v => Ok(v),
+    }
+}
+
+/// A string literal argument.
+fn text_arg(args: &[Expr], i: usize) -> Result<&str, Fallback> {
+    match args.get(i) {
+        Some(Expr::Lit(Json::String(s))) => Ok(s),
+        _ => Err(Fallback),
+    }
+}
+
+/// A row cell as the engine's `prefixed` sees it: `None` when blank (skipped), the text
+/// otherwise; other kinds of values are left to the engine.
+fn cell(value: &Json) -> Result<Option<&Json>, Fallback> {
+    match value {
+        Json::Null => Ok(None),
+        Json::String(s) if s.trim().is_empty() => Ok(None),
+        Json::String(_) => Ok(Some(value)),
+        _ => Err(Fallback),
+    }
+}
+
+fn filter_of<'a>(
+    filter: Filter,
+    input: &'a Expr,
+    args: &'a [Expr],
+    env: &Env<'a>,
+) -> Result<Val<'a>, Fallback> {
+    if args.len() != 1 {
+        return Err(Fallback);
+    }
+    let arg = text_arg(args, 0)?;
+    match filter {
+        Filter::Prefixed | Filter::PrefixedMap => {
+            if *input != Expr::Row {
+                return Err(Fallback);
+            }
+            if filter == Filter::Prefixed {
+                let mut out = Vec::new();
+                for (name, value) in env.row {
+                    if name.starts_with(arg)
+                        && let Some(v) = cell(value)?
+                    {
+                        out.push(v.clone());
+                    }
+                }
+                Ok(Val::Owned(Json::Array(out)))
+            } else {
+                let mut out = std::collections::BTreeMap::new();
+                for (name, value) in env.row {
+                    if let Some(rest) = name.strip_prefix(arg)
+                        && let Some(v) = cell(value)?
+                    {
+                        out.insert(rest, v);
+                    }
+                }
+                Ok(Val::Owned(Json::Object(
+                    out.into_iter()
+                        .map(|(k, v)| (k.to_owned(), v.clone()))
+                        .collect(),
+                )))
+            }
+        }
+        Filter::ToObjects => {
+            let wrap = |item: Json| {
+                let mut object = Map::with_capacity(1);
+                object.insert(arg.to_owned(), item);
+                Json::Object(object)
+            };
+            let items: Vec<Json> = match input.eval(env)? {
+                Val::Owned(Json::Array(items)) => items.into_iter().map(wrap).collect(),
+                Val::Json(Json::Array(items))
+                    if items
+                        .iter()
+                        .all(|i| matches!(i, Json::String(_) | Json::Null | Json::Bool(_))) =>
+                {
+                    items.iter().cloned().map(wrap).collect()
+                }
+                _ => return Err(Fallback),
+            };
+            Ok(Val::Owned(Json::Array(items)))
+        }
     }
 }
 
@@ -590,14 +766,34 @@ impl Parser {
                 };
                 value = push_seg(value, seg);
             } else if self.peek_op("(") {
-                self.args()?;
-                value = Expr::Opaque;
+                let (args, keywords) = self.args()?;
+                value = match &value {
+                    Expr::Path(name, segs)
+                        if name == "stable_id" && segs.is_empty() && !keywords =>
+                    {
+                        Expr::StableId(args)
+                    }
+                    _ => Expr::Opaque,
+                };
             } else if self.eat_op("|") {
-                self.name()?;
-                if self.peek_op("(") {
-                    self.args()?;
-                }
-                value = Expr::Opaque;
+                let name = self.name()?;
+                let (args, keywords) = if self.peek_op("(") {
+                    self.args()?
+                } else {
+                    (Vec::new(), false)
+                };
+                let filter = match name.as_str() {
+                    "prefixed" => Some(Filter::Prefixed),
+                    "prefixed_map" => Some(Filter::PrefixedMap),
+                    "to_objects" => Some(Filter::ToObjects),
+                    _ => None,
+                };
+                value = match filter {
+                    Some(filter) if value != Expr::Opaque && !keywords => {
+                        Expr::Filter(filter, Box::new(value), args)
+                    }
+                    _ => Expr::Opaque,
+                };
             } else if self.eat_name("is") {
                 self.eat_name("not");
                 self.name()?;
@@ -634,25 +830,27 @@ impl Parser {
         }
     }
 
-    /// `( a, b, key=c )`, skipped.
-    fn args(&mut self) -> Option<()> {
+    /// `( a, b, key=c )`: the positional arguments, and whether there are keyword ones.
+    fn args(&mut self) -> Option<(Vec<Expr>, bool)> {
         self.expect_op("(")?;
+        let (mut args, mut keywords) = (Vec::new(), false);
         if self.eat_op(")") {
-            return Some(());
+            return Some((args, keywords));
         }
         loop {
             if matches!(self.peek(), Some(Tok::Name(_)))
                 && matches!(self.toks.get(self.at + 1), Some(Tok::Op("=")))
             {
                 self.at += 2;
+                keywords = true;
             }
-            self.expr()?;
+            args.push(self.expr()?);
             if self.eat_op(")") {
-                return Some(());
+                return Some((args, keywords));
             }
             self.expect_op(",")?;
             if self.eat_op(")") {
-                return Some(());
+                return Some((args, keywords));
             }
         }
     }
@@ -747,7 +945,28 @@ pub(crate) fn parse(src: &str) -> Option<Expr> {
 fn finish(expr: Expr) -> Expr {
     let b = |e: Box<Expr>| Box::new(finish(*e));
     match expr {
-        Expr::Path(_, ref segs) if segs.is_empty() => Expr::Opaque,
+        Expr::Path(ref root, ref segs) if segs.is_empty() => match root.as_str() {
+            "row" => Expr::Row,
+            "omit" => Expr::Omit,
+            _ => Expr::Opaque,
+        },
+        Expr::Filter(f, input, args) => {
+            let input = finish(*input);
+            let args: Vec<Expr> = args.into_iter().map(finish).collect();
+            if input == Expr::Opaque || args.contains(&Expr::Opaque) {
+                Expr::Opaque
+            } else {
+                Expr::Filter(f, Box::new(input), args)
+            }
+        }
+        Expr::StableId(args) => {
+            let args: Vec<Expr> = args.into_iter().map(finish).collect();
+            if args.contains(&Expr::Opaque) {
+                Expr::Opaque
+            } else {
+                Expr::StableId(args)
+            }
+        }
         Expr::Path(root, segs) => Expr::Path(
             root,
             segs.into_iter()
@@ -787,6 +1006,8 @@ mod tests {
             Val::Json(j) => (*j).clone(),
             Val::Bool(b) => Json::Bool(*b),
             Val::List(items) => Json::Array(items.iter().map(val_json).collect()),
+            Val::Owned(j) => j.clone(),
+            Val::Omit => Json::String("<omit>".into()),
         }
     }
 
@@ -802,6 +1023,10 @@ mod tests {
                    "initiator": {"id": "i2", "type": "CUSTOMER"}, "flag": false, "name": "",
                    "email:1": "", "items": [], "key": 3}),
             json!({"type": "B", "initiator": {}, "content": {"agentId": "", "availableFor": []}}),
+            json!({"name": "C", "address": "", "email:1": "c@x", "email:2": "  ", "email:3": "d@x",
+                   "phone:1": "650", "customAttribute:b": "2", "customAttribute:a": "1",
+                   "customAttribute:c": "", "customAttribute:": "empty name", "tags": ["x", "y"]}),
+            json!({"name": "D", "email:1": 5, "customAttribute:a": null, "tags": [1]}),
             json!({}),
         ];
         rows.into_iter()
@@ -904,6 +1129,30 @@ mod tests {
         "row.content",
         "row.content.availableFor",
         "row.initiator",
+        "row | prefixed('email:')",
+        "row | prefixed('email:') | to_objects('original')",
+        "row | prefixed('phone:') | to_objects('original')",
+        "row | prefixed_map('customAttribute:')",
+        "row | prefixed('nothing') | to_objects('k')",
+        "row.tags | to_objects('k')",
+        "row.type | to_objects('k')",
+        "row.content | prefixed('a')",
+        "row | prefixed(row.name)",
+        "row | prefixed('email:', 'x')",
+        "row | to_objects('x')",
+        "stable_id('customer', row['email:1'] or row.name)",
+        "stable_id('c', row.name)",
+        "stable_id(row.emptys)",
+        "stable_id()",
+        "stable_id(row.n)",
+        "stable_id(row.missing)",
+        "row.address or omit",
+        "row.emptys or omit",
+        "row.nul or omit",
+        "omit",
+        "omit or row.type",
+        "not omit",
+        "row.type == omit",
     ];
 
     /// Native evaluation gives exactly the engine's value, truth and cell text wherever it
@@ -919,7 +1168,10 @@ mod tests {
         let mut answered = 0;
         for src in EXPRESSIONS {
             let text = format!("{{{{ {src} }}}}");
-            let t = Template::compile(&text, Span::new(1, 1, text.len())).unwrap();
+            // Mistakes the manifest check refuses never reach a row.
+            let Ok(t) = Template::compile(&text, Span::new(1, 1, text.len())) else {
+                continue;
+            };
             for (r, row) in rows().into_iter().enumerate() {
                 let ctx = minijinja::context! {
                     row => from_json_map(row.clone()),
@@ -934,6 +1186,13 @@ mod tests {
                 let Some(v) = t.native_val(&env) else {
                     continue;
                 };
+                if v == Val::Omit {
+                    assert!(
+                        crate::template::is_omit(&engine.unwrap()),
+                        "`{src}` row {r}"
+                    );
+                    continue;
+                }
                 answered += 1;
                 let engine = engine.unwrap_or_else(|e| {
                     panic!("`{src}` row {r}: native gave {v:?}, the engine failed: {e}")
@@ -957,6 +1216,10 @@ mod tests {
                         None => crate::output::cell_text(&to_json(&engine), &mut cell),
                     }
                     assert_eq!(text, cell, "`{src}` row {r}: text");
+                }
+                if let Ok(body) = t.native_body(&env) {
+                    let expected = (!crate::template::is_omit(&engine)).then(|| to_json(&engine));
+                    assert_eq!(body, expected, "`{src}` row {r}: body");
                 }
                 // Folding the globals in changes no answer.
                 let folded = t.native().unwrap().fold(&globals);
@@ -1011,5 +1274,51 @@ mod tests {
         let mut paths = Vec::new();
         folded.row_paths(&mut paths).unwrap();
         assert_eq!(paths, vec![vec!["type".to_owned()]]);
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+    use crate::diagnostic::Span;
+    use crate::template::Template;
+    use serde_json::json;
+
+    /// The create-customers body is built without the engine.
+    #[test]
+    fn the_seed_jobs_body_templates_are_native() {
+        let Json::Object(row) = json!({"name": "C", "address": "", "email:1": "c@x",
+            "email:2": "", "phone:1": "650", "customAttribute:tier": "gold"})
+        else {
+            unreachable!()
+        };
+        let globals = Map::new();
+        let env = Env {
+            row: &row,
+            globals: &globals,
+        };
+        let body = |src: &str| {
+            Template::compile(src, Span::new(1, 1, 1))
+                .unwrap()
+                .native_body(&env)
+                .ok()
+        };
+        assert_eq!(
+            body("{{ row | prefixed('email:') | to_objects('original') }}"),
+            Some(Some(json!([{"original": "c@x"}])))
+        );
+        assert_eq!(
+            body("{{ row | prefixed_map('customAttribute:') }}"),
+            Some(Some(json!({"tier": "gold"})))
+        );
+        assert_eq!(body("{{ row.address or omit }}"), Some(None));
+        assert_eq!(body("{{ row.name }}"), Some(Some(json!("C"))));
+        assert_eq!(
+            body("{{ stable_id('customer', row['email:1'] or row.name) }}"),
+            Some(Some(json!(super::super::functions::stable_id(&[
+                "customer", "c@x"
+            ]))))
+        );
+        assert_eq!(body("{{ row.name | lower }}"), None, "left to the engine");
     }
 }
