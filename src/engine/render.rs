@@ -16,6 +16,8 @@ use crate::template::{self, LOOKUPS_KEY, OFFLINE_KEY, Template, TemplateError};
 #[derive(Debug, Clone)]
 pub(super) struct BaseContext {
     entries: BTreeMap<String, Value>,
+    /// `entries`, shared by every row's context.
+    shared: std::sync::Arc<BTreeMap<String, Value>>,
     /// `params` and `job` as JSON, for templates evaluated natively.
     globals: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,
 }
@@ -46,6 +48,7 @@ impl BaseContext {
             }
         }
         BaseContext {
+            shared: std::sync::Arc::new(entries.clone()),
             entries,
             globals: std::sync::Arc::new(globals),
         }
@@ -103,14 +106,41 @@ impl BaseContext {
     }
 }
 
+/// The values a row's templates see: the run's shared entries, and the row's own (`row`,
+/// `vars`, step captures, `response`), which win. A row adds to its own entries without
+/// copying the shared ones, and without copying its own unless a template value of the
+/// context is still held.
+#[derive(Debug, Clone)]
+struct Scope {
+    base: std::sync::Arc<BTreeMap<String, Value>>,
+    own: BTreeMap<String, Value>,
+}
+
+impl minijinja::value::Object for Scope {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        self.own.get(key).or_else(|| self.base.get(key)).cloned()
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        use minijinja::value::ObjectExt as _;
+        self.mapped_enumerator(|this| {
+            let keys: std::collections::BTreeSet<&String> =
+                this.own.keys().chain(this.base.keys()).collect();
+            Box::new(keys.into_iter().map(|k| Value::from(k.as_str())))
+        })
+    }
+}
+
 /// The template context of one row as its steps run.
 #[derive(Debug)]
 pub(super) struct RowContext {
-    entries: BTreeMap<String, Value>,
+    scope: std::sync::Arc<Scope>,
     globals: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,
-    /// `entries` as one template value, rebuilt only when an entry changes (every
-    /// template of every step reads it).
-    value: Value,
 }
 
 impl RowContext {
@@ -119,13 +149,13 @@ impl RowContext {
         base: &BaseContext,
         values: serde_json::Map<String, serde_json::Value>,
     ) -> Self {
-        let mut entries = base.entries.clone();
-        entries.insert("row".to_owned(), template::from_json_map(values));
-        let value = Value::from(entries.clone());
+        let own = BTreeMap::from([("row".to_owned(), template::from_json_map(values))]);
         RowContext {
-            entries,
+            scope: std::sync::Arc::new(Scope {
+                base: std::sync::Arc::clone(&base.shared),
+                own,
+            }),
             globals: std::sync::Arc::clone(&base.globals),
-            value,
         }
     }
 
@@ -141,7 +171,8 @@ impl RowContext {
     pub(super) fn row_map(&self) -> &serde_json::Map<String, serde_json::Value> {
         static EMPTY: std::sync::OnceLock<serde_json::Map<String, serde_json::Value>> =
             std::sync::OnceLock::new();
-        self.entries
+        self.scope
+            .own
             .get("row")
             .and_then(template::json_map_of)
             .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new))
@@ -149,17 +180,18 @@ impl RowContext {
 
     /// The row as templates see it (`row`).
     pub(super) fn row_value(&self) -> Value {
-        self.entries.get("row").cloned().unwrap_or_default()
+        self.scope.own.get("row").cloned().unwrap_or_default()
     }
 
     /// The context as a template value.
     pub(super) fn value(&self) -> Value {
-        self.value.clone()
+        Value::from_dyn_object(std::sync::Arc::clone(&self.scope))
     }
 
     fn set(&mut self, key: &str, value: Value) {
-        self.entries.insert(key.to_owned(), value);
-        self.value = Value::from(self.entries.clone());
+        std::sync::Arc::make_mut(&mut self.scope)
+            .own
+            .insert(key.to_owned(), value);
     }
 
     /// Evaluates the manifest's `vars` in order; each sees the ones before it.
@@ -190,7 +222,7 @@ impl RowContext {
             let crate::manifest::StepKind::Request(request) = &step.kind else {
                 continue;
             };
-            let values = self.entries.get(&step.name);
+            let values = self.scope.own.get(&step.name);
             for (name, _) in request
                 .capture
                 .iter()
