@@ -160,7 +160,7 @@ impl Shape {
     /// are relative to `value` (`""` is the value itself).
     pub fn check(&self, value: &Value) -> Vec<BodyProblem> {
         let mut checker = Checker::default();
-        checker.value(self, value, "");
+        checker.value(self, value, &mut String::new());
         checker.problems
     }
 }
@@ -175,7 +175,9 @@ impl Checker {
         self.problems.push(BodyProblem::new(path, kind));
     }
 
-    fn value(&mut self, shape: &Shape, value: &Value, path: &str) {
+    /// Checks `value` at `path`, which grows and shrinks back as the walk goes down (one
+    /// buffer for the whole body: most bodies have no problem to name a path for).
+    fn value(&mut self, shape: &Shape, value: &Value, path: &mut String) {
         if value
             .as_str()
             .is_some_and(|s| s.starts_with(UNKNOWN_PREFIX))
@@ -192,8 +194,12 @@ impl Checker {
                 true
             }
             (Shape::Array(item), Value::Array(values)) => {
+                let len = path.len();
                 for (i, element) in values.iter().enumerate() {
-                    self.value(item, element, &format!("{path}[{i}]"));
+                    use std::fmt::Write as _;
+                    let _ = write!(path, "[{i}]");
+                    self.value(item, element, path);
+                    path.truncate(len);
                 }
                 true
             }
@@ -239,19 +245,30 @@ impl Checker {
         }
     }
 
-    fn object(&mut self, fields: &[Field], additional: bool, map: &Map<String, Value>, path: &str) {
+    fn object(
+        &mut self,
+        fields: &[Field],
+        additional: bool,
+        map: &Map<String, Value>,
+        path: &mut String,
+    ) {
+        let len = path.len();
         for (key, value) in map {
-            let child = join(path, key);
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
             match fields.iter().find(|f| f.name == *key) {
                 Some(field) if value.is_null() && !field.required => {}
-                Some(field) => self.value(&field.shape, value, &child),
+                Some(field) => self.value(&field.shape, value, path),
                 None if additional => {}
                 None => {
                     let names = fields.iter().map(|f| f.name.as_str());
                     let suggestion = closest(key, names).map(str::to_owned);
-                    self.report(&child, BodyProblemKind::UnknownField { suggestion });
+                    self.report(path, BodyProblemKind::UnknownField { suggestion });
                 }
             }
+            path.truncate(len);
         }
         for field in fields.iter().filter(|f| f.required) {
             if !map.contains_key(&field.name) {
