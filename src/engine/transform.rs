@@ -24,8 +24,10 @@ use crate::output::{Emitted, Emitter, Sinks};
 use crate::results::{Columns, ResultKind, ResultsWriter, RowResult};
 use crate::source::{Packed, Projection, Row, RowError, RowErrorKind};
 
-/// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]).
-pub(super) const BATCH_ROWS: usize = 512;
+/// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]): large enough
+/// that handing batches over costs little, small enough that the batches in flight (two
+/// queued per side) keep a run of wide rows within a few megabytes.
+pub(super) const BATCH_ROWS: usize = 1024;
 
 /// A converted batch: its records and facts, and the rows that failed.
 #[derive(Default)]
@@ -72,8 +74,8 @@ where
     let mut summary = RunSummary::default();
     listener.event(&Event::Started { total: None });
     std::thread::scope(|scope| -> Result<(), ExecError> {
-        let (batch_tx, batch_rx) = sync_channel::<(u64, Packed)>(workers * 2);
-        let (done_tx, done_rx) = sync_channel::<(u64, Converted)>(workers * 2);
+        let (batch_tx, batch_rx) = sync_channel::<(u64, Packed)>(workers);
+        let (done_tx, done_rx) = sync_channel::<(u64, Converted)>(workers);
         scope.spawn(move || {
             for (seq, batch) in (0..).zip(batches) {
                 if stop.is_stopping() || batch_tx.send((seq, batch)).is_err() {

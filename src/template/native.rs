@@ -229,10 +229,16 @@ impl Expr {
                 let needle = a.eval(env)?;
                 let found = match b.eval(env)? {
                     Val::List(items) => any_equal(&needle, items.iter())?,
-                    Val::Json(Json::Array(items)) => any_equal(
-                        &needle,
-                        items.iter().map(Val::Json).collect::<Vec<_>>().iter(),
-                    )?,
+                    Val::Json(Json::Array(items)) => {
+                        let mut found = false;
+                        for item in items {
+                            if equal(&needle, &Val::Json(item))? {
+                                found = true;
+                                break;
+                            }
+                        }
+                        found
+                    }
                     Val::Json(Json::String(hay)) => hay.contains(needle.as_str().ok_or(Fallback)?),
                     Val::Json(Json::Object(map)) => {
                         map.contains_key(needle.as_str().ok_or(Fallback)?)
@@ -980,6 +986,17 @@ fn finish(expr: Expr) -> Expr {
             let items: Vec<Expr> = items.into_iter().map(finish).collect();
             if items.contains(&Expr::Opaque) {
                 Expr::Opaque
+            } else if items.iter().all(|e| matches!(e, Expr::Lit(_))) {
+                // A list of literals is one value, made once instead of for every row.
+                Expr::Lit(Json::Array(
+                    items
+                        .into_iter()
+                        .filter_map(|e| match e {
+                            Expr::Lit(j) => Some(j),
+                            _ => None,
+                        })
+                        .collect(),
+                ))
             } else {
                 Expr::List(items)
             }
