@@ -769,6 +769,80 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The emitter of a shipped job, with `params` (defaults not applied: pass them all).
+    fn shipped(job: &str, params: &[(&str, &str)]) -> Emitter {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("jobs")
+            .join(job);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let manifest = Manifest::parse(&path, &text).unwrap().manifest;
+        let params: BTreeMap<String, String> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let base = Value::from(BTreeMap::from([
+            ("params".to_owned(), Value::from(params)),
+            (
+                "job".to_owned(),
+                Value::from(BTreeMap::from([("name", manifest.name().to_owned())])),
+            ),
+        ]));
+        Emitter::new(Arc::new(manifest), &base, None).unwrap()
+    }
+
+    fn dotted(paths: &[Vec<String>]) -> Vec<String> {
+        let mut out: Vec<String> = paths.iter().map(|p| p.join(".")).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The shipped report and export read rows in part: what their templates and columns
+    /// name, once the params have decided the rest.
+    #[test]
+    fn shipped_jobs_name_the_paths_they_read() {
+        let wfm = shipped(
+            "events-wfm.yaml",
+            &[
+                ("startAt", ""),
+                ("endAt", "2026-11-21T00:00:00Z"),
+                ("timezone", "UTC"),
+            ],
+        );
+        assert_eq!(
+            dotted(&wfm.row_paths().unwrap()),
+            [
+                "content.agentId",
+                "content.availableFor",
+                "content.channel",
+                "content.contactId",
+                "initiator.id",
+                "initiator.type",
+                "timestamp",
+                "type"
+            ]
+        );
+        let plain = [
+            ("job", "latest"),
+            ("file", "conversation_items"),
+            ("format", "csv"),
+            ("contact", ""),
+            ("phrases", ""),
+        ];
+        let export = shipped("export-file.yaml", &plain);
+        let paths = dotted(&export.row_paths().unwrap());
+        assert_eq!(paths.len(), 42, "{paths:?}");
+        assert!(paths.contains(&"content.recordingSummary.summary".to_owned()));
+        // A contact filter reads the row through a function: the whole row is read.
+        let mut filtered = plain;
+        filtered[3] = ("contact", "@example.com");
+        assert_eq!(shipped("export-file.yaml", &filtered).row_paths(), None);
+        // JSON output writes records whole.
+        let mut json = plain;
+        json[2] = ("format", "json");
+        assert_eq!(shipped("export-file.yaml", &json).row_paths(), None);
+    }
+
     #[test]
     fn dotted_paths_reach_into_objects_and_lists() {
         let row = json!({"content": {"from": "a@x.com", "to": ["b@x.com", "c@x.com"]}, "n": 1});

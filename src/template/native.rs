@@ -532,9 +532,9 @@ enum Tok {
     Op(&'static str),
 }
 
-const OPS: [&str; 24] = [
+const OPS: [&str; 25] = [
     "**", "//", "==", "!=", "<=", ">=", "<", ">", "(", ")", "[", "]", "{", "}", ".", ",", ":", "|",
-    "~", "+", "-", "*", "/", "%",
+    "~", "+", "-", "*", "/", "%", "=",
 ];
 
 fn tokenize(src: &str) -> Option<Vec<Tok>> {
@@ -1146,6 +1146,8 @@ mod tests {
         "row.content",
         "row.content.availableFor",
         "row.initiator",
+        "row.items | map(attribute='id') | join(',') or row.type",
+        "not params.contact or contact_matches([row.s], params.contact)",
         "row | prefixed('email:')",
         "row | prefixed('email:') | to_objects('original')",
         "row | prefixed('phone:') | to_objects('original')",
@@ -1266,6 +1268,14 @@ mod tests {
             matches!(parse("a or b and c"), Some(Expr::Or(_, b)) if matches!(*b, Expr::And(..)))
         );
         assert!(matches!(parse("not a == b"), Some(Expr::Not(e)) if matches!(*e, Expr::Eq(..))));
+        assert_eq!(
+            parse("row.items | map(attribute='id') | join(',')"),
+            Some(Expr::Opaque)
+        );
+        assert!(matches!(
+            parse("not params.x or f(row.a, key=[1, {}])"),
+            Some(Expr::Or(..))
+        ));
         assert_eq!(parse("row.a +"), None);
         assert_eq!(parse("row.a row.b"), None);
         assert_eq!(parse("'unterminated"), None);
