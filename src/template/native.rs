@@ -168,7 +168,7 @@ impl Expr {
             Expr::Lit(j) => Ok(Val::Json(j)),
             Expr::Path(root, segs) => {
                 let mut at = if root == "row" {
-                    match env.row.get(segs_first_key(segs)?) {
+                    match field(env.row, segs_first_key(segs)?) {
                         Some(v) => Val::Json(v),
                         None => Val::Undef,
                     }
@@ -475,6 +475,16 @@ fn lit_truth(e: &Expr) -> Option<bool> {
     }
 }
 
+/// One key of an object: small objects (most rows and their parts) are scanned, which is
+/// cheaper than hashing the key.
+fn field<'a>(map: &'a Map<String, Json>, key: &str) -> Option<&'a Json> {
+    if map.len() <= 16 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
 fn segs_first_key(segs: &[Seg]) -> Result<&str, Fallback> {
     match segs.first() {
         Some(Seg::Key(k)) => Ok(k),
@@ -512,7 +522,7 @@ fn step<'a>(at: &Val<'a>, seg: &'a Seg, env: &Env<'a>) -> Result<Val<'a>, Fallba
         other => other,
     };
     match (value, seg) {
-        (Json::Object(map), Seg::Key(k)) => Ok(map.get(k).map_or(Val::Undef, Val::Json)),
+        (Json::Object(map), Seg::Key(k)) => Ok(field(map, k).map_or(Val::Undef, Val::Json)),
         (Json::Array(items), Seg::Index(i)) => Ok(items.get(*i).map_or(Val::Undef, Val::Json)),
         _ => Err(Fallback),
     }
