@@ -32,6 +32,8 @@ pub(super) const BATCH_ROWS: usize = 1024;
 /// A converted batch: its records and facts, and the rows that failed.
 #[derive(Default)]
 struct Converted {
+    /// The worker that made it, which also frees it (see [`worker`]).
+    worker: usize,
     rows: u64,
     emitted: Emitted,
     failed: Vec<RowResult>,
@@ -84,11 +86,22 @@ where
             }
         });
         let batch_rx = Arc::new(Mutex::new(batch_rx));
-        for _ in 0..workers {
+        let mut spent = Vec::new();
+        for id in 0..workers {
             let rx = Arc::clone(&batch_rx);
             let tx = done_tx.clone();
+            let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Emitted>();
+            spent.push(spent_tx);
             let emitter = &emitter;
-            scope.spawn(move || worker(&rx, &tx, manifest, base, emitter, projection));
+            scope.spawn(move || {
+                let channels = Channels {
+                    id,
+                    rx: &rx,
+                    tx: &tx,
+                    spent: &spent_rx,
+                };
+                worker(&channels, manifest, base, emitter, projection);
+            });
         }
         drop(done_tx);
         let mut pending: BTreeMap<u64, Converted> = BTreeMap::new();
@@ -101,6 +114,9 @@ where
                 sinks
                     .write(&batch.emitted, &emitter)
                     .map_err(ExecError::Output)?;
+                // Freed by the worker that allocated it: a free from this thread would
+                // wait for the allocator's lock while that worker allocates.
+                let _ = spent[batch.worker].send(batch.emitted);
                 summary.rows += batch.rows;
                 let failed = batch.failed.len() as u64;
                 *summary.by_result.entry(ResultKind::Done).or_default() += batch.rows - failed;
@@ -180,14 +196,22 @@ fn projection(manifest: &Manifest, emitter: &Emitter) -> Option<Projection> {
     (!projection.is_whole()).then_some(projection)
 }
 
+/// A worker's channels: batches in, converted batches out, and its spent batches back.
+struct Channels<'a> {
+    id: usize,
+    rx: &'a Mutex<Receiver<(u64, Packed)>>,
+    tx: &'a std::sync::mpsc::SyncSender<(u64, Converted)>,
+    spent: &'a Receiver<Emitted>,
+}
+
 fn worker(
-    rx: &Mutex<Receiver<(u64, Packed)>>,
-    tx: &std::sync::mpsc::SyncSender<(u64, Converted)>,
+    channels: &Channels<'_>,
     manifest: &Manifest,
     base: &BaseContext,
     emitter: &Emitter,
     projection: Option<&Projection>,
 ) {
+    let Channels { id, rx, tx, spent } = *channels;
     let shared = base.shared();
     let scope = Scope {
         manifest,
@@ -196,9 +220,16 @@ fn worker(
         emitter,
     };
     loop {
+        // The batches written since the last one, freed here where they were made.
+        while let Ok(done) = spent.try_recv() {
+            drop(done);
+        }
         let next = rx.lock().expect("batch lock").recv();
         let Ok((seq, batch)) = next else { return };
-        let mut converted = Converted::default();
+        let mut converted = Converted {
+            worker: id,
+            ..Converted::default()
+        };
         for item in batch.rows_projected(projection) {
             converted.rows += 1;
             if let Err(e) = &item
