@@ -248,6 +248,19 @@ impl Packed {
         }
     }
 
+    /// An empty batch with room for `bytes` of lines and `items` rows.
+    pub(super) fn with_capacity(bytes: usize, items: usize) -> Packed {
+        Packed {
+            bytes: Vec::with_capacity(bytes),
+            items: Vec::with_capacity(items),
+        }
+    }
+
+    /// The bytes and rows it holds.
+    pub(super) fn capacity_used(&self) -> (usize, usize) {
+        (self.bytes.len(), self.items.len())
+    }
+
     /// Adds a row that is already read (CSV, JSON arrays).
     pub(super) fn push_ready(&mut self, row: Result<Row, RowError>) {
         self.items.push(PackedItem::Ready(row));

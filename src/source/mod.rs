@@ -184,11 +184,13 @@ impl RowReader {
     /// The rows in batches of up to `size`, JSON Lines left unparsed (see [`Packed`]).
     pub(crate) fn packed(mut self, size: usize) -> impl Iterator<Item = Packed> + Send {
         let mut more = true;
+        // Each batch starts at the size of the one before, instead of growing to it.
+        let mut last = (0, 0);
         std::iter::from_fn(move || {
             if !more {
                 return None;
             }
-            let mut batch = Packed::default();
+            let mut batch = Packed::with_capacity(last.0 + last.0 / 8, last.1);
             if let Rows::Jsonl(rows) = &mut self.rows {
                 more = rows.next_packed(&mut batch, size);
             } else {
@@ -200,6 +202,7 @@ impl RowReader {
                     batch.push_ready(row);
                 }
             }
+            last = batch.capacity_used();
             (!batch.is_empty()).then_some(batch)
         })
     }

@@ -62,6 +62,11 @@ impl Projection {
     /// # Errors
     /// A syntax error anywhere in `bytes`, as `serde_json` reports it.
     pub(crate) fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
+        // Skipped strings are not checked for UTF-8: a line that is not UTF-8 is parsed in
+        // full, to fail exactly as it always has.
+        if std::str::from_utf8(bytes).is_err() {
+            return serde_json::from_slice(bytes);
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = Seed(self).deserialize(&mut de)?;
         de.end()?;
@@ -244,5 +249,10 @@ mod tests {
             "an escaped key is still the key"
         );
         assert_eq!(p.parse(b"[1,2]").unwrap(), json!([1, 2]));
+        // Bytes that are not UTF-8, in a part that is skipped, fail the line as before.
+        let line = b"{\"type\":\"A\",\"b\":\"x\xff\xfey\",\"c\":1}";
+        let projected = p.parse(line).unwrap_err();
+        let full = serde_json::from_slice::<Value>(line).unwrap_err();
+        assert_eq!(projected.to_string(), full.to_string());
     }
 }
