@@ -67,6 +67,9 @@ fn fail(what: &str, detail: &str) -> RowFailure {
 /// without offset (a report's local times) read in `zone`.
 pub(crate) fn parse_instant(text: &str, zone: Tz) -> Option<i64> {
     let text = text.trim();
+    if let Some(t) = gladly_instant(text) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.timestamp_millis());
     }
@@ -83,6 +86,42 @@ pub(crate) fn parse_instant(text: &str, zone: Tz) -> Option<i64> {
         }
     }
     None
+}
+
+/// Gladly's own instants (`2026-11-20T10:00:00.000Z`, on every event and item), read
+/// directly; `None` for anything else (other offsets, leap seconds, bad dates), which the
+/// general parser then decides.
+fn gladly_instant(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 24
+        || [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (23, b'Z'),
+        ]
+        .iter()
+        .any(|&(at, c)| b[at] != c)
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, num(5, 7)?, num(8, 10)?)?;
+    let time = chrono::NaiveTime::from_hms_milli_opt(
+        num(11, 13)?,
+        num(14, 16)?,
+        num(17, 19)?,
+        num(20, 23)?,
+    )?;
+    Some(date.and_time(time).and_utc().timestamp_millis())
 }
 
 /// A column value (path or template) as text.
@@ -459,6 +498,34 @@ mod tests {
     use super::*;
     use crate::manifest::Manifest;
     use serde_json::json;
+
+    #[test]
+    fn gladly_instants_read_like_rfc_3339() {
+        for text in [
+            "2026-11-20T10:00:00.000Z",
+            "2026-11-20T23:59:59.999Z",
+            "1970-01-01T00:00:00.000Z",
+            "1969-12-31T23:59:59.123Z",
+            "2024-02-29T12:30:45.500Z",
+            "2026-02-29T12:30:45.500Z",
+            "2026-13-01T00:00:00.000Z",
+            "2026-11-20T24:00:00.000Z",
+            "2026-12-31T23:59:60.000Z",
+            "2026-11-20T10:00:00.000+01:00",
+            "2026-11-20T10:00:00Z",
+            "2026-11-2XT10:00:00.000Z",
+            "+026-11-20T10:00:00.000Z",
+        ] {
+            let general = DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|t| t.timestamp_millis());
+            assert_eq!(parse_instant(text, Tz::UTC), general, "{text}");
+            if let Some(fast) = gladly_instant(text) {
+                assert_eq!(Some(fast), general, "{text}");
+            }
+        }
+        assert!(gladly_instant("2026-11-20T10:00:00.000Z").is_some());
+    }
 
     /// Folds `rows` through the first aggregate of `yaml` (params: none) into CSV lines.
     fn fold(yaml: &str, rows: &[serde_json::Value]) -> Vec<String> {
