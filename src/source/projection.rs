@@ -169,7 +169,8 @@ impl<'de> Visitor<'de> for Visit<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
+        // Sized for every projected key at once: growing the map rehashes it.
+        let mut map = Map::with_capacity(self.0.children.len());
         while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
             match self.0.child(&key) {
                 Some(child) => {
