@@ -78,9 +78,10 @@ impl PlanSummary {
 /// How many failed rows a summary keeps for display.
 const SHOWN_FAILURES: usize = 10;
 
-/// Rows handed to the workers at a time: enough to keep both cores busy, small enough to
-/// keep memory flat.
-const BATCH: usize = 2048;
+/// Rows handed to a worker at a time: enough that handing over costs little, small enough
+/// that the batches in flight (queued, planned, waiting to be written or freed) stay a
+/// few megabytes.
+const BATCH: usize = 512;
 
 /// What planning one row produced, before it is merged into the files and the summary.
 struct Planned {
@@ -114,19 +115,22 @@ impl Planned {
     /// Fails the row at its first create that an earlier row already made, dropping that
     /// request and the ones after it from the plan.
     fn check_duplicates(&mut self, manifest: &Manifest, base: &BaseContext, dups: &Duplicates) {
-        let row = self.row.take().unwrap_or_default();
-        for create in std::mem::take(&mut self.creates) {
-            if let Err(first) = dups.claim(create.index, &create.id, self.result.row) {
-                let failure =
-                    duplicates::failure(manifest, base, create.index, &create.id, first, &row);
-                self.plan.truncate(create.plan_len);
-                self.requests.truncate(create.requests_len);
-                self.reports = create.reports;
-                failure.apply_to(&mut self.result);
-                self.failure = Some(failure);
-                return;
-            }
-        }
+        // Nothing of the row is freed here: the batch goes back to its worker for that.
+        let Some((create, first)) = self.creates.iter().find_map(|create| {
+            dups.claim(create.index, &create.id, self.result.row)
+                .err()
+                .map(|first| (create, first))
+        }) else {
+            return;
+        };
+        let empty = minijinja::Value::default();
+        let row = self.row.as_ref().unwrap_or(&empty);
+        let failure = duplicates::failure(manifest, base, create.index, &create.id, first, row);
+        self.plan.truncate(create.plan_len);
+        self.requests.truncate(create.requests_len);
+        self.reports = create.reports;
+        failure.apply_to(&mut self.result);
+        self.failure = Some(failure);
     }
 }
 
@@ -176,21 +180,54 @@ where
         mark_waits(&mut planned, &keyed);
         planned.iter_mut().try_for_each(&mut write)?;
     } else {
+        // Read on one thread, planned by a worker per core, written here in input order
+        // while the workers go on with the next batches. A written batch goes back to
+        // the worker that planned it to be freed: freed here, it would wait for the
+        // allocator's lock while that worker plans.
         std::thread::scope(|scope| {
-            let (batches, receive) = std::sync::mpsc::sync_channel::<Vec<_>>(2);
+            let (batches, receive) = std::sync::mpsc::sync_channel::<(u64, Vec<_>)>(workers);
+            let (done, finished) =
+                std::sync::mpsc::sync_channel::<(u64, usize, Vec<Planned>)>(workers);
             scope.spawn(move || {
                 let mut rows = rows;
-                loop {
+                for seq in 0.. {
                     let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
-                    if batch.is_empty() || batches.send(batch).is_err() {
+                    if batch.is_empty() || batches.send((seq, batch)).is_err() {
                         break;
                     }
                 }
             });
-            for batch in receive {
-                plan_batch(manifest, &base, creates, host, batch, workers)
-                    .iter_mut()
-                    .try_for_each(&mut write)?;
+            let receive = std::sync::Arc::new(std::sync::Mutex::new(receive));
+            let mut spent = Vec::new();
+            for id in 0..workers {
+                let (receive, done) = (std::sync::Arc::clone(&receive), done.clone());
+                let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<Planned>>();
+                spent.push(spent_tx);
+                let base = &base;
+                scope.spawn(move || {
+                    loop {
+                        while let Ok(written) = spent_rx.try_recv() {
+                            drop(written);
+                        }
+                        let next = receive.lock().expect("batch lock").recv();
+                        let Ok((seq, batch)) = next else { return };
+                        let planned = plan_batch(manifest, base, creates, host, batch, 1);
+                        if done.send((seq, id, planned)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done);
+            let mut pending = BTreeMap::new();
+            let mut next = 0;
+            for (seq, id, planned) in finished {
+                pending.insert(seq, (id, planned));
+                while let Some((id, mut batch)) = pending.remove(&next) {
+                    next += 1;
+                    batch.iter_mut().try_for_each(&mut write)?;
+                    let _ = spent[id].send(batch);
+                }
             }
             Ok::<(), ExecError>(())
         })?;
