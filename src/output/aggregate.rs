@@ -131,28 +131,43 @@ fn text_of(
     env: &template::Env<'_>,
     what: &str,
 ) -> Result<String, RowFailure> {
-    let mut out = String::new();
+    text_ref(value, ctx, env, what).map(std::borrow::Cow::into_owned)
+}
+
+/// [`text_of`], borrowed from the row or the template's value when it is text as it is:
+/// most rows need the text only to read it, not to keep it.
+fn text_ref<'a>(
+    value: &'a ColumnValue,
+    ctx: &Value,
+    env: &template::Env<'a>,
+    what: &str,
+) -> Result<std::borrow::Cow<'a, str>, RowFailure> {
+    use std::borrow::Cow;
     match value {
-        ColumnValue::Path(path) => {
-            if let Some(v) = value_at(env.row, path) {
+        ColumnValue::Path(path) => Ok(match value_at(env.row, path) {
+            Some(serde_json::Value::String(s)) => Cow::Borrowed(s.as_str()),
+            Some(v) => {
+                let mut out = String::new();
                 cell_text(v, &mut out);
+                Cow::Owned(out)
             }
-        }
+            None => Cow::Borrowed(""),
+        }),
         ColumnValue::Template(t) => {
             if let Some(text) = t.native_text(env) {
-                out.push_str(text);
-                return Ok(out);
+                return Ok(Cow::Borrowed(text));
             }
             let v = t.eval(ctx).map_err(|e| RowFailure::template(what, &e))?;
+            let mut out = String::new();
             // Most cells are strings: written as they are, without a JSON value between.
             match v.as_str() {
                 Some(s) if !template::is_omit(&v) && !template::is_unknown(&v) => out.push_str(s),
                 _ => cell_text(&template::to_json(&v), &mut out),
             }
+            Ok(Cow::Owned(out))
         }
-        ColumnValue::AllInput => {}
+        ColumnValue::AllInput => Ok(Cow::Borrowed("")),
     }
-    Ok(out)
 }
 
 impl Spec {
@@ -242,7 +257,7 @@ impl Spec {
         }
         let time = match &a.time {
             Some(value) => {
-                let text = text_of(value, ctx, env, "time")?;
+                let text = text_ref(value, ctx, env, "time")?;
                 Some(
                     parse_instant(&text, self.zone)
                         .ok_or_else(|| fail("time", &format!("`{text}` is not a date-time")))?,
@@ -277,17 +292,25 @@ impl Spec {
                         })?))
                     }
                 }
-                Measure::Span(span) => Part::Span {
-                    key: text_of(&span.key, ctx, env, what)?,
-                    end: span
+                Measure::Span(span) => {
+                    // In this order, so a row that fails fails with the same reason.
+                    let key = text_ref(&span.key, ctx, env, what)?;
+                    let end = span
                         .end
                         .is_true_in(ctx, env)
-                        .map_err(|e| RowFailure::template(what, &e))?,
-                    start: span
+                        .map_err(|e| RowFailure::template(what, &e))?;
+                    let start = span
                         .start
                         .is_true_in(ctx, env)
-                        .map_err(|e| RowFailure::template(what, &e))?,
-                },
+                        .map_err(|e| RowFailure::template(what, &e))?;
+                    // The key is kept only by a row that opens or closes a span.
+                    let key = if start || end {
+                        key.into_owned()
+                    } else {
+                        String::new()
+                    };
+                    Part::Span { key, start, end }
+                }
             });
         }
         Ok(Some(Fact {
