@@ -162,7 +162,7 @@ impl RowContext {
     /// What native evaluation of a template reads: the row and the globals.
     pub(super) fn env(&self) -> template::Env<'_> {
         template::Env {
-            row: self.row_map(),
+            row: template::RowRef::Map(self.row_map()),
             globals: &self.globals,
         }
     }

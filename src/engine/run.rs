@@ -792,7 +792,7 @@ async fn run_steps(
     };
     // The row's requests succeeded: a record that cannot be made does not undo them (a
     // failed row would be sent again by `--only-failed`), it is noted on the row.
-    match emitter.emit(&ctx.value(), ctx.row_map()) {
+    match emitter.emit(&ctx.value(), crate::template::RowRef::Map(ctx.row_map())) {
         Ok(emitted) => Ok(Some(emitted)),
         Err(failure) => {
             FailureCode::Output

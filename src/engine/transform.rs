@@ -22,7 +22,8 @@ use crate::failure::RowFailure;
 use crate::manifest::Manifest;
 use crate::output::{Emitted, Emitter, Sinks};
 use crate::results::{Columns, ResultKind, ResultsWriter, RowResult};
-use crate::source::{Packed, Projection, Row, RowError, RowErrorKind};
+use crate::source::{Packed, Parsed, PartialRow, Projection, Row, RowError, RowErrorKind};
+use crate::template::RowRef;
 
 /// Rows per batch handed to a worker ([`crate::source::RowReader::packed`]): large enough
 /// that handing batches over costs little, small enough that the batches in flight (two
@@ -177,23 +178,18 @@ where
 }
 
 /// What of each JSON row the run reads, when that is known before reading: the outputs'
-/// and aggregates' paths, the required columns and the results' key columns.
-fn projection(manifest: &Manifest, emitter: &Emitter) -> Option<Projection> {
-    if !manifest.vars().is_empty() {
+/// and aggregates' paths. Runs with key or required columns, or `vars`, read whole rows.
+fn projection(manifest: &Manifest, emitter: &Emitter) -> Option<Arc<Projection>> {
+    if !manifest.vars().is_empty()
+        || !manifest.results().columns.is_empty()
+        || !manifest.input().require.is_empty()
+    {
         return None;
     }
-    let mut paths = emitter.row_paths()?;
-    for key in manifest
-        .results()
-        .columns
-        .iter()
-        .chain(&manifest.input().require)
-    {
-        paths.push(vec![key.clone()]);
-    }
+    let paths = emitter.row_paths()?;
     let projection = Projection::new(&paths);
     tracing::debug!(?paths, "rows read in part");
-    (!projection.is_whole()).then_some(projection)
+    (!projection.is_whole()).then(|| Arc::new(projection))
 }
 
 /// A worker's channels: batches in, converted batches out, and its spent batches back.
@@ -209,7 +205,7 @@ fn worker(
     manifest: &Manifest,
     base: &BaseContext,
     emitter: &Emitter,
-    projection: Option<&Projection>,
+    projection: Option<&Arc<Projection>>,
 ) {
     let Channels { id, rx, tx, spent } = *channels;
     let shared = base.shared();
@@ -230,16 +226,25 @@ fn worker(
             worker: id,
             ..Converted::default()
         };
-        for item in batch.rows_projected(projection) {
+        let mut take = |item: Result<Parsed, RowError>| {
             converted.rows += 1;
             if let Err(e) = &item
                 && matches!(e.kind, RowErrorKind::Io(_))
             {
                 converted.broken = Some(e.to_string());
             }
-            if let Err(failed) = convert(&scope, item, &mut converted.emitted) {
+            let done = match item {
+                Ok(Parsed::Partial(row)) => convert_partial(&scope, row, &mut converted.emitted),
+                Ok(Parsed::Full(row)) => convert(&scope, Ok(row), &mut converted.emitted),
+                Err(e) => convert(&scope, Err(e), &mut converted.emitted),
+            };
+            if let Err(failed) = done {
                 converted.failed.push(*failed);
             }
+        };
+        match projection {
+            Some(p) => batch.rows_partial(p).for_each(&mut take),
+            None => batch.rows().for_each(|item| take(item.map(Parsed::Full))),
         }
         if tx.send((seq, converted)).is_err() {
             return;
@@ -253,6 +258,74 @@ struct Scope<'a> {
     base: &'a BaseContext,
     shared: &'a Arc<BTreeMap<String, minijinja::Value>>,
     emitter: &'a Emitter,
+}
+
+/// [`convert`] for a row read in part. Native evaluation reads its slots; should a
+/// template need the engine, the row is rebuilt for it then ([`LazyRow`]).
+fn convert_partial(
+    scope: &Scope<'_>,
+    row: PartialRow,
+    out: &mut Emitted,
+) -> Result<(), Box<RowResult>> {
+    let Scope {
+        shared, emitter, ..
+    } = *scope;
+    let (number, line) = (row.number, row.line);
+    let fail = |failure: RowFailure| {
+        let mut result = RowResult::new(number, line, ResultKind::Rejected);
+        failure.apply_to(&mut result);
+        Box::new(result)
+    };
+    if !emitter.needs_context() {
+        return emitter
+            .emit_into(&minijinja::Value::UNDEFINED, RowRef::Partial(&row), out)
+            .map_err(fail);
+    }
+    let row = Arc::new(row);
+    let lazy = minijinja::Value::from_object(LazyRow {
+        row: Arc::clone(&row),
+        full: std::sync::OnceLock::new(),
+    });
+    let ctx = BaseContext::row_scope(shared, lazy);
+    emitter
+        .emit_into(&ctx, RowRef::Partial(&*row), out)
+        .map_err(fail)
+}
+
+/// `row` for the template engine, made from a row read in part the first time a
+/// template reads it.
+#[derive(Debug)]
+struct LazyRow {
+    row: Arc<PartialRow>,
+    full: std::sync::OnceLock<minijinja::Value>,
+}
+
+impl LazyRow {
+    fn full(&self) -> &minijinja::Value {
+        self.full.get_or_init(|| {
+            use crate::template::Partial as _;
+            crate::template::from_json_map(self.row.to_map())
+        })
+    }
+}
+
+impl minijinja::value::Object for LazyRow {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        self.full().get_item(key).ok().filter(|v| !v.is_undefined())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        let keys: Vec<minijinja::Value> = self
+            .full()
+            .try_iter()
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        minijinja::value::Enumerator::Values(keys)
+    }
 }
 
 /// Appends one row's records to `out`, or returns the results line saying why it could
@@ -282,16 +355,16 @@ fn convert(
         let mut ctx = RowContext::new(base, row.values);
         ctx.eval_vars(manifest).map_err(fail)?;
         return emitter
-            .emit_into(&ctx.value(), ctx.row_map(), out)
+            .emit_into(&ctx.value(), RowRef::Map(ctx.row_map()), out)
             .map_err(fail);
     }
     let row = crate::template::from_json_map(row.values);
     let map = crate::template::json_map_of(&row).expect("made from a map");
     if !emitter.needs_context() {
         return emitter
-            .emit_into(&minijinja::Value::UNDEFINED, map, out)
+            .emit_into(&minijinja::Value::UNDEFINED, RowRef::Map(map), out)
             .map_err(fail);
     }
     let ctx = BaseContext::row_scope(shared, row.clone());
-    emitter.emit_into(&ctx, map, out).map_err(fail)
+    emitter.emit_into(&ctx, RowRef::Map(map), out).map_err(fail)
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Offset as _, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use minijinja::Value;
 
-use super::{cell_text, render_path, value_at};
+use super::{cell_text, render_path};
 use crate::failure::{FailureCode, RowFailure};
 use crate::manifest::{Aggregate, ColumnValue, Measure};
 use crate::template;
@@ -144,7 +144,7 @@ fn text_ref<'a>(
 ) -> Result<std::borrow::Cow<'a, str>, RowFailure> {
     use std::borrow::Cow;
     match value {
-        ColumnValue::Path(path) => Ok(match value_at(env.row, path) {
+        ColumnValue::Path(path) => Ok(match env.row.value_at(path) {
             Some(serde_json::Value::String(s)) => Cow::Borrowed(s.as_str()),
             Some(v) => {
                 let mut out = String::new();
@@ -570,7 +570,7 @@ mod tests {
             )]));
             let globals = serde_json::Map::new();
             let env = template::Env {
-                row: &map,
+                row: template::RowRef::Map(&map),
                 globals: &globals,
             };
             if let Some(fact) = spec.fact(a, &ctx, &env).unwrap() {

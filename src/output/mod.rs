@@ -41,6 +41,22 @@ pub(crate) fn value_at<'a>(
     Some(at)
 }
 
+/// The value at `path` inside a JSON value (the rest of a path after a row's part).
+pub(crate) fn json_at<'a>(
+    value: &'a serde_json::Value,
+    path: &[String],
+) -> Option<&'a serde_json::Value> {
+    let mut at = value;
+    for segment in path {
+        at = match at {
+            serde_json::Value::Object(map) => field(map, segment)?,
+            serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
 /// One key of an object. Small objects (most records) are scanned: comparing a few short
 /// keys is cheaper than hashing the name, and this runs for every column of every row.
 fn field<'a>(
@@ -374,7 +390,7 @@ impl Emitter {
     pub(crate) fn emit(
         &self,
         ctx: &Value,
-        row: &serde_json::Map<String, serde_json::Value>,
+        row: template::RowRef<'_>,
     ) -> Result<Emitted, RowFailure> {
         let mut emitted = Emitted::default();
         self.emit_into(ctx, row, &mut emitted)?;
@@ -386,7 +402,7 @@ impl Emitter {
     pub(crate) fn emit_into(
         &self,
         ctx: &Value,
-        row: &serde_json::Map<String, serde_json::Value>,
+        row: template::RowRef<'_>,
         emitted: &mut Emitted,
     ) -> Result<(), RowFailure> {
         if emitted.files.len() < self.resolved.len() {
@@ -411,7 +427,7 @@ impl Emitter {
     fn append(
         &self,
         ctx: &Value,
-        row: &serde_json::Map<String, serde_json::Value>,
+        row: template::RowRef<'_>,
         emitted: &mut Emitted,
     ) -> Result<(), RowFailure> {
         let env = template::Env {
@@ -460,6 +476,7 @@ impl Emitter {
                             };
                             &owned
                         };
+                        let map = template::RowRef::Map(map);
                         self.record(output, resolved, &scope, None, map, buf)?;
                         *count += 1;
                     }
@@ -494,7 +511,7 @@ impl Emitter {
         resolved: &Resolved,
         ctx: &Value,
         env: Option<&template::Env<'_>>,
-        record: &serde_json::Map<String, serde_json::Value>,
+        record: template::RowRef<'_>,
         buf: &mut Vec<u8>,
     ) -> Result<(), RowFailure> {
         match resolved.format {
@@ -505,7 +522,7 @@ impl Emitter {
                     if let ColumnValue::AllInput = column.value {
                         for name in &self.input_columns {
                             cell.clear();
-                            if let Some(v) = record.get(name) {
+                            if let Some(v) = record.value_at(std::slice::from_ref(name)) {
                                 cell_text(v, &mut cell);
                             }
                             push_sep(buf, &mut first);
@@ -525,19 +542,28 @@ impl Emitter {
                     buf.extend_from_slice(b",\n");
                 }
                 if output.columns.is_empty() {
-                    serde_json::to_writer(&mut *buf, record).expect("JSON to memory");
+                    match record {
+                        template::RowRef::Map(map) => serde_json::to_writer(&mut *buf, map),
+                        template::RowRef::Partial(row) => {
+                            serde_json::to_writer(&mut *buf, &row.to_map())
+                        }
+                    }
+                    .expect("JSON to memory");
                 } else {
                     let mut object = serde_json::Map::new();
                     for column in &output.columns {
                         match &column.value {
                             ColumnValue::AllInput => {
                                 for name in &self.input_columns {
-                                    let v = record.get(name).cloned().unwrap_or_default();
+                                    let v = record
+                                        .value_at(std::slice::from_ref(name))
+                                        .cloned()
+                                        .unwrap_or_default();
                                     object.insert(name.clone(), v);
                                 }
                             }
                             ColumnValue::Path(path) => {
-                                let v = value_at(record, path).cloned().unwrap_or_default();
+                                let v = record.value_at(path).cloned().unwrap_or_default();
                                 object.insert(column.header.clone(), v);
                             }
                             ColumnValue::Template(t) => {
@@ -571,12 +597,12 @@ fn column_text(
     column: &Column,
     ctx: &Value,
     env: Option<&template::Env<'_>>,
-    record: &serde_json::Map<String, serde_json::Value>,
+    record: template::RowRef<'_>,
     out: &mut String,
 ) -> Result<(), RowFailure> {
     match &column.value {
         ColumnValue::Path(path) => {
-            if let Some(v) = value_at(record, path) {
+            if let Some(v) = record.value_at(path) {
                 cell_text(v, out);
             }
         }

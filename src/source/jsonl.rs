@@ -11,7 +11,7 @@ use super::{
     Row,
     error::{RowError, RowErrorKind},
     input::Input,
-    projection::Projection,
+    projection::{PartialRow, Projection},
 };
 
 /// A line's row number, file line, and its bytes or why it cannot be a row.
@@ -206,17 +206,11 @@ fn parse_line(number: u64, line: u64, text: Result<&[u8], RowErrorKind>) -> Resu
     Row::or_error(number, line, text.and_then(|t| parse_object(t, line, 1)))
 }
 
-fn parse_line_projected(
-    number: u64,
-    line: u64,
-    text: &[u8],
-    projection: &Projection,
-) -> Result<Row, RowError> {
-    let parsed = projection
-        .parse(text)
-        .map_err(|err| invalid_json(&err, line, 1))
-        .and_then(object);
-    Row::or_error(number, line, parsed)
+/// A row of a batch: read whole, or (a JSON line) only at some paths.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    Full(Row),
+    Partial(PartialRow),
 }
 
 /// A batch of rows read but not parsed yet: JSON Lines lines share one buffer, so a batch
@@ -276,11 +270,45 @@ impl Packed {
         self.items.is_empty()
     }
 
-    /// The rows, parsed now, in order; JSON Lines rows keep only what `projection` keeps.
-    pub(crate) fn rows_projected(
+    /// The rows, parsed now, in order; JSON Lines rows are read only at the paths of
+    /// `projection`, into [`PartialRow`]s.
+    pub(crate) fn rows_partial(
         self,
-        projection: Option<&Projection>,
-    ) -> impl Iterator<Item = Result<Row, RowError>> {
+        projection: &std::sync::Arc<Projection>,
+    ) -> impl Iterator<Item = Result<Parsed, RowError>> {
+        let bytes = std::sync::Arc::new(self.bytes);
+        self.items.into_iter().map(move |item| match item {
+            PackedItem::Ready(row) => row.map(Parsed::Full),
+            PackedItem::Line {
+                number,
+                line,
+                start,
+                end,
+            } => {
+                let kind = match projection.parse_slots(&bytes[start..end]) {
+                    Ok(Ok(slots)) => {
+                        let text = (std::sync::Arc::clone(&bytes), start..end);
+                        let projection = std::sync::Arc::clone(projection);
+                        let row = PartialRow::new(number, line, projection, slots, text);
+                        return Ok(Parsed::Partial(row));
+                    }
+                    Ok(Err(other)) => RowErrorKind::NotAnObject {
+                        found: describe(&other),
+                    },
+                    Err(err) => invalid_json(&err, line, 1),
+                };
+                Err(RowError {
+                    number,
+                    line,
+                    column: None,
+                    kind,
+                })
+            }
+        })
+    }
+
+    /// The rows, parsed now, in order.
+    pub(crate) fn rows(self) -> impl Iterator<Item = Result<Row, RowError>> {
         let bytes = self.bytes;
         self.items.into_iter().map(move |item| match item {
             PackedItem::Ready(row) => row,
@@ -289,10 +317,7 @@ impl Packed {
                 line,
                 start,
                 end,
-            } => match projection {
-                Some(p) => parse_line_projected(number, line, &bytes[start..end], p),
-                None => parse_line(number, line, Ok(&bytes[start..end])),
-            },
+            } => parse_line(number, line, Ok(&bytes[start..end])),
         })
     }
 }

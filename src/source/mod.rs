@@ -21,8 +21,8 @@ use std::{fs::File, io::Read, iter::FusedIterator, path::Path};
 use serde_json::{Map, Value};
 
 pub(crate) use error::{RowError, RowErrorKind, SourceError, SourceErrorKind};
-pub(crate) use jsonl::Packed;
-pub(crate) use projection::Projection;
+pub(crate) use jsonl::{Packed, Parsed};
+pub(crate) use projection::{PartialRow, Projection};
 
 use self::{csv::CsvRows, input::Input, json_array::JsonArrayRows, jsonl::JsonlRows};
 

@@ -1,11 +1,12 @@
 //! Reading only the parts of a JSON row a run uses.
 //!
 //! When every template and column of a run reads fixed paths of the row (`type`,
-//! `content.agentId`), a [`Projection`] of those paths builds just them while the line is
-//! parsed: the other keys are checked for syntax and skipped, so a wide event costs a few
-//! small values instead of a full tree of maps and strings. A path keeps everything below
-//! it, and a list on a path is kept whole, so whatever reads a kept value sees it exactly
-//! as in the full row.
+//! `content.agentId`), a [`Projection`] of those paths keeps just them while the line is
+//! parsed, each in its own [`Slot`] of a [`PartialRow`]: no maps, no keys. The other keys
+//! are checked for syntax and skipped, so a wide event costs a few small values instead of
+//! a full tree of maps and strings. A path keeps everything below it, and a list on a path
+//! is kept whole, so whatever reads a kept value sees it exactly as in the full row; the
+//! template engine, should a row need it, gets the row rebuilt at those paths.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,6 +21,32 @@ pub(crate) struct Projection {
     /// Keep this value and everything in it.
     whole: bool,
     children: Vec<(String, Projection)>,
+    /// This node's place among a row's [`Slot`]s (the row itself is 0).
+    slot: usize,
+    /// At the top: how many slots a row has.
+    slots: usize,
+}
+
+/// What a row holds at one node of its projection.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Slot {
+    /// The key is not there.
+    Absent,
+    /// An object, whose projected keys are in their own slots.
+    Object,
+    /// A kept value (a whole node), or a node that is not an object in this row.
+    Value(Value),
+}
+
+/// One row read in part: its slots, read through its projection, and its line (shared
+/// with its batch), for the template engine should it take the row over.
+#[derive(Debug)]
+pub(crate) struct PartialRow {
+    pub number: u64,
+    pub line: u64,
+    projection: std::sync::Arc<Projection>,
+    slots: Vec<Slot>,
+    text: (std::sync::Arc<Vec<u8>>, std::ops::Range<usize>),
 }
 
 impl Projection {
@@ -45,7 +72,73 @@ impl Projection {
             at.whole = true;
             at.children.clear();
         }
+        let mut next = 0;
+        root.number(&mut next);
+        root.slots = next;
         root
+    }
+
+    fn number(&mut self, next: &mut usize) {
+        self.slot = *next;
+        *next += 1;
+        for (_, child) in &mut self.children {
+            child.number(next);
+        }
+    }
+
+    /// The node with slot `slot`, found from this one.
+    fn node(&self, slot: usize) -> Option<&Projection> {
+        if self.slot == slot {
+            return Some(self);
+        }
+        // Children are numbered in order: the one holding `slot` is the last at or before it.
+        let (_, child) = self.children.iter().rev().find(|(_, c)| c.slot <= slot)?;
+        child.node(slot)
+    }
+
+    /// Parses one JSON line into slots. `Ok(Err(value))` when the line is JSON but not an
+    /// object.
+    ///
+    /// # Errors
+    /// A syntax error anywhere in `bytes`, as `serde_json` reports it.
+    pub(crate) fn parse_slots(
+        &self,
+        bytes: &[u8],
+    ) -> Result<Result<Vec<Slot>, Value>, serde_json::Error> {
+        if std::str::from_utf8(bytes).is_err() {
+            // As `parse`: such a line fails as it always has.
+            return serde_json::from_slice::<Value>(bytes).map(Err);
+        }
+        let mut slots = vec![Slot::Absent; self.slots];
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        SlotSeed {
+            node: self,
+            slots: &mut slots,
+        }
+        .deserialize(&mut de)?;
+        de.end()?;
+        match std::mem::replace(&mut slots[0], Slot::Object) {
+            Slot::Object => Ok(Ok(slots)),
+            Slot::Value(other) => Ok(Err(other)),
+            Slot::Absent => Ok(Err(Value::Null)),
+        }
+    }
+
+    /// The row at the projected paths (objects rebuilt in projection order).
+    fn rebuild(&self, slots: &[Slot]) -> Map<String, Value> {
+        let mut map = Map::with_capacity(self.children.len());
+        for (key, child) in &self.children {
+            match &slots[child.slot] {
+                Slot::Absent => {}
+                Slot::Object => {
+                    map.insert(key.clone(), Value::Object(child.rebuild(slots)));
+                }
+                Slot::Value(v) => {
+                    map.insert(key.clone(), v.clone());
+                }
+            }
+        }
+        map
     }
 
     /// True when it keeps the whole row.
@@ -57,33 +150,166 @@ impl Projection {
         self.children.iter().find(|(k, _)| k == key).map(|(_, p)| p)
     }
 
-    /// Parses one JSON value keeping only the projected parts of objects.
-    ///
-    /// # Errors
-    /// A syntax error anywhere in `bytes`, as `serde_json` reports it.
-    pub(crate) fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
-        // Skipped strings are not checked for UTF-8: a line that is not UTF-8 is parsed in
-        // full, to fail exactly as it always has.
-        if std::str::from_utf8(bytes).is_err() {
-            return serde_json::from_slice(bytes);
-        }
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let value = Seed(self).deserialize(&mut de)?;
-        de.end()?;
-        Ok(value)
+    /// The row at the projected paths, as JSON (tests compare it with a full parse).
+    #[cfg(test)]
+    fn parse(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
+        Ok(match self.parse_slots(bytes)? {
+            Ok(slots) => Value::Object(self.rebuild(&slots)),
+            Err(other) => other,
+        })
     }
 }
 
-struct Seed<'p>(&'p Projection);
+/// Fills the slots of `node` and below.
+struct SlotSeed<'p, 's> {
+    node: &'p Projection,
+    slots: &'s mut Vec<Slot>,
+}
 
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = Value;
+impl<'de> DeserializeSeed<'de> for SlotSeed<'_, '_> {
+    type Value = ();
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        if self.0.whole {
-            Value::deserialize(d)
-        } else {
-            d.deserialize_any(Visit(self.0))
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.node.whole {
+            self.slots[self.node.slot] = Slot::Value(Value::deserialize(d)?);
+            return Ok(());
+        }
+        d.deserialize_any(SlotVisit(self))
+    }
+}
+
+struct SlotVisit<'p, 's>(SlotSeed<'p, 's>);
+
+impl SlotVisit<'_, '_> {
+    fn put(self, value: Value) {
+        self.0.slots[self.0.node.slot] = Slot::Value(value);
+    }
+}
+
+impl<'de> Visitor<'de> for SlotVisit<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.put(Value::Bool(v));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.put(Value::from(v));
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.put(Value::from(v));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.put(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.put(Value::String(v.to_owned()));
+        Ok(())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        self.put(Value::String(v));
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.put(Value::Null);
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.put(Value::Null);
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let value = Value::deserialize(d)?;
+        self.put(value);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let mut seq = seq;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        self.put(Value::Array(items));
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let SlotSeed { node, slots } = self.0;
+        slots[node.slot] = Slot::Object;
+        while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
+            match node.child(&key) {
+                Some(child) => access.next_value_seed(SlotSeed {
+                    node: child,
+                    slots: &mut *slots,
+                })?,
+                None => {
+                    access.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PartialRow {
+    /// The row `number` at `line`, from its slots; its text is `text.0[text.1]`.
+    pub(crate) fn new(
+        number: u64,
+        line: u64,
+        projection: std::sync::Arc<Projection>,
+        slots: Vec<Slot>,
+        text: (std::sync::Arc<Vec<u8>>, std::ops::Range<usize>),
+    ) -> PartialRow {
+        PartialRow {
+            number,
+            line,
+            projection,
+            slots,
+            text,
+        }
+    }
+}
+
+impl crate::template::Partial for PartialRow {
+    fn get(&self, node: Option<usize>, key: &str) -> crate::template::Reach<'_> {
+        use crate::template::Reach;
+        let Some(at) = self.projection.node(node.unwrap_or(0)) else {
+            return Reach::NotRead;
+        };
+        let Some(child) = at.child(key) else {
+            return Reach::NotRead;
+        };
+        match &self.slots[child.slot] {
+            Slot::Absent => Reach::Absent,
+            Slot::Object => Reach::Object(child.slot),
+            Slot::Value(v) => Reach::Value(v),
+        }
+    }
+
+    /// The whole row, parsed again from its line: the engine sees every key.
+    fn to_map(&self) -> Map<String, Value> {
+        let (bytes, range) = &self.text;
+        match serde_json::from_slice::<Value>(&bytes[range.clone()]) {
+            Ok(Value::Object(map)) => map,
+            // The line parsed once already (only a nesting past serde_json's limit, in a
+            // skipped part, gets here): the projected paths are all there is.
+            _ => self.projection.rebuild(&self.slots),
         }
     }
 }
@@ -110,79 +336,6 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
             }
         }
         d.deserialize_str(KeyVisitor)
-    }
-}
-
-/// Builds values as `serde_json::Value` does, but for objects keeps only projected keys.
-struct Visit<'p>(&'p Projection);
-
-impl<'de> Visitor<'de> for Visit<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
-
-    /// A list on a projected path is kept whole.
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Value>()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        // Sized for every projected key at once: growing the map rehashes it.
-        let mut map = Map::with_capacity(self.0.children.len());
-        while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
-            match self.0.child(&key) {
-                Some(child) => {
-                    let value = access.next_value_seed(Seed(child))?;
-                    map.insert(key.into_owned(), value);
-                }
-                None => {
-                    access.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(Value::Object(map))
     }
 }
 
@@ -230,6 +383,89 @@ mod tests {
         );
         assert!(!p.is_whole());
         assert!(Projection::new(&[vec![]]).is_whole());
+    }
+
+    /// A row read into slots answers every path, and every native expression over its
+    /// paths, exactly as the whole row does.
+    #[test]
+    fn rows_in_slots_read_like_whole_rows() {
+        use crate::template::{Partial as _, RowRef, Template};
+        let lines: [&[u8]; 6] = [
+            br#"{"type":"CONTACT/STARTED","timestamp":"2026-11-20T10:00:00.000Z","initiator":{"id":"a1","type":"AGENT"},"content":{"agentId":"a1","availableFor":["VOICE","MAIL"],"channel":"PHONE_CALL","contactId":"c1","context":{"x":1}},"items":[{"id":"i0"},{"id":"i1"}]}"#,
+            br#"{"type":"AGENT_AVAILABILITY/UPDATED","content":{"availableFor":null,"agentId":""},"initiator":{"id":"i2"}}"#,
+            br#"{"type":"B","content":"a string","initiator":5,"items":"no list"}"#,
+            br#"{"content":{},"initiator":{"type":null}}"#,
+            b"{}",
+            br#"{"type":"C","content":{"agentId":"x","agentId":"y"},"items":[]}"#,
+        ];
+        let sources = [
+            "row.type == 'CONTACT/STARTED' and row.initiator.type == 'AGENT'",
+            "row.content.agentId or row.initiator.id",
+            "'VOICE' in (row.content.availableFor or [])",
+            "row.type in ['AGENT_AVAILABILITY/UPDATED', 'B']",
+            "row.content.channel == 'PHONE_CALL'",
+            "row.content.contactId",
+            "row.items[1].id",
+            "row.initiator",
+            "not row.content.missing",
+            "row['type']",
+        ];
+        let templates: Vec<Template> = sources
+            .iter()
+            .map(|s| {
+                let text = format!("{{{{ {s} }}}}");
+                Template::compile(&text, crate::diagnostic::Span::new(1, 1, 1)).unwrap()
+            })
+            .collect();
+        let mut paths = Vec::new();
+        for t in &templates {
+            t.native().unwrap().row_paths(&mut paths).unwrap();
+        }
+        let columns = [
+            "timestamp",
+            "content.contactId",
+            "items.0.id",
+            "items.1",
+            "content.context.x",
+        ];
+        for c in columns {
+            paths.push(c.split('.').map(str::to_owned).collect());
+        }
+        let projection = std::sync::Arc::new(Projection::new(&paths));
+        let globals = Map::new();
+        for line in lines {
+            let Value::Object(full) = serde_json::from_slice::<Value>(line).unwrap() else {
+                unreachable!()
+            };
+            let slots = projection.parse_slots(line).unwrap().unwrap();
+            let text = (std::sync::Arc::new(line.to_vec()), 0..line.len());
+            let partial = PartialRow::new(1, 1, std::sync::Arc::clone(&projection), slots, text);
+            let text = String::from_utf8_lossy(line);
+            for path in &paths {
+                assert_eq!(
+                    RowRef::Partial(&partial).value_at(path),
+                    RowRef::Map(&full).value_at(path),
+                    "{text}: {path:?}"
+                );
+            }
+            for (t, source) in templates.iter().zip(sources) {
+                let e = t.native().unwrap();
+                let whole = crate::template::Env {
+                    row: RowRef::Map(&full),
+                    globals: &globals,
+                };
+                let part = crate::template::Env {
+                    row: RowRef::Partial(&partial),
+                    globals: &globals,
+                };
+                assert_eq!(e.eval(&part), e.eval(&whole), "{text}: `{source}`");
+            }
+            // What the engine gets when it takes over: the whole row.
+            assert_eq!(partial.to_map(), full, "{text}");
+        }
+        let not_object = projection.parse_slots(b"[1]").unwrap();
+        assert_eq!(not_object, Err(json!([1])));
+        assert!(projection.parse_slots(br#"{"type":"A""#).is_err());
     }
 
     #[test]

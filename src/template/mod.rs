@@ -24,7 +24,7 @@ pub(crate) use body::BodyTemplate;
 pub(crate) use error::{TemplateError, TemplateErrorKind};
 pub(crate) use functions::{LOOKUPS_KEY, OFFLINE_KEY, is_omit, is_unknown, unknown};
 pub(crate) use json::{from_json, from_json_map, json_map_of, to_json};
-pub(crate) use native::{Env, Expr, Val};
+pub(crate) use native::{Env, Expr, Partial, Reach, RowRef, Val};
 
 /// The one environment all templates compile against; it lives for the whole process so
 /// compiled templates can be shared by every row and worker without lifetimes.

@@ -75,8 +75,57 @@ pub(crate) enum Val<'a> {
 
 /// What an expression reads: the row, and the globals (`params`, `job`) as JSON.
 pub(crate) struct Env<'a> {
-    pub row: &'a Map<String, Json>,
+    pub row: RowRef<'a>,
     pub globals: &'a Map<String, Json>,
+}
+
+/// A row as native evaluation reads it: a JSON object, or a row read in part.
+#[derive(Clone, Copy)]
+pub(crate) enum RowRef<'a> {
+    Map(&'a Map<String, Json>),
+    Partial(&'a dyn Partial),
+}
+
+/// A row read only at some paths (`source::PartialRow`), read a key at a time.
+pub(crate) trait Partial: Sync {
+    /// What is at `key` of the object at `node` (`None`: the row itself).
+    fn get(&self, node: Option<usize>, key: &str) -> Reach<'_>;
+
+    /// The row's values at the paths it was read at, as an object.
+    fn to_map(&self) -> Map<String, Json>;
+}
+
+/// One step into a [`Partial`] row.
+pub(crate) enum Reach<'a> {
+    /// The key is not in the row.
+    Absent,
+    /// An object; its keys are found with [`Partial::get`] at this node.
+    Object(usize),
+    /// The value there.
+    Value(&'a Json),
+    /// The path was not read (not expected: every path read is projected).
+    NotRead,
+}
+
+impl<'a> RowRef<'a> {
+    /// The value at a path of keys (`content.to.1` reaches into lists too), as
+    /// `output::value_at` finds it in a full row.
+    pub(crate) fn value_at(self, path: &[String]) -> Option<&'a Json> {
+        match self {
+            RowRef::Map(map) => crate::output::value_at(map, path),
+            RowRef::Partial(row) => {
+                let mut node = None;
+                for (i, key) in path.iter().enumerate() {
+                    match row.get(node, key) {
+                        Reach::Absent | Reach::NotRead => return None,
+                        Reach::Object(n) => node = Some(n),
+                        Reach::Value(v) => return crate::output::json_at(v, &path[i + 1..]),
+                    }
+                }
+                None
+            }
+        }
+    }
 }
 
 impl Val<'_> {
@@ -167,18 +216,21 @@ impl Expr {
         match self {
             Expr::Lit(j) => Ok(Val::Json(j)),
             Expr::Path(root, segs) => {
-                let mut at = if root == "row" {
-                    match field(env.row, segs_first_key(segs)?) {
-                        Some(v) => Val::Json(v),
-                        None => Val::Undef,
+                let (mut at, rest) = if root == "row" {
+                    match env.row {
+                        RowRef::Map(map) => (
+                            field(map, segs_first_key(segs)?).map_or(Val::Undef, Val::Json),
+                            &segs[1..],
+                        ),
+                        RowRef::Partial(row) => partial_path(row, segs, env)?,
                     }
                 } else {
                     let Some(v) = env.globals.get(root) else {
                         return Err(Fallback);
                     };
-                    step(&Val::Json(v), &segs[0], env)?
+                    (step(&Val::Json(v), &segs[0], env)?, &segs[1..])
                 };
-                for seg in &segs[1..] {
+                for seg in rest {
                     at = step(&at, seg, env)?;
                 }
                 Ok(at)
@@ -329,7 +381,7 @@ impl Expr {
                 return None;
             }
             let env = Env {
-                row: &empty,
+                row: RowRef::Map(&empty),
                 globals,
             };
             match e.eval(&env).ok()? {
@@ -420,9 +472,12 @@ fn filter_of<'a>(
             if *input != Expr::Row {
                 return Err(Fallback);
             }
+            let RowRef::Map(row) = env.row else {
+                return Err(Fallback);
+            };
             if filter == Filter::Prefixed {
                 let mut out = Vec::new();
-                for (name, value) in env.row {
+                for (name, value) in row {
                     if name.starts_with(arg)
                         && let Some(v) = cell(value)?
                     {
@@ -432,7 +487,7 @@ fn filter_of<'a>(
                 Ok(Val::Owned(Json::Array(out)))
             } else {
                 let mut out = std::collections::BTreeMap::new();
-                for (name, value) in env.row {
+                for (name, value) in row {
                     if let Some(rest) = name.strip_prefix(arg)
                         && let Some(v) = cell(value)?
                     {
@@ -483,6 +538,40 @@ fn field<'a>(map: &'a Map<String, Json>, key: &str) -> Option<&'a Json> {
     } else {
         map.get(key)
     }
+}
+
+/// Follows `segs` into a row read in part as far as its objects go: the value reached and
+/// the steps left to take in it.
+fn partial_path<'a>(
+    row: &'a dyn Partial,
+    segs: &'a [Seg],
+    env: &Env<'a>,
+) -> Result<(Val<'a>, &'a [Seg]), Fallback> {
+    let mut node = None;
+    for (i, seg) in segs.iter().enumerate() {
+        let owned;
+        let key = match seg {
+            Seg::Key(k) => k.as_str(),
+            Seg::Dynamic(e) => match e.eval(env)? {
+                Val::Json(Json::String(s)) => s.as_str(),
+                Val::Owned(Json::String(s)) => {
+                    owned = s;
+                    owned.as_str()
+                }
+                _ => return Err(Fallback),
+            },
+            // An item of an object: the engine's business.
+            Seg::Index(_) => return Err(Fallback),
+        };
+        match row.get(node, key) {
+            Reach::Absent => return Ok((Val::Undef, &segs[i + 1..])),
+            Reach::Object(n) => node = Some(n),
+            Reach::Value(v) => return Ok((Val::Json(v), &segs[i + 1..])),
+            Reach::NotRead => return Err(Fallback),
+        }
+    }
+    // An object that was not kept whole: not expected, as a path read is kept whole.
+    Err(Fallback)
 }
 
 fn segs_first_key(segs: &[Seg]) -> Result<&str, Fallback> {
@@ -1209,7 +1298,7 @@ mod tests {
                 };
                 let engine = t.eval(&ctx);
                 let env = Env {
-                    row: &row,
+                    row: RowRef::Map(&row),
                     globals: &globals,
                 };
                 let Some(v) = t.native_val(&env) else {
@@ -1331,7 +1420,7 @@ mod body_tests {
         };
         let globals = Map::new();
         let env = Env {
-            row: &row,
+            row: RowRef::Map(&row),
             globals: &globals,
         };
         let body = |src: &str| {
