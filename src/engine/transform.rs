@@ -368,3 +368,37 @@ fn convert(
     let ctx = BaseContext::row_scope(shared, row.clone());
     emitter.emit_into(&ctx, RowRef::Map(map), out).map_err(fail)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Span;
+    use crate::template::Template;
+
+    /// The template engine, taking over a row read in part, sees the whole row: values
+    /// at paths that were not read, and the row's own key order.
+    #[test]
+    fn the_engine_sees_a_partial_row_whole() {
+        let line = br#"{"type":"A","n":3,"content":{"agentId":"a1","skipped":{"deep":[1,2]}}}"#;
+        let projection = Arc::new(Projection::new(&[vec!["type".to_owned()]]));
+        let slots = projection.parse_slots(line).unwrap().unwrap();
+        let text = (Arc::new(line.to_vec()), 0..line.len());
+        let row = Arc::new(PartialRow::new(1, 1, projection, slots, text));
+        let lazy = minijinja::Value::from_object(LazyRow {
+            row,
+            full: std::sync::OnceLock::new(),
+        });
+        let ctx = minijinja::context! { row => lazy };
+        let eval = |src: &str| {
+            let t = Template::compile(src, Span::new(1, 1, 1)).unwrap();
+            crate::template::to_json(&t.eval(&ctx).unwrap())
+        };
+        assert_eq!(eval("{{ row.n == 3 and row.type }}"), "A");
+        assert_eq!(eval("{{ row.content.skipped.deep[1] }}"), 2);
+        assert_eq!(
+            eval("{{ row | list }}"),
+            serde_json::json!(["type", "n", "content"])
+        );
+        assert_eq!(eval("{{ row.missing is undefined }}"), true);
+    }
+}
