@@ -261,7 +261,7 @@ struct Scope<'a> {
 }
 
 /// [`convert`] for a row read in part. Native evaluation reads its slots; should a
-/// template need the engine, the row is rebuilt for it then ([`LazyRow`]).
+/// template need the engine, the row is parsed whole for it then ([`PartialScope`]).
 fn convert_partial(
     scope: &Scope<'_>,
     row: PartialRow,
@@ -281,26 +281,30 @@ fn convert_partial(
             .emit_into(&minijinja::Value::UNDEFINED, RowRef::Partial(&row), out)
             .map_err(fail);
     }
-    let row = Arc::new(row);
-    let lazy = minijinja::Value::from_object(LazyRow {
-        row: Arc::clone(&row),
+    let ctx = minijinja::Value::from_object(PartialScope {
+        base: Arc::clone(shared),
+        row,
         full: std::sync::OnceLock::new(),
     });
-    let ctx = BaseContext::row_scope(shared, lazy);
+    let scope = ctx
+        .downcast_object_ref::<PartialScope>()
+        .expect("made just above");
     emitter
-        .emit_into(&ctx, RowRef::Partial(&*row), out)
+        .emit_into(&ctx, RowRef::Partial(&scope.row), out)
         .map_err(fail)
 }
 
-/// `row` for the template engine, made from a row read in part the first time a
-/// template reads it.
+/// The template context of a row read in part: the shared entries, and `row`, made
+/// whole from the row's line the first time a template reads it (native evaluation reads
+/// the row's slots and seldom needs it).
 #[derive(Debug)]
-struct LazyRow {
-    row: Arc<PartialRow>,
+struct PartialScope {
+    base: Arc<BTreeMap<String, minijinja::Value>>,
+    row: PartialRow,
     full: std::sync::OnceLock<minijinja::Value>,
 }
 
-impl LazyRow {
+impl PartialScope {
     fn full(&self) -> &minijinja::Value {
         self.full.get_or_init(|| {
             use crate::template::Partial as _;
@@ -309,22 +313,26 @@ impl LazyRow {
     }
 }
 
-impl minijinja::value::Object for LazyRow {
+impl minijinja::value::Object for PartialScope {
     fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
         minijinja::value::ObjectRepr::Map
     }
 
     fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
-        self.full().get_item(key).ok().filter(|v| !v.is_undefined())
+        match key.as_str()? {
+            "row" => Some(self.full().clone()),
+            name => self.base.get(name).cloned(),
+        }
     }
 
     fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
-        let keys: Vec<minijinja::Value> = self
-            .full()
-            .try_iter()
-            .map(Iterator::collect)
-            .unwrap_or_default();
-        minijinja::value::Enumerator::Values(keys)
+        use minijinja::value::ObjectExt as _;
+        self.mapped_enumerator(|this| {
+            Box::new(
+                std::iter::once(minijinja::Value::from("row"))
+                    .chain(this.base.keys().map(|k| minijinja::Value::from(k.as_str()))),
+            )
+        })
     }
 }
 
@@ -383,12 +391,13 @@ mod tests {
         let projection = Arc::new(Projection::new(&[vec!["type".to_owned()]]));
         let slots = projection.parse_slots(line).unwrap().unwrap();
         let text = (Arc::new(line.to_vec()), 0..line.len());
-        let row = Arc::new(PartialRow::new(1, 1, projection, slots, text));
-        let lazy = minijinja::Value::from_object(LazyRow {
+        let row = PartialRow::new(1, 1, projection, slots, text);
+        let base = BTreeMap::from([("params".to_owned(), minijinja::Value::from(7))]);
+        let ctx = minijinja::Value::from_object(PartialScope {
+            base: Arc::new(base),
             row,
             full: std::sync::OnceLock::new(),
         });
-        let ctx = minijinja::context! { row => lazy };
         let eval = |src: &str| {
             let t = Template::compile(src, Span::new(1, 1, 1)).unwrap();
             crate::template::to_json(&t.eval(&ctx).unwrap())
@@ -400,5 +409,6 @@ mod tests {
             serde_json::json!(["type", "n", "content"])
         );
         assert_eq!(eval("{{ row.missing is undefined }}"), true);
+        assert_eq!(eval("{{ params }}"), 7);
     }
 }
