@@ -25,6 +25,9 @@ pub(crate) struct Projection {
     slot: usize,
     /// At the top: how many slots a row has.
     slots: usize,
+    /// At the top: per slot, its node's children as (key, slot), so a row is read a key at
+    /// a time without walking the tree.
+    index: Vec<Vec<(String, usize)>>,
 }
 
 /// What a row holds at one node of its projection.
@@ -75,7 +78,21 @@ impl Projection {
         let mut next = 0;
         root.number(&mut next);
         root.slots = next;
+        let mut index = vec![Vec::new(); next];
+        root.fill_index(&mut index);
+        root.index = index;
         root
+    }
+
+    fn fill_index(&self, index: &mut [Vec<(String, usize)>]) {
+        index[self.slot] = self
+            .children
+            .iter()
+            .map(|(key, child)| (key.clone(), child.slot))
+            .collect();
+        for (_, child) in &self.children {
+            child.fill_index(index);
+        }
     }
 
     fn number(&mut self, next: &mut usize) {
@@ -84,16 +101,6 @@ impl Projection {
         for (_, child) in &mut self.children {
             child.number(next);
         }
-    }
-
-    /// The node with slot `slot`, found from this one.
-    fn node(&self, slot: usize) -> Option<&Projection> {
-        if self.slot == slot {
-            return Some(self);
-        }
-        // Children are numbered in order: the one holding `slot` is the last at or before it.
-        let (_, child) = self.children.iter().rev().find(|(_, c)| c.slot <= slot)?;
-        child.node(slot)
     }
 
     /// Parses one JSON line into slots. `Ok(Err(value))` when the line is JSON but not an
@@ -289,15 +296,13 @@ impl PartialRow {
 impl crate::template::Partial for PartialRow {
     fn get(&self, node: Option<usize>, key: &str) -> crate::template::Reach<'_> {
         use crate::template::Reach;
-        let Some(at) = self.projection.node(node.unwrap_or(0)) else {
+        let children = self.projection.index.get(node.unwrap_or(0));
+        let Some(&(_, slot)) = children.and_then(|c| c.iter().find(|(k, _)| k == key)) else {
             return Reach::NotRead;
         };
-        let Some(child) = at.child(key) else {
-            return Reach::NotRead;
-        };
-        match &self.slots[child.slot] {
+        match &self.slots[slot] {
             Slot::Absent => Reach::Absent,
-            Slot::Object => Reach::Object(child.slot),
+            Slot::Object => Reach::Object(slot),
             Slot::Value(v) => Reach::Value(v),
         }
     }
