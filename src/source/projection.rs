@@ -30,6 +30,12 @@ pub(crate) struct Projection {
     index: Vec<Vec<(String, usize)>>,
 }
 
+/// Key equality, deciding most pairs on length and first byte (every key of every line
+/// is compared with the few projected ones).
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// What a row holds at one node of its projection.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Slot {
@@ -112,12 +118,13 @@ impl Projection {
         &self,
         bytes: &[u8],
     ) -> Result<Result<Vec<Slot>, Value>, serde_json::Error> {
-        if std::str::from_utf8(bytes).is_err() {
-            // As `parse`: such a line fails as it always has.
+        // Skipped strings are not checked for UTF-8: a line that is not UTF-8 is parsed in
+        // full, to fail exactly as it always has. One that is needs no check per string.
+        let Ok(text) = std::str::from_utf8(bytes) else {
             return serde_json::from_slice::<Value>(bytes).map(Err);
-        }
+        };
         let mut slots = vec![Slot::Absent; self.slots];
-        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let mut de = serde_json::Deserializer::from_str(text);
         SlotSeed {
             node: self,
             slots: &mut slots,
@@ -154,7 +161,10 @@ impl Projection {
     }
 
     fn child(&self, key: &str) -> Option<&Projection> {
-        self.children.iter().find(|(k, _)| k == key).map(|(_, p)| p)
+        self.children
+            .iter()
+            .find(|(k, _)| same_key(k, key))
+            .map(|(_, p)| p)
     }
 
     /// The row at the projected paths, as JSON (tests compare it with a full parse).
@@ -297,7 +307,8 @@ impl crate::template::Partial for PartialRow {
     fn get(&self, node: Option<usize>, key: &str) -> crate::template::Reach<'_> {
         use crate::template::Reach;
         let children = self.projection.index.get(node.unwrap_or(0));
-        let Some(&(_, slot)) = children.and_then(|c| c.iter().find(|(k, _)| k == key)) else {
+        let Some(&(_, slot)) = children.and_then(|c| c.iter().find(|(k, _)| same_key(k, key)))
+        else {
             return Reach::NotRead;
         };
         match &self.slots[slot] {

@@ -216,7 +216,7 @@ impl Expr {
         match self {
             Expr::Lit(j) => Ok(Val::Json(j)),
             Expr::Path(root, segs) => {
-                let (mut at, rest) = if root == "row" {
+                let (mut at, rest) = if is_row(root) {
                     match env.row {
                         RowRef::Map(map) => (
                             field(map, segs_first_key(segs)?).map_or(Val::Undef, Val::Json),
@@ -538,6 +538,11 @@ fn field<'a>(map: &'a Map<String, Json>, key: &str) -> Option<&'a Json> {
     } else {
         map.get(key)
     }
+}
+
+/// True for the root `row` (compared without a call: it runs for every path of every row).
+fn is_row(root: &str) -> bool {
+    matches!(root.as_bytes(), [b'r', b'o', b'w'])
 }
 
 /// Follows `segs` into a row read in part as far as its objects go: the value reached and
