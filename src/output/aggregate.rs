@@ -33,6 +33,10 @@ pub(crate) struct Spec {
     /// "column `HEADER`" per column, made once: error messages name the column, and
     /// building the words for every row of a million cost an allocation per cell.
     labels: Vec<String>,
+    /// Per column: for a span whose key is the same pure template as an earlier group
+    /// column (`row.content.agentId or row.initiator.id` in both), that group's place
+    /// among the groups, so the key is not worked out twice.
+    key_is_group: Vec<Option<usize>>,
 }
 
 /// What one row contributes to an aggregate.
@@ -122,6 +126,33 @@ fn gladly_instant(text: &str) -> Option<i64> {
         num(20, 23)?,
     )?;
     Some(date.and_time(time).and_utc().timestamp_millis())
+}
+
+/// For each column of `aggregate`: when it is a span whose key is a template written
+/// exactly as an earlier group column's, and evaluated natively in full (so the same row
+/// gives the same text), that group's place among the groups.
+fn keys_of_groups(aggregate: &Aggregate) -> Vec<Option<usize>> {
+    let mut groups: Vec<&str> = Vec::new();
+    let pure = |t: &crate::template::Template| t.native().is_some_and(template::Expr::is_closed);
+    aggregate
+        .columns
+        .iter()
+        .map(|column| match &column.measure {
+            Measure::Group(value) => {
+                groups.push(match value {
+                    ColumnValue::Template(t) if pure(t) => t.source(),
+                    // Not shared: a path, or a template the engine evaluates.
+                    _ => "",
+                });
+                None
+            }
+            Measure::Span(span) => match &span.key {
+                ColumnValue::Template(t) if pure(t) => groups.iter().position(|g| *g == t.source()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// A column value (path or template) as text.
@@ -228,6 +259,7 @@ impl Spec {
                 .map(|i| i64::from(i.minutes) * 60_000),
             constants,
             until,
+            key_is_group: keys_of_groups(aggregate),
             labels: aggregate
                 .columns
                 .iter()
@@ -267,7 +299,7 @@ impl Spec {
         };
         let mut groups = Vec::new();
         let mut parts = Vec::with_capacity(a.columns.len());
-        for (column, what) in a.columns.iter().zip(&self.labels) {
+        for ((column, what), same) in a.columns.iter().zip(&self.labels).zip(&self.key_is_group) {
             let what = what.as_str();
             parts.push(match &column.measure {
                 Measure::Group(value) => {
@@ -294,7 +326,10 @@ impl Spec {
                 }
                 Measure::Span(span) => {
                     // In this order, so a row that fails fails with the same reason.
-                    let key = text_ref(&span.key, ctx, env, what)?;
+                    let key = match same.and_then(|g| groups.get(g)) {
+                        Some(group) => std::borrow::Cow::Borrowed(group.as_str()),
+                        None => text_ref(&span.key, ctx, env, what)?,
+                    };
                     let end = span
                         .end
                         .is_true_in(ctx, env)
@@ -604,6 +639,31 @@ mod tests {
                 "2026-03-09 00:00,2026-03-10 00:00,1,0"
             ]
         );
+    }
+
+    /// A span keyed by the same template as a group takes the group's text, and counts
+    /// as it did when worked out on its own.
+    #[test]
+    fn a_span_keyed_like_a_group_shares_its_text() {
+        let yaml = "version: 1\nname: t\ninput: { jsonl: x.jsonl }\naggregates:\n  - path: r.csv\n    \
+                    time: at\n    columns:\n      \
+                    - Who: { group: \"{{ row.a or row.b }}\" }\n      \
+                    - Mins:\n          span: { key: \"{{ row.a or row.b }}\", start: \"{{ row.on }}\", end: \"{{ not row.on }}\" }\n      \
+                    - Other:\n          span: { key: \"{{ row.b }}\", start: \"{{ row.on }}\", end: \"{{ not row.on }}\" }\n";
+        let manifest = Manifest::parse(std::path::Path::new("job.yaml"), yaml)
+            .unwrap()
+            .manifest;
+        assert_eq!(
+            keys_of_groups(&manifest.aggregates()[0]),
+            [None, Some(0), None]
+        );
+        let rows = [
+            json!({"a": "", "b": "x", "at": "2026-03-08T05:00:00Z", "on": true}),
+            json!({"a": "", "b": "x", "at": "2026-03-08T05:30:00Z", "on": false}),
+            json!({"a": "y", "b": "z", "at": "2026-03-08T06:00:00Z", "on": true}),
+            json!({"a": "y", "b": "z", "at": "2026-03-08T06:10:00Z", "on": false}),
+        ];
+        assert_eq!(fold(yaml, &rows), ["x,30,30", "y,10,10"]);
     }
 
     #[test]
