@@ -30,15 +30,7 @@ pub(crate) fn value_at<'a>(
     path: &[String],
 ) -> Option<&'a serde_json::Value> {
     let (first, rest) = path.split_first()?;
-    let mut at = field(root, first)?;
-    for segment in rest {
-        at = match at {
-            serde_json::Value::Object(map) => field(map, segment)?,
-            serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(at)
+    json_at(field(root, first)?, rest)
 }
 
 /// The value at `path` inside a JSON value (the rest of a path after a row's part).
