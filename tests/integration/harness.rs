@@ -224,3 +224,22 @@ impl Test {
             .unwrap_or_else(|e| panic!("read {name}: {e}"))
     }
 }
+
+/// `GET url` with the sandbox's basic credentials, as JSON: how tests read a sandbox's
+/// end state (`/__sandbox/state`) and request log from outside the runner.
+pub async fn sandbox_json(
+    client: &reqwest::Client,
+    url: &str,
+    user: &str,
+    token: &str,
+) -> serde_json::Value {
+    client
+        .get(url)
+        .basic_auth(user, Some(token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

@@ -93,17 +93,12 @@ impl SandboxProcess {
             .1
             .clone();
         let _ = rustls::crypto::ring::default_provider().install_default();
-        runtime.block_on(async {
-            reqwest::Client::new()
-                .get(url)
-                .basic_auth(user, Some(token))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
+        runtime.block_on(crate::harness::sandbox_json(
+            &reqwest::Client::new(),
+            &url,
+            &user,
+            &token,
+        ))
     }
 }
 

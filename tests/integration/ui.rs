@@ -144,17 +144,12 @@ impl Ui {
     fn org(&self) -> Value {
         let (_, state) = self.call("GET", "/api/state", None);
         let host = state["connected"]["host"].as_str().unwrap().to_owned();
-        self.runtime.block_on(async {
-            self.client
-                .get(format!("{host}/__sandbox/state"))
-                .basic_auth("api@example.com", Some("sandbox-token"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
+        self.runtime.block_on(crate::harness::sandbox_json(
+            &self.client,
+            &format!("{host}/__sandbox/state"),
+            "api@example.com",
+            "sandbox-token",
+        ))
     }
 }
 
