@@ -4,16 +4,18 @@
 //! such ("same `email:1` as row 12") and never sent, instead of being answered 409 and
 //! taken for a resource an earlier run created. The real run and the dry run both ask.
 //!
-//! Memory is one 64-bit hash and one row number per created `id`. The columns a message
+//! Memory is bounded: the first row of each created `id` is kept by its 64-bit hash in
+//! [`Claims`], which spills to temporary files past a few megabytes. The columns a message
 //! names are found only for a duplicate, from the duplicate row alone: the cells whose
 //! blanking changes the `id` it renders.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use minijinja::Value;
 
+use super::claims::{self, Claims};
 use super::render::{BaseContext, RowContext};
 use crate::catalog::Method;
 use crate::failure::{FailureCode, RowFailure};
@@ -21,51 +23,34 @@ use crate::manifest::{Manifest, StepKind};
 use crate::template::BodyTemplate;
 
 /// The `id`s created so far, per step, with the row that sent each first.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Duplicates {
     /// Per step index: whether the step creates with a client-chosen `id`.
     creates: Vec<bool>,
-    /// Hash of `(step index, id)` → the first row that sent it: 12 bytes a claim, a
-    /// million creates in under 30 MB.
+    /// Hash of `(step index, id)` → the first row that sent it.
     claims: Mutex<Claims>,
 }
 
-#[derive(Debug, Default)]
-struct Claims {
-    /// The row, or `u32::MAX` for a row past it (then in `far`); in [`SHARDS`] tables by
-    /// the hash's top byte, so that growing one copies a small table, not all claims
-    /// (one table would briefly need half as much again as it holds).
-    near: Vec<HashMap<[u32; 2], u32, BuildHasherDefault<Prehashed>>>,
-    far: HashMap<[u32; 2], u64, BuildHasherDefault<Prehashed>>,
-}
-
-const SHARDS: usize = 256;
-
-/// Keys are hashes already: taken as they are instead of being hashed again.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 ^= u64::from_le_bytes(word);
-        }
-    }
-
-    fn write_usize(&mut self, _length_prefix: usize) {}
+/// Why a create may not be sent.
+#[derive(Debug)]
+pub(super) enum Conflict {
+    /// An earlier row, this one, creates the same `id`.
+    Earlier(u64),
+    /// Whether an earlier row did could not be read back from the temporary files.
+    Unknown(std::io::Error),
 }
 
 /// Most columns named in a duplicate's message.
 const NAMED_COLUMNS: usize = 3;
 
 impl Duplicates {
-    pub(super) fn new(manifest: &Manifest) -> Self {
+    /// The check for `manifest`'s creates; claims past the memory bound go to temporary
+    /// files beside `results` (on the disk the run writes to, not a RAM-backed `/tmp`).
+    pub(super) fn new(manifest: &Manifest, results: &Path) -> Self {
+        let dir = match results.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
         let creates = manifest
             .steps()
             .iter()
@@ -78,7 +63,7 @@ impl Duplicates {
             .collect();
         Duplicates {
             creates,
-            claims: Mutex::default(),
+            claims: Mutex::new(Claims::new(claims::IN_MEMORY, dir)),
         }
     }
 
@@ -95,23 +80,21 @@ impl Duplicates {
         }
     }
 
-    /// Records that `row` creates `id` at step `index`; the earlier row that already did,
-    /// if one did.
-    pub(super) fn claim(&self, index: usize, id: &str, row: u64) -> Result<(), u64> {
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one((index, id));
-        #[allow(clippy::cast_possible_truncation)] // the two halves of the hash
-        let key = [hash as u32, (hash >> 32) as u32];
-        let mut claims = self.claims.lock().expect("claims");
-        if claims.near.is_empty() {
-            claims.near.resize_with(SHARDS, HashMap::default);
+    /// Records that `row` creates `id` at step `index`; why it may not, when an earlier
+    /// row already did or that cannot be told.
+    pub(super) fn claim(&self, index: usize, id: &str, row: u64) -> Result<(), Conflict> {
+        let key = BuildHasherDefault::<DefaultHasher>::default().hash_one((index, id));
+        let first = self
+            .claims
+            .lock()
+            .expect("claims")
+            .claim(key, row)
+            .map_err(Conflict::Unknown)?;
+        if first == row {
+            Ok(())
+        } else {
+            Err(Conflict::Earlier(first))
         }
-        let near = u32::try_from(row).unwrap_or(u32::MAX);
-        let shard = usize::try_from(hash >> 56).unwrap_or_default();
-        let first = match *claims.near[shard].entry(key).or_insert(near) {
-            u32::MAX => *claims.far.entry(key).or_insert(row),
-            first => u64::from(first),
-        };
-        if first == row { Ok(()) } else { Err(first) }
     }
 }
 
@@ -127,17 +110,32 @@ fn id_template(request: &crate::manifest::Request) -> Option<&BodyTemplate> {
     }
 }
 
-/// The failure of a row whose create at step `index` repeats row `first`'s `id`. `row` is
-/// the row's value as templates see it; the message names the cells that make the `id`.
+/// The failure of a row whose create at step `index` may not be sent: it repeats an
+/// earlier row's `id`, or whether it does cannot be told. `row` is the row's value as
+/// templates see it; a duplicate's message names the cells that make the `id`.
 pub(super) fn failure(
     manifest: &Manifest,
     base: &BaseContext,
     index: usize,
     id: &str,
-    first: u64,
+    conflict: &Conflict,
     row: &Value,
 ) -> RowFailure {
     let step = &manifest.steps()[index];
+    let first = match conflict {
+        Conflict::Earlier(first) => *first,
+        Conflict::Unknown(err) => {
+            return RowFailure {
+                step: step.name.clone(),
+                code: FailureCode::Internal,
+                detail: format!(
+                    "could not check `id` {id} against earlier rows: reading the duplicate \
+                     check's temporary file failed: {err} (not sent)"
+                ),
+                span: None,
+            };
+        }
+    };
     let columns = determinants(manifest, base, index, id, row);
     let same = match columns.len() {
         0 => "same `id`".to_owned(),

@@ -4,6 +4,7 @@
 //! send path (`send`: limiter, retry loop, `Retry-After`), and finished rows are recorded
 //! in input order. The engine never prints and never picks an exit code; `cli` does both.
 
+mod claims;
 pub(crate) mod client;
 mod duplicates;
 mod error;

@@ -116,16 +116,16 @@ impl Planned {
     /// request and the ones after it from the plan.
     fn check_duplicates(&mut self, manifest: &Manifest, base: &BaseContext, dups: &Duplicates) {
         // Nothing of the row is freed here: the batch goes back to its worker for that.
-        let Some((create, first)) = self.creates.iter().find_map(|create| {
+        let Some((create, conflict)) = self.creates.iter().find_map(|create| {
             dups.claim(create.index, &create.id, self.result.row)
                 .err()
-                .map(|first| (create, first))
+                .map(|conflict| (create, conflict))
         }) else {
             return;
         };
         let empty = minijinja::Value::default();
         let row = self.row.as_ref().unwrap_or(&empty);
-        let failure = duplicates::failure(manifest, base, create.index, &create.id, first, row);
+        let failure = duplicates::failure(manifest, base, create.index, &create.id, &conflict, row);
         self.plan.truncate(create.plan_len);
         self.requests.truncate(create.requests_len);
         self.reports = create.reports;
@@ -160,7 +160,7 @@ where
     };
     let host = options.host.as_deref().unwrap_or("");
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let duplicates = Duplicates::new(manifest);
+    let duplicates = Duplicates::new(manifest, &options.results_path);
     let creates = &duplicates;
     let mut write = |planned: &mut Planned| -> Result<(), ExecError> {
         planned.check_duplicates(manifest, &base, &duplicates);

@@ -293,7 +293,7 @@ where
         let sinks = Sinks::create(&emitter).map_err(ExecError::Output)?;
         (Some(Arc::new(emitter)), Some(sinks))
     };
-    let duplicates = Duplicates::new(&manifest);
+    let duplicates = Duplicates::new(&manifest, &options.results_path);
     let shared = Arc::new(Shared {
         emitter: emitter.clone(),
         base,
@@ -832,14 +832,14 @@ async fn drive<'m>(
             && let Some(id) = shared
                 .duplicates
                 .id_of(pending.index, pending.rendered.body.as_ref())
-            && let Err(first) = shared.duplicates.claim(pending.index, &id, result.row)
+            && let Err(conflict) = shared.duplicates.claim(pending.index, &id, result.row)
         {
             return Err(super::duplicates::failure(
                 &shared.manifest,
                 &shared.base,
                 pending.index,
                 &id,
-                first,
+                &conflict,
                 &walk.row_value(),
             ));
         }

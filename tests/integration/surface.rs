@@ -1,6 +1,7 @@
 //! The surface a new user touches, run as the README shows it: `runner init`, the failed
-//! rows of a run fed back after correcting them, duplicates inside one input, the online
-//! dry run's table, completions and the man page, `--output json` and `--color`.
+//! rows of a run fed back after correcting them, duplicates inside one input (also past
+//! what the check keeps in memory), the online dry run's table, completions and the man
+//! page, `--output json` and `--color`.
 
 use gladly_runner::sandbox::SandboxOptions;
 use pretty_assertions::assert_eq;
@@ -153,6 +154,66 @@ fn duplicates_inside_one_input_are_named_and_never_sent() {
         .map(|c| c["name"].clone())
         .collect();
     assert!(!names.contains(&Value::from("Ann Again")));
+}
+
+#[test]
+fn duplicates_are_found_past_the_claims_kept_in_memory() {
+    // 70,000 creates: more than the duplicate check keeps in memory (28,672), so the
+    // first rows' claims are in its temporary files by the time they are repeated.
+    let mut rows = String::from("name,email,other\n");
+    for i in 1..=70_000 {
+        rows.push_str(&format!("C{i},c{i}@example.com,\n"));
+    }
+    // Rows 70,001–70,010 repeat rows 1–10 (long spilled); 70,011 repeats 69,999 (in
+    // memory); 70,012 repeats 40,000 (in a run not yet merged).
+    for i in (1..=10).chain([69_999, 40_000]) {
+        rows.push_str(&format!("Again {i},c{i}@example.com,\n"));
+    }
+    let test = Test::new()
+        .file("job.yaml", CUSTOMERS_JOB)
+        .file("rows.csv", &rows);
+    let out = test.run_args(&["apply", "job.yaml", "--dry-run"]);
+    out.expect(
+        3,
+        &[
+            "row 70001 (line 70002): step `create`: same `email` as row 1: both create",
+            "row 70010 (line 70011): step `create`: same `email` as row 10: both create",
+            ": step `create`: same `email` as row ",
+            "… 2 more failed rows in the plan",
+        ],
+    );
+    let plan = csv_maps(&test.read("results/customers.plan.csv"));
+    assert_eq!(plan.len(), 70_012);
+    let duplicates: Vec<(&str, &str)> = plan
+        .iter()
+        .filter(|line| line["error_code"] == "duplicate")
+        .map(|line| (line["row"].as_str(), line["detail"].as_str()))
+        .collect();
+    let expected: Vec<(String, String)> = (1..=10)
+        .chain([69_999, 40_000])
+        .enumerate()
+        .map(|(n, first)| {
+            (
+                format!("{}", 70_001 + n),
+                format!("same `email` as row {first}:"),
+            )
+        })
+        .collect();
+    assert_eq!(duplicates.len(), expected.len(), "{duplicates:?}");
+    for ((row, detail), (want_row, want_detail)) in duplicates.iter().zip(&expected) {
+        assert_eq!(row, want_row);
+        assert!(detail.starts_with(want_detail), "row {row}: {detail}");
+    }
+    let requests = test.read("results/customers.plan.jsonl");
+    assert_eq!(requests.lines().count(), 70_000, "no duplicate is planned");
+    // The temporary files were unlinked when made: the results folder holds the plan.
+    let mut left: Vec<String> = std::fs::read_dir(test.dir().join("results"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".lock"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["customers.plan.csv", "customers.plan.jsonl"]);
 }
 
 #[test]
