@@ -18,21 +18,21 @@
 --   30-minute steps, which holds for zones whose offsets are whole half hours; the
 --   runner's handling of a repeated wall-clock half hour on the autumn change is not
 --   reproduced.
--- * Minutes are f64 sums in the runner, added piece by piece as spans close; the report
---   rounds to 3 decimals (half away from zero). A total of k ms with k mod 60 = 30 is an
---   exact tie (x.xxx5 minutes), so the last bit of the f64 sum decides it: the pieces are
---   summed here as DOUBLEs in the runner's order (list_reduce over the pieces ordered by
---   the row that closed their span), not with sum(), which adds in any order.
+-- * Span totals are sums of whole milliseconds (exact in any order); the report writes
+--   k ms as minutes rounded exactly, half up, to 3 decimals: (2000k + 60000) // 120000
+--   thousandths.
 -- * A line exists where something was counted (a count or a span piece); lines sorted by
 --   interval, then group (byte order).
 CREATE MACRO csv_field(s) AS
   CASE WHEN contains(s, ',') OR contains(s, '"') OR contains(s, chr(10)) OR contains(s, chr(13))
        THEN '"' || replace(s, '"', '""') || '"' ELSE s END;
--- The runner's `number`: whole numbers plain, others to 3 decimals without trailing zeros.
-CREATE MACRO report_number(x) AS (
-  SELECT CASE WHEN k % 1000 = 0 THEN (k // 1000)::VARCHAR
-              ELSE (k // 1000)::VARCHAR || '.' || rtrim(lpad((k % 1000)::VARCHAR, 3, '0'), '0') END
-  FROM (SELECT round(x * 1000.0)::BIGINT AS k));
+-- The runner's `number` of k thousandths: whole numbers plain, others to 3 decimals
+-- without trailing zeros.
+CREATE MACRO thousandths(k) AS
+  CASE WHEN k % 1000 = 0 THEN (k // 1000)::VARCHAR
+       ELSE (k // 1000)::VARCHAR || '.' || rtrim(lpad((k % 1000)::VARCHAR, 3, '0'), '0') END;
+-- A span total of ms milliseconds, in minutes.
+CREATE MACRO span_minutes(ms) AS thousandths((ms * 2000 + 60000) // 120000);
 
 CREATE TEMP TABLE ev AS
 SELECT ordinality AS seq,
@@ -62,20 +62,18 @@ WITH opened AS (
   FROM marks
 ), paired AS (
   SELECT col, grp, opens, t AS from_t,
-         lead(t) OVER w AS close_t, lead(seq) OVER w AS close_seq
+         lead(t) OVER w AS close_t
   FROM opened WHERE opens OR e
   WINDOW w AS (PARTITION BY col, "key" ORDER BY seq)
 )
 SELECT col, grp, from_t,
-       coalesce(close_t, epoch_ms(getvariable('end_at')::TIMESTAMPTZ)) AS to_t,
-       coalesce(close_seq, 9223372036854775807) AS close_seq   -- closed at `until`: last
+       coalesce(close_t, epoch_ms(getvariable('end_at')::TIMESTAMPTZ)) AS to_t
 FROM paired WHERE opens;
 
 CREATE TEMP TABLE pieces AS
-SELECT col, grp, b, close_seq,
-       (least(b + 1800000, to_t) - greatest(b, from_t))::DOUBLE / 60000.0 AS minutes
+SELECT col, grp, b, least(b + 1800000, to_t) - greatest(b, from_t) AS ms
 FROM (
-  SELECT col, grp, from_t, to_t, close_seq,
+  SELECT col, grp, from_t, to_t,
          unnest(generate_series(
            epoch_ms(time_bucket(INTERVAL 30 MINUTES, make_timestamptz(from_t * 1000), getvariable('tz'))),
            to_t - 1, 1800000)) AS b
@@ -88,14 +86,14 @@ COPY (
     FROM ev WHERE outbound GROUP BY ALL
   ), sums AS (
     SELECT b, grp,
-           list_reduce(list(minutes ORDER BY close_seq) FILTER (col = 1), lambda x, y: x + y) AS voice,
-           list_reduce(list(minutes ORDER BY close_seq) FILTER (col = 2), lambda x, y: x + y) AS hold
+           sum(ms) FILTER (col = 1) AS voice,
+           sum(ms) FILTER (col = 2) AS hold
     FROM pieces GROUP BY ALL
   )
   SELECT concat_ws(',', csv_field(grp),
            strftime(timezone(getvariable('tz'), make_timestamptz(b * 1000)), '%Y-%m-%d %H:%M'),
            csv_field(getvariable('tz')), '30',
-           report_number(coalesce(voice, 0.0)), report_number(coalesce(hold, 0.0)),
+           span_minutes(coalesce(voice, 0)), span_minutes(coalesce(hold, 0)),
            coalesce(n, 0)::VARCHAR)
     AS "Agent ID,Interval Start At,Timezone,Interval Duration (minutes),Voice Available (minutes),Agent Initiated Hold (minutes),Outbound Phone Calls"
   FROM sums FULL OUTER JOIN counts USING (b, grp)

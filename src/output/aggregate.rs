@@ -464,7 +464,8 @@ impl Folder {
         }
     }
 
-    /// Adds the span `from..to` to column `i`, split at interval boundaries.
+    /// Adds the span `from..to` to column `i`, split at interval boundaries, in whole
+    /// milliseconds: sums of them are exact in any order (below 2^53 ms, 285,000 years).
     fn spread(
         &mut self,
         a: &Aggregate,
@@ -474,16 +475,12 @@ impl Folder {
         groups: Vec<String>,
     ) {
         let width = a.columns.len();
-        let unit = match &a.columns[i].measure {
-            Measure::Span(s) => s.unit_seconds * 1000.0,
-            _ => return,
-        };
-        if to <= from {
+        if to <= from || !matches!(a.columns[i].measure, Measure::Span(_)) {
             return;
         }
         if spec.interval_ms.is_none() {
             #[allow(clippy::cast_precision_loss)] // milliseconds fit an f64 exactly
-            let amount = (to - from) as f64 / unit;
+            let amount = (to - from) as f64;
             self.cell(width, (None, groups))[i] += amount;
             return;
         }
@@ -492,7 +489,7 @@ impl Folder {
             let bucket = spec.bucket(at).unwrap_or(at);
             let next = spec.next_bucket(bucket).min(to);
             #[allow(clippy::cast_precision_loss)]
-            let amount = (next - at) as f64 / unit;
+            let amount = (next - at) as f64;
             self.cell(width, (Some(bucket), groups.clone()))[i] += amount;
             at = next;
         }
@@ -531,7 +528,8 @@ impl Folder {
                             .map(|b| spec.local_text(if *start { b } else { spec.next_bucket(b) }))
                             .unwrap_or_default(),
                         Measure::Value(_) => spec.constants[i].clone().unwrap_or_default(),
-                        Measure::Count(_) | Measure::Sum(_) | Measure::Span(_) => number(values[i]),
+                        Measure::Count(_) | Measure::Sum(_) => number(values[i]),
+                        Measure::Span(span) => span_number(values[i], span.unit_seconds),
                     })
                     .collect()
             })
@@ -548,6 +546,21 @@ pub(crate) fn number(value: f64) -> String {
     } else {
         let text = format!("{rounded:.3}");
         text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// A span total as written in reports: `ms` whole milliseconds (never negative) in units of
+/// `unit_seconds`, rounded exactly, half up, to 3 decimals, and written as [`number`] does.
+fn span_number(ms: f64, unit_seconds: f64) -> String {
+    // Both are whole numbers: a sum of milliseconds, and 1, 60 or 3600 seconds.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (ms, unit) = (ms as u128, ((unit_seconds * 1000.0) as u128).max(1));
+    let thousandths = (ms * 2000 + unit) / (2 * unit);
+    let (whole, rest) = (thousandths / 1000, thousandths % 1000);
+    if rest == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole}.{}", format!("{rest:03}").trim_end_matches('0'))
     }
 }
 
@@ -704,6 +717,24 @@ mod tests {
 
     #[test]
     fn numbers_are_short() {
+        // Span totals round the exact quotient: ties go up whatever order made the sum.
+        assert_eq!(span_number(30.0, 60.0), "0.001", "0.0005 minutes");
+        assert_eq!(span_number(90.0, 60.0), "0.002", "0.0015 minutes");
+        assert_eq!(span_number(29.0, 60.0), "0");
+        assert_eq!(span_number(59_970.0, 60.0), "1", "0.9995 minutes");
+        assert_eq!(span_number(1_234_567.0, 1.0), "1234.567");
+        assert_eq!(span_number(5_400_000.0, 3600.0), "1.5");
+        assert_eq!(span_number(0.0, 60.0), "0");
+        // 0.1 s + 0.2 s in f64 seconds is 0.30000000000000004; in milliseconds it is 300.
+        let ms = [100.0, 200.0, 60_030.0];
+        let forward: f64 = ms.iter().sum();
+        let backward: f64 = ms.iter().rev().sum();
+        assert_eq!(span_number(forward, 60.0), span_number(backward, 60.0));
+        assert_eq!(
+            span_number(forward, 60.0),
+            "1.006",
+            "60,330 ms = 1.0055 minutes"
+        );
         assert_eq!(number(2.0), "2");
         assert_eq!(number(6.033_333_333), "6.033");
         assert_eq!(number(4.5), "4.5");

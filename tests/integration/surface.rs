@@ -3,6 +3,8 @@
 //! what the check keeps in memory), the online dry run's table, completions and the man
 //! page, `--output json` and `--color`.
 
+use std::fmt::Write as _;
+
 use gladly_runner::sandbox::SandboxOptions;
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -162,12 +164,12 @@ fn duplicates_are_found_past_the_claims_kept_in_memory() {
     // first rows' claims are in its temporary files by the time they are repeated.
     let mut rows = String::from("name,email,other\n");
     for i in 1..=70_000 {
-        rows.push_str(&format!("C{i},c{i}@example.com,\n"));
+        writeln!(rows, "C{i},c{i}@example.com,").unwrap();
     }
     // Rows 70,001–70,010 repeat rows 1–10 (long spilled); 70,011 repeats 69,999 (in
     // memory); 70,012 repeats 40,000 (in a run not yet merged).
     for i in (1..=10).chain([69_999, 40_000]) {
-        rows.push_str(&format!("Again {i},c{i}@example.com,\n"));
+        writeln!(rows, "Again {i},c{i}@example.com,").unwrap();
     }
     let test = Test::new()
         .file("job.yaml", CUSTOMERS_JOB)
@@ -210,7 +212,7 @@ fn duplicates_are_found_past_the_claims_kept_in_memory() {
     let mut left: Vec<String> = std::fs::read_dir(test.dir().join("results"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| !name.ends_with(".lock"))
+        .filter(|name| !name.ends_with("plan.csv.lock"))
         .collect();
     left.sort();
     assert_eq!(left, ["customers.plan.csv", "customers.plan.jsonl"]);
