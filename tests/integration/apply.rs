@@ -366,7 +366,33 @@ fn a_fault_mix_loses_no_row_and_duplicates_none() {
             "--results",
             "out.csv",
         ]);
-    let out = test.run();
+    // A quarter of the attempts fail, so about one row in a thousand gets five failures in
+    // a row and is recorded as failed in transit (which row depends on the order requests
+    // arrive in, which load changes). Nothing is lost: a resume finishes it.
+    let mut out = test.run();
+    for _ in 0..3 {
+        if out.code() == 0 {
+            break;
+        }
+        for line in out
+            .stderr()
+            .lines()
+            .filter(|l| !l.starts_with("progress: "))
+        {
+            assert!(line.contains("gave up after 5 attempts"), "{line}");
+        }
+        assert_eq!(out.code(), 3, "{}", out.stdout());
+        let rows = csv_maps(&test.read("out.csv"));
+        assert_eq!(rows.len(), 60, "one line per row, finished or not");
+        out = test.run_args(&[
+            "apply",
+            "jobs/create-customers.yaml",
+            "--input",
+            "rows.csv",
+            "--resume",
+            "out.csv",
+        ]);
+    }
     out.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
     assert_eq!(rows.len(), 60, "one line per row");
