@@ -47,6 +47,8 @@ pub(super) struct Claims {
     runs: Vec<Run>,
     /// Claims kept in memory before a run is written; unbounded once writing failed.
     limit: usize,
+    /// Whether full levels of runs are merged; not once a merge failed.
+    merging: bool,
     /// Where runs are written.
     dir: PathBuf,
     /// A block read from a run, reused.
@@ -60,6 +62,7 @@ impl Claims {
             memory: HashMap::default(),
             runs: Vec::new(),
             limit: limit.max(1),
+            merging: true,
             dir,
             block: Vec::new(),
         }
@@ -103,16 +106,17 @@ impl Claims {
                 return;
             }
         }
-        while let Some(start) = self.full_level() {
+        while let Some(start) = self.full_level().filter(|_| self.merging) {
             match Run::merge(&self.dir, &self.runs[start..]) {
                 Ok(merged) => {
                     self.runs.truncate(start);
                     self.runs.push(merged);
                 }
                 Err(err) => {
-                    // The runs stay as they are: lookups ask more filters.
+                    // The runs stay as they are, and later ones too: lookups ask more
+                    // filters.
+                    self.merging = false;
                     tracing::warn!(error = %err, "the duplicate check could not merge its temporary files");
-                    break;
                 }
             }
         }
@@ -425,6 +429,28 @@ mod tests {
         assert_eq!(claims.memory.len(), 1_000);
         for i in 0..1_000 {
             assert_eq!(claims.claim(key(i), i + 1).unwrap(), i);
+        }
+    }
+
+    #[test]
+    fn a_directory_gone_part_way_keeps_later_claims_in_memory_and_earlier_ones_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("results");
+        std::fs::create_dir(&sub).unwrap();
+        let mut claims = Claims::new(10, sub.clone());
+        for i in 0..50 {
+            assert_eq!(claims.claim(key(i), i).unwrap(), i);
+        }
+        assert_eq!(claims.on_disk(), (5, 50));
+        // The runs' files stay open; new ones cannot be made.
+        std::fs::remove_dir(&sub).unwrap();
+        for i in 50..500 {
+            assert_eq!(claims.claim(key(i), i).unwrap(), i);
+        }
+        assert_eq!(claims.on_disk(), (5, 50), "no run was added");
+        assert_eq!(claims.memory.len(), 450);
+        for i in 0..500 {
+            assert_eq!(claims.claim(key(i), 1_000 + i).unwrap(), i, "repeat of {i}");
         }
     }
 
