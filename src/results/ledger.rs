@@ -2,7 +2,7 @@
 //!
 //! Beside `NAME.csv` live three small files: `NAME.csv.meta.json` (what the run was made
 //! from: job, manifest and input hashes), `NAME.csv.lock` (an exclusive lock held while a
-//! run uses the ledger, with the holder's process id) and `NAME.csv.journal` (JSON Lines:
+//! run uses the ledger, with the holder's process id; removed when the run lets go) and `NAME.csv.journal` (JSON Lines:
 //! the intent of every write, on disk before the write is sent, and the outcome of such a
 //! row as soon as it ends, before its turn in the in-order CSV comes).
 //!
@@ -228,11 +228,16 @@ fn io_at(path: &Path) -> impl Fn(io::Error) -> LedgerError + '_ {
 
 /// An exclusive lock on a results (or plan) file, held until dropped. The lock is the
 /// kernel's (released when the process ends, however it ends); the file only names the
-/// holder.
+/// holder, and is removed when the lock is dropped (a killed run leaves it, and the next
+/// run takes it over).
 #[derive(Debug)]
 pub(crate) struct Lock {
-    _file: File,
+    file: File,
+    path: PathBuf,
 }
+
+/// Times a lock is tried again when its file was removed under it.
+const LOCK_TRIES: usize = 100;
 
 impl Lock {
     /// Takes the lock of `results` without waiting; refuses when another process holds it.
@@ -241,29 +246,56 @@ impl Lock {
             std::fs::create_dir_all(dir).map_err(io_at(dir))?;
         }
         let path = lock_path(results);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io_at(&path))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                return Err(LedgerError::Busy {
-                    path: results.to_path_buf(),
-                    pid: text.trim().parse().ok(),
-                });
+        let mut tries = 0;
+        let mut file = loop {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(io_at(&path))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut text = String::new();
+                    let _ = file.read_to_string(&mut text);
+                    return Err(LedgerError::Busy {
+                        path: results.to_path_buf(),
+                        pid: text.trim().parse().ok(),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io_at(&path)(e)),
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io_at(&path)(e)),
-        }
+            // A holder removes the file before it lets go: a lock taken on a file no
+            // longer at `path` guards nothing, so the file at `path` is opened again.
+            tries += 1;
+            if is_at(&file, &path) || tries == LOCK_TRIES {
+                break file;
+            }
+        };
         file.set_len(0).map_err(io_at(&path))?;
         file.seek(SeekFrom::Start(0)).map_err(io_at(&path))?;
         writeln!(file, "{}", std::process::id()).map_err(io_at(&path))?;
-        Ok(Lock { _file: file })
+        Ok(Lock { file, path })
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held; the lock goes when the file closes, just after.
+        if is_at(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether the open `file` is the one at `path`.
+fn is_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
     }
 }
 
@@ -900,7 +932,44 @@ mod tests {
             "{err}"
         );
         drop(held);
-        Lock::acquire(&path).unwrap();
+        assert!(
+            !dir.path().join("r.csv.lock").exists(),
+            "removed when dropped"
+        );
+        let again = Lock::acquire(&path).unwrap();
+        assert!(dir.path().join("r.csv.lock").exists());
+        // A lock file left by a killed run (here: no one holds it) is taken over.
+        drop(again);
+        std::fs::write(dir.path().join("r.csv.lock"), "999999\n").unwrap();
+        let taken = Lock::acquire(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("r.csv.lock")).unwrap(),
+            format!("{}\n", std::process::id())
+        );
+        drop(taken);
+    }
+
+    #[test]
+    fn a_locked_file_no_longer_at_the_path_does_not_hold_the_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let lock_file = dir.path().join("r.csv.lock");
+        // Another process opened the lock file, then the holder removed it and let go:
+        // the opened file is locked by nobody and named by no path.
+        let stale = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_file)
+            .unwrap();
+        std::fs::remove_file(&lock_file).unwrap();
+        stale.try_lock().unwrap();
+        assert!(!is_at(&stale, &lock_file));
+        // A run now takes the lock at the path, not the stale one.
+        let lock = Lock::acquire(&path).unwrap();
+        assert!(is_at(&lock.file, &lock_file));
+        let err = Lock::acquire(&path).unwrap_err().to_string();
+        assert!(err.contains("in use by another run"), "{err}");
     }
 
     #[test]
