@@ -34,7 +34,7 @@ pub(super) struct Duplicates {
 /// Why a create may not be sent.
 #[derive(Debug)]
 pub(super) enum Conflict {
-    /// An earlier row, this one, creates the same `id`.
+    /// The earlier row, by its number, that creates the same `id`.
     Earlier(u64),
     /// Whether an earlier row did could not be read back from the temporary files.
     Unknown(std::io::Error),
