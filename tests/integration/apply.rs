@@ -9,6 +9,16 @@ use std::fmt::Write as _;
 
 use crate::harness::Test;
 
+/// Resumes `jobs/create-customers.yaml` over `rows.csv` into the ledger `out.csv`.
+pub(crate) const RESUME_CUSTOMERS: [&str; 6] = [
+    "apply",
+    "jobs/create-customers.yaml",
+    "--input",
+    "rows.csv",
+    "--resume",
+    "out.csv",
+];
+
 /// A sandbox org running on its own runtime for the length of a test. A test that sent
 /// it writes must look at what it holds afterwards (`state`, `log`): an org dropped
 /// unobserved after taking a write fails the test. (A read-only job's end state is the
@@ -384,14 +394,7 @@ fn a_fault_mix_loses_no_row_and_duplicates_none() {
         assert_eq!(out.code(), 3, "{}", out.stdout());
         let rows = csv_maps(&test.read("out.csv"));
         assert_eq!(rows.len(), 60, "one line per row, finished or not");
-        out = test.run_args(&[
-            "apply",
-            "jobs/create-customers.yaml",
-            "--input",
-            "rows.csv",
-            "--resume",
-            "out.csv",
-        ]);
+        out = test.run_args(&RESUME_CUSTOMERS);
     }
     out.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
@@ -616,14 +619,7 @@ fn ctrl_c_finishes_in_flight_rows_records_them_and_says_how_to_resume() {
         "every row recorded as done, and only those, was applied"
     );
 
-    let resumed = test.run_args(&[
-        "apply",
-        "jobs/create-customers.yaml",
-        "--input",
-        "rows.csv",
-        "--resume",
-        "out.csv",
-    ]);
+    let resumed = test.run_args(&RESUME_CUSTOMERS);
     resumed.expect(0, &[]);
     let rows = csv_maps(&test.read("out.csv"));
     assert_eq!(rows.len(), 60, "one line per row");

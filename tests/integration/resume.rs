@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::apply::csv_maps;
+use crate::apply::{RESUME_CUSTOMERS, csv_maps};
 use crate::harness::Test;
 
 /// `runner sandbox` on a free port, with the three printed credential lines.
@@ -174,14 +174,7 @@ fn killed_runs_resume_to_every_row_applied_exactly_once() {
             "killed before the end ({tag}: {recorded} rows)"
         );
 
-        let resumed = test.run_args(&[
-            "apply",
-            "jobs/create-customers.yaml",
-            "--input",
-            "rows.csv",
-            "--resume",
-            "out.csv",
-        ]);
+        let resumed = test.run_args(&RESUME_CUSTOMERS);
         resumed.expect(0, &[]);
         let rows = csv_maps(&test.read("out.csv"));
         let mut numbers: Vec<u64> = rows.iter().map(|r| r["row"].parse().unwrap()).collect();
@@ -235,15 +228,7 @@ fn resume_refuses_a_changed_input() {
         "name,address,email:1\nA,1 St,refuse1@example.com\nB,2 St,refuse2@example.com\n",
     )
     .unwrap();
-    let resume = [
-        "apply",
-        "jobs/create-customers.yaml",
-        "--input",
-        "rows.csv",
-        "--resume",
-        "out.csv",
-    ];
-    let refused = test.run_args(&resume);
+    let refused = test.run_args(&RESUME_CUSTOMERS);
     refused.expect(1, &["error: the input changed since `out.csv` was written"]);
     assert!(
         refused
@@ -252,7 +237,7 @@ fn resume_refuses_a_changed_input() {
         "{}",
         refused.stderr()
     );
-    let forced = test.run_args(&[&resume[..], &["--force"]].concat());
+    let forced = test.run_args(&[&RESUME_CUSTOMERS[..], &["--force"]].concat());
     forced.expect(0, &[]);
     assert_eq!(
         csv_maps(&test.read("out.csv")).len(),
