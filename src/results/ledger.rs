@@ -269,9 +269,16 @@ impl Lock {
             }
             // A holder removes the file before it lets go: a lock taken on a file no
             // longer at `path` guards nothing, so the file at `path` is opened again.
-            tries += 1;
-            if is_at(&file, &path) || tries == LOCK_TRIES {
+            if is_at(&file, &path) {
                 break file;
+            }
+            tries += 1;
+            if tries == LOCK_TRIES {
+                // Other runs keep taking and removing it: it is in use.
+                return Err(LedgerError::Busy {
+                    path: results.to_path_buf(),
+                    pid: None,
+                });
             }
         };
         file.set_len(0).map_err(io_at(&path))?;
